@@ -1,0 +1,90 @@
+# ngx_http_attachments_module
+#
+#   make              build build/ngx_http_attachments_module.so
+#   make deps         install the Debian (and npm) packages everything needs
+#   make test         unit + integration suites (prove)
+#   make run / stop   a local service on 127.0.0.1:8080 (see README)
+#   make bench        benchmarks against the real stack
+#
+# NGINX_SRC defaults to the headers of Debian's nginx-dev; a full nginx
+# source tree works too (make NGINX_SRC=/path/to/nginx-1.22.1).
+
+NGINX_SRC  ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+BUILD      := $(CURDIR)/build
+MODULE     := $(BUILD)/ngx_http_attachments_module.so
+PROVE      ?= prove
+
+SRC        := $(wildcard src/*.c src/*.h) config
+
+# the module's own code: nginx's configure adds -W -Wall -Werror
+CC_OPT     := -g -O2 -fPIC -fstack-protector-strong -Wformat \
+              -Werror=format-security -D_FORTIFY_SOURCE=2
+LD_OPT     := -Wl,-z,relro -Wl,-z,now -fPIC
+
+NGX_INCS   := -I$(NGINX_SRC)/src/core -I$(NGINX_SRC)/src/event \
+              -I$(NGINX_SRC)/src/event/modules -I$(NGINX_SRC)/src/os/unix \
+              -I$(NGINX_SRC)/src/http -I$(NGINX_SRC)/src/http/modules \
+              -I$(BUILD) -Isrc
+PURE_CFLAGS := -g -O2 -W -Wall -Wno-unused-parameter -Werror $(NGX_INCS)
+
+DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
+               libmagic-dev libpcre2-dev zlib1g-dev postgresql \
+               postgresql-contrib libtest-base-perl wrk python3-botocore \
+               curl openssl make gcc clang
+
+.PHONY: all module deps test unit run stop bench clean
+
+all: module
+
+module: $(MODULE) $(BUILD)/attachments-sign
+
+$(BUILD)/Makefile: config
+	mkdir -p $(BUILD)
+	cd $(NGINX_SRC) && bash -c ' \
+	    if [ -f ./conf_flags ]; then . ./conf_flags; \
+	    else NGX_CONF_FLAGS=(--with-compat); fi; \
+	    ./configure --with-cc-opt="$(CC_OPT)" --with-ld-opt="$(LD_OPT)" \
+	        "$${NGX_CONF_FLAGS[@]}" \
+	        --add-dynamic-module=$(CURDIR) --builddir=$(BUILD)' \
+	    > $(BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/Makefile $(SRC)
+	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) modules
+
+# pure code shared with the module: signing and encodings
+PURE_SRCS := src/ngx_http_attachments_sign.c
+
+$(BUILD)/attachments-sign: tools/attachments_sign.c $(PURE_SRCS) \
+        src/ngx_http_attachments_sign.h $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -o $@ tools/attachments_sign.c $(PURE_SRCS) -lcrypto
+
+$(BUILD)/unit-tests: t/unit/test_sign.c $(PURE_SRCS) \
+        src/ngx_http_attachments_sign.h $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -o $@ t/unit/test_sign.c $(PURE_SRCS) -lcrypto
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends $(DEBIAN_PKGS); \
+	fi
+
+unit: $(BUILD)/unit-tests
+
+test: module unit
+	t/run-tests $(PROVE) $(TEST_FILES)
+
+run: module
+	tools/service start
+
+stop:
+	tools/service stop
+
+bench: module
+	bench/run
+
+clean:
+	rm -rf $(BUILD) t/servroot*

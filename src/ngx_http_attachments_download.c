@@ -1,0 +1,362 @@
+
+/*
+ * Local downloads: minting signed URLs and verifying them.
+ *
+ * A signed URL is {download prefix}{escaped storage key}?X-Expires=…&
+ * X-Key-Id=…[&X-Filename=…][&X-Type=…]&X-Signature=….  Verification is CPU
+ * only (no database): the path is taken from the raw request line so that
+ * nginx's own normalisation cannot turn a refused key into an accepted one,
+ * and a valid request is handed by internal redirect to the storage's
+ * internal location, where sendfile, ranges and conditional requests are
+ * nginx's own.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_json.h"
+
+
+static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
+    ngx_str_t *prefix, ngx_str_t *key);
+static ngx_int_t ngx_http_attachments_arg(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
+static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
+    ngx_http_attachments_grant_t *g);
+
+
+ngx_int_t
+ngx_http_attachments_download_handler(ngx_http_request_t *r)
+{
+    u_char                           *p;
+    ngx_int_t                         rc;
+    ngx_str_t                         key, uri, expires, sig;
+    ngx_uint_t                        i;
+    ngx_http_attachments_key_t       *k;
+    ngx_http_attachments_grant_t      g;
+    ngx_http_attachments_storage_t   *storage;
+    ngx_http_attachments_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    storage = alcf->download;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        if (ngx_http_attachments_add_header(r, "Allow", "GET, HEAD")
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_attachments_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                               "method_not_allowed",
+                                               "only GET and HEAD download");
+    }
+
+    rc = ngx_http_attachments_raw_key(r, &storage->download, &key);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
+                                           "forbidden", "unsafe storage key",
+                                           &r->uri);
+    }
+
+    ngx_memzero(&g, sizeof(ngx_http_attachments_grant_t));
+
+    /* HEAD is the same grant as GET */
+    ngx_str_set(&g.method, "GET");
+
+    g.path.len = storage->download.len + key.len;
+    g.path.data = ngx_pnalloc(r->pool, g.path.len);
+    if (g.path.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(g.path.data, storage->download.data, storage->download.len);
+    ngx_memcpy(p, key.data, key.len);
+
+    if (ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_EXPIRES,
+                                 &expires) != NGX_OK
+        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_KEY_ID,
+                                    &g.key_id) != NGX_OK
+        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE,
+                                    &sig) != NGX_OK
+        || expires.len == 0 || g.key_id.len == 0 || sig.len == 0)
+    {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "signature parameters missing",
+                                           &g.path);
+    }
+
+    if (ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_FILENAME,
+                                 &g.filename) != NGX_OK
+        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_TYPE,
+                                    &g.type) != NGX_OK)
+    {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "malformed parameter", &g.path);
+    }
+
+    g.expires = ngx_atotm(expires.data, expires.len);
+
+    k = alcf->keys->elts;
+
+    for (i = 0; i < alcf->keys->nelts; i++) {
+        if (k[i].id.len == g.key_id.len
+            && ngx_strncmp(k[i].id.data, g.key_id.data, g.key_id.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == alcf->keys->nelts) {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "unknown key id", &g.path);
+    }
+
+    rc = ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: HMAC computation failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "signature mismatch", &g.path);
+    }
+
+    /* only a genuine URL learns that it expired */
+
+    if (g.expires < ngx_time()) {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_GONE, "url_expired",
+                                           "expired", &g.path);
+    }
+
+    if (ngx_http_attachments_set_headers(r, &g) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    uri.len = storage->internal.len + key.len;
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(uri.data, storage->internal.data, storage->internal.len);
+    ngx_memcpy(p, key.data, key.len);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments download \"%V\"", &uri);
+
+    return ngx_http_internal_redirect(r, &uri, NULL);
+}
+
+
+/*
+ * The key is read from the request line as the client sent it: r->uri has
+ * already merged slashes and resolved dot segments.
+ */
+
+static ngx_int_t
+ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
+    ngx_str_t *key)
+{
+    u_char  *raw, *last, *dst;
+
+    if (r->internal || r->uri_start == NULL || r->uri_end == NULL) {
+        /* rewritten into the location: only the normalised URI is known */
+        raw = r->uri.data;
+        last = r->uri.data + r->uri.len;
+
+    } else {
+        raw = r->uri_start;
+        last = r->args_start ? r->args_start - 1 : r->uri_end;
+    }
+
+    if ((size_t) (last - raw) < prefix->len
+        || ngx_strncmp(raw, prefix->data, prefix->len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    raw += prefix->len;
+
+    key->data = ngx_pnalloc(r->pool, last - raw);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = key->data;
+    ngx_unescape_uri(&dst, &raw, last - raw, 0);
+    key->len = dst - key->data;
+
+    if (!ngx_http_attachments_key_safe(key->data, key->len)) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a decoded query argument; an absent one is empty */
+
+static ngx_int_t
+ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
+    u_char     *src, *dst;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    value->data = ngx_pnalloc(r->pool, raw.len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = raw.data;
+    dst = value->data;
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+    value->len = dst - value->data;
+
+    if (!ngx_http_attachments_printable(value->data, value->len)) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *why, ngx_str_t *path)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "attachments: download refused (%s): \"%V\"", why, path);
+
+    return ngx_http_attachments_send_error(r, status, code,
+               status == NGX_HTTP_ATTACHMENTS_GONE ? "the download URL has expired"
+                                       : "the download URL is not valid");
+}
+
+
+static ngx_int_t
+ngx_http_attachments_set_headers(ngx_http_request_t *r,
+    ngx_http_attachments_grant_t *g)
+{
+    ngx_table_elt_t  *h;
+
+    if (g->type.len) {
+        r->headers_out.content_type = g->type;
+        r->headers_out.content_type_len = g->type.len;
+        r->headers_out.content_type_lowcase = NULL;
+    }
+
+    /* always "attachment": an uploaded HTML file must never render inline */
+
+    h = ngx_http_attachments_add_header(r, "Content-Disposition", NULL);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_http_attachments_disposition(NULL, &g->filename);
+    h->value.data = ngx_pnalloc(r->pool, h->value.len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_attachments_disposition(h->value.data, &g->filename);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_attachments_signed_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_str_t *url)
+{
+    u_char                           *p;
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_http_attachments_key_t       *k;
+    ngx_http_attachments_grant_t      g;
+    ngx_http_attachments_storage_t   *storage;
+    ngx_http_attachments_loc_conf_t  *alcf;
+    u_char                            sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    storage = link->storage;
+
+    if (alcf->keys == NULL || storage->download.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: cannot sign for storage \"%V\": %s",
+                      &storage->name,
+                      alcf->keys ? "no attachments_download location"
+                                 : "no attachments_signing_key");
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_attachments_key_safe(link->key.data, link->key.len)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: refusing to sign unsafe key \"%V\"",
+                      &link->key);
+        return NGX_DECLINED;
+    }
+
+    k = alcf->keys->elts;
+
+    ngx_str_set(&g.method, "GET");
+    g.key_id = k[0].id;
+    g.filename = link->filename;
+    g.type = link->type;
+    g.expires = link->expires ? link->expires : ngx_time() + alcf->url_ttl;
+
+    g.path.len = storage->download.len + link->key.len;
+    g.path.data = ngx_pnalloc(r->pool, g.path.len);
+    if (g.path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(g.path.data, storage->download.data, storage->download.len);
+    ngx_memcpy(p, link->key.data, link->key.len);
+
+    rc = ngx_http_attachments_sign(k[0].mac, &g, sig);
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: cannot sign \"%V\"%s", &g.path,
+                      rc == NGX_DECLINED ? ": control characters" : "");
+        return rc;
+    }
+
+    len = storage->download.len
+          + ngx_http_attachments_escape(NULL, link->key.data, link->key.len,
+                                        NGX_HTTP_ATTACHMENTS_ESCAPE_PATH)
+          + 1 + ngx_http_attachments_query(NULL, &g, sig);
+
+    url->data = ngx_pnalloc(r->pool, len);
+    if (url->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url->data, storage->download.data, storage->download.len);
+    p += ngx_http_attachments_escape(p, link->key.data, link->key.len,
+                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+    *p++ = '?';
+    p += ngx_http_attachments_query(p, &g, sig);
+
+    url->len = p - url->data;
+    link->expires = g.expires;
+
+    return NGX_OK;
+}

@@ -1,0 +1,28 @@
+
+/*
+ * Responses: every body the module writes is JSON made by jansson here.
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_JSON_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_JSON_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+#define NGX_HTTP_ATTACHMENTS_GONE  410
+
+
+ngx_int_t ngx_http_attachments_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *json);
+ngx_int_t ngx_http_attachments_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+ngx_table_elt_t *ngx_http_attachments_add_header(ngx_http_request_t *r,
+    char *key, char *value);
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_JSON_H_INCLUDED_ */

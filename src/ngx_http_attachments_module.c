@@ -1,0 +1,713 @@
+
+/*
+ * ngx_http_attachments_module: directives, configuration and variables.
+ *
+ * The request handlers live in their own files; this one only turns
+ * nginx.conf into the structures of ngx_http_attachments_module.h.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_module.h"
+
+
+static void *ngx_http_attachments_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_attachments_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_attachments_add_variables(ngx_conf_t *cf);
+
+static char *ngx_http_attachments_signing_key(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attachments_ttl(ngx_conf_t *cf, void *post, void *data);
+
+static ngx_http_attachments_storage_t *ngx_http_attachments_find_storage(
+    ngx_conf_t *cf, ngx_str_t *name);
+static void ngx_http_attachments_key_cleanup(void *data);
+static ngx_int_t ngx_http_attachments_signed_url_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_conf_post_t  ngx_http_attachments_ttl_post = {
+    ngx_http_attachments_ttl
+};
+
+
+static ngx_command_t  ngx_http_attachments_commands[] = {
+
+    { ngx_string("attachments_signing_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_attachments_signing_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_url_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, url_ttl),
+      &ngx_http_attachments_ttl_post },
+
+    { ngx_string("attachments_storage"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_attachments_storage,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_download"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_attachments_download,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_sign"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_attachments_sign_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_module_ctx = {
+    ngx_http_attachments_add_variables,    /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_attachments_create_main_conf, /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_attachments_create_loc_conf,  /* create location configuration */
+    ngx_http_attachments_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_attachments_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_module_ctx,      /* module context */
+    ngx_http_attachments_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_attachments_vars[] = {
+
+    { ngx_string("attachments_signed_url"), NULL,
+      ngx_http_attachments_signed_url_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static void *
+ngx_http_attachments_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&amcf->storages, cf->pool, 2,
+                       sizeof(ngx_http_attachments_storage_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return amcf;
+}
+
+
+static void *
+ngx_http_attachments_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_attachments_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->keys = NULL;
+     *     alcf->download = NULL;
+     *     alcf->sign = NULL;
+     */
+
+    alcf->url_ttl = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_attachments_loc_conf_t  *prev = parent;
+    ngx_http_attachments_loc_conf_t  *conf = child;
+
+    /* a key set is replaced as a whole, like add_header */
+    if (conf->keys == NULL) {
+        conf->keys = prev->keys;
+    }
+
+    ngx_conf_merge_sec_value(conf->url_ttl, prev->url_ttl, 3600);
+
+    if (conf->sign == NULL) {
+        conf->sign = prev->sign;
+    }
+
+    if ((conf->download || conf->sign) && conf->keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" requires \"attachments_signing_key\"",
+                           conf->download ? "attachments_download"
+                                          : "attachments_sign");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_attachments_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_attachments_ttl(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *ttl = data;
+
+    if (*ttl <= 0) {
+        return "must be positive";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_signing_key <id> <file> */
+
+static char *
+ngx_http_attachments_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_attachments_loc_conf_t *alcf = conf;
+
+    ssize_t                      n;
+    ngx_fd_t                     fd;
+    ngx_str_t                   *value, secret;
+    ngx_uint_t                   i;
+    ngx_file_info_t              fi;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_attachments_key_t  *key;
+
+    value = cf->args->elts;
+
+    if (!ngx_http_attachments_key_id_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid key id \"%V\": 1 to %d characters of "
+                           "letters, digits, \"-\", \"_\" and \".\"",
+                           &value[1], NGX_HTTP_ATTACHMENTS_KID_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (alcf->keys == NULL) {
+        alcf->keys = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_http_attachments_key_t));
+        if (alcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    key = alcf->keys->elts;
+
+    for (i = 0; i < alcf->keys->nelts; i++) {
+        if (key[i].id.len == value[1].len
+            && ngx_strncmp(key[i].id.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate key id \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &value[2], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(value[2].data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &value[2]);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) > 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "signing key file \"%V\" is larger than 4096 bytes",
+                           &value[2]);
+        goto failed;
+    }
+
+    secret.data = ngx_pnalloc(cf->temp_pool, 4096);
+    if (secret.data == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, secret.data, 4096);
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &value[2]);
+        goto failed;
+    }
+
+    ngx_close_file(fd);
+    fd = NGX_INVALID_FILE;
+
+    /* "openssl rand -hex 32 > file" leaves a newline */
+    while (n > 0 && isspace(secret.data[n - 1])) {
+        n--;
+    }
+
+    secret.len = n;
+
+    if (secret.len < NGX_HTTP_ATTACHMENTS_SECRET_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "signing key in \"%V\" is shorter than %d bytes",
+                           &value[2], NGX_HTTP_ATTACHMENTS_SECRET_MIN);
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    key = ngx_array_push(alcf->keys);
+    if (key == NULL) {
+        goto failed;
+    }
+
+    key->id = value[1];
+    key->mac = ngx_http_attachments_hmac_new(secret.data, secret.len);
+
+    ngx_explicit_memzero(secret.data, 4096);
+
+    if (key->mac == NULL) {
+        alcf->keys->nelts--;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot create an HMAC-SHA256 context");
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_attachments_key_cleanup;
+    cln->data = key->mac;
+
+    return NGX_CONF_OK;
+
+failed:
+
+    if (fd != NGX_INVALID_FILE) {
+        ngx_close_file(fd);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_http_attachments_key_cleanup(void *data)
+{
+    ngx_http_attachments_hmac_free(data);
+}
+
+
+/* attachments_storage <name> local root=<dir> internal=<uri> */
+
+static char *
+ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_main_conf_t *amcf = conf;
+
+    ngx_str_t                        *value;
+    ngx_uint_t                        i;
+    ngx_http_attachments_storage_t   *storage, **sp;
+
+    value = cf->args->elts;
+
+    if (ngx_http_attachments_find_storage(cf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate storage \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    storage = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_storage_t));
+    if (storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    storage->name = value[1];
+
+    if (ngx_strcmp(value[2].data, "local") == 0) {
+        storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown storage type \"%V\" "
+                           "(the supported type is \"local\")", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 3; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "root=", 5) == 0) {
+            storage->root.data = value[i].data + 5;
+            storage->root.len = value[i].len - 5;
+
+            if (storage->root.len == 0
+                || ngx_conf_full_name(cf->cycle, &storage->root, 0) != NGX_OK)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "internal=", 9) == 0) {
+            storage->internal.data = value[i].data + 9;
+            storage->internal.len = value[i].len - 9;
+
+            if (storage->internal.len < 2
+                || storage->internal.data[0] != '/'
+                || storage->internal.data[storage->internal.len - 1] != '/')
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"internal=\" must be a URI prefix that "
+                                   "starts and ends with \"/\", not \"%V\"",
+                                   &storage->internal);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (storage->root.len == 0 || storage->internal.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "local storage \"%V\" needs \"root=\" and "
+                           "\"internal=\"", &storage->name);
+        return NGX_CONF_ERROR;
+    }
+
+    sp = ngx_array_push(&amcf->storages);
+    if (sp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *sp = storage;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_http_attachments_storage_t *
+ngx_http_attachments_find_storage(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_uint_t                         i;
+    ngx_http_attachments_storage_t   **sp;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attachments_module);
+
+    sp = amcf->storages.elts;
+
+    for (i = 0; i < amcf->storages.nelts; i++) {
+        if (sp[i]->name.len == name->len
+            && ngx_strncmp(sp[i]->name.data, name->data, name->len) == 0)
+        {
+            return sp[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_http_attachments_storage_t *
+ngx_http_attachments_conf_storage(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_http_attachments_storage_t  *storage;
+
+    storage = ngx_http_attachments_find_storage(cf, name);
+
+    if (storage == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown storage \"%V\" (storages are defined by "
+                           "\"attachments_storage\" before they are used)",
+                           name);
+    }
+
+    return storage;
+}
+
+
+/* attachments_download <storage>: this prefix location serves signed URLs */
+
+static char *
+ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_loc_conf_t *alcf = conf;
+
+    ngx_str_t                        *value;
+    ngx_http_core_loc_conf_t         *clcf;
+    ngx_http_attachments_storage_t   *storage;
+
+    if (alcf->download) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->exact_match || clcf->named || clcf->noname
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+        || clcf->name.len < 2 || clcf->name.data[clcf->name.len - 1] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_download\" needs a prefix location "
+                           "ending with \"/\", such as \"location /files/\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (storage->download.len
+        && (storage->download.len != clcf->name.len
+            || ngx_strncmp(storage->download.data, clcf->name.data,
+                           clcf->name.len) != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is already downloaded from \"%V\"",
+                           &storage->name, &storage->download);
+        return NGX_CONF_ERROR;
+    }
+
+    storage->download = clcf->name;
+    alcf->download = storage;
+    clcf->handler = ngx_http_attachments_download_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * attachments_sign <storage> <key> [filename=…] [type=…] [expires=…]:
+ * the grant $attachments_signed_url mints, for operators and tests.
+ */
+
+static char *
+ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_loc_conf_t *alcf = conf;
+
+    ngx_str_t                          *value, v;
+    ngx_uint_t                          i;
+    ngx_http_complex_value_t          **cv;
+    ngx_http_compile_complex_value_t    ccv;
+    ngx_http_attachments_sign_conf_t   *sign;
+
+    if (alcf->sign) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    sign = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_sign_conf_t));
+    if (sign == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    sign->storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (sign->storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        v = value[i];
+
+        if (i == 2) {
+            cv = &sign->key;
+
+        } else if (ngx_strncmp(v.data, "filename=", 9) == 0) {
+            cv = &sign->filename;
+            v.data += 9;
+            v.len -= 9;
+
+        } else if (ngx_strncmp(v.data, "type=", 5) == 0) {
+            cv = &sign->type;
+            v.data += 5;
+            v.len -= 5;
+
+        } else if (ngx_strncmp(v.data, "expires=", 8) == 0) {
+            cv = &sign->expires;
+            v.data += 8;
+            v.len -= 8;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (*cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &v;
+        ccv.complex_value = *cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    alcf->sign = sign;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_eval(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
+    ngx_str_t *value)
+{
+    if (cv == NULL) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    return ngx_http_complex_value(r, cv, value);
+}
+
+
+static ngx_int_t
+ngx_http_attachments_signed_url_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                          url, expires;
+    ngx_http_attachments_link_t        link;
+    ngx_http_attachments_loc_conf_t   *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+
+    if (alcf->sign == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    link.storage = alcf->sign->storage;
+    link.expires = 0;
+
+    if (ngx_http_attachments_eval(r, alcf->sign->key, &link.key) != NGX_OK
+        || ngx_http_attachments_eval(r, alcf->sign->filename, &link.filename)
+           != NGX_OK
+        || ngx_http_attachments_eval(r, alcf->sign->type, &link.type) != NGX_OK
+        || ngx_http_attachments_eval(r, alcf->sign->expires, &expires)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (expires.len) {
+        link.expires = ngx_atotm(expires.data, expires.len);
+
+        if (link.expires <= 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "attachments: invalid expires \"%V\"", &expires);
+            v->not_found = 1;
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_attachments_signed_url(r, &link, &url) != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = url.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = url.data;
+
+    return NGX_OK;
+}

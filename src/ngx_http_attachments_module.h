@@ -1,0 +1,78 @@
+
+/*
+ * ngx_http_attachments_module: shared configuration types and the entry
+ * points each part of the module offers the others.
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_MODULE_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_sign.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL  1
+
+
+typedef struct {
+    ngx_str_t                        id;
+    EVP_MAC_CTX                     *mac;
+} ngx_http_attachments_key_t;
+
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_uint_t                       type;
+    ngx_str_t                        root;
+    ngx_str_t                        internal;  /* internal location prefix */
+    ngx_str_t                        download;  /* from attachments_download */
+} ngx_http_attachments_storage_t;
+
+
+/* attachments_sign: what $attachments_signed_url grants */
+typedef struct {
+    ngx_http_attachments_storage_t  *storage;
+    ngx_http_complex_value_t        *key;
+    ngx_http_complex_value_t        *filename;
+    ngx_http_complex_value_t        *type;
+    ngx_http_complex_value_t        *expires;
+} ngx_http_attachments_sign_conf_t;
+
+
+typedef struct {
+    ngx_array_t                      storages;  /* of storage pointers */
+} ngx_http_attachments_main_conf_t;
+
+
+typedef struct {
+    ngx_array_t                     *keys;      /* the first one signs */
+    time_t                           url_ttl;
+    ngx_http_attachments_storage_t  *download;
+    ngx_http_attachments_sign_conf_t *sign;
+} ngx_http_attachments_loc_conf_t;
+
+
+/* a file to mint a download URL for */
+typedef struct {
+    ngx_http_attachments_storage_t  *storage;
+    ngx_str_t                        key;       /* storage key */
+    ngx_str_t                        filename;
+    ngx_str_t                        type;
+    time_t                           expires;   /* 0: now + url_ttl */
+} ngx_http_attachments_link_t;
+
+
+ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attachments_signed_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_str_t *url);
+
+
+extern ngx_module_t  ngx_http_attachments_module;
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_MODULE_H_INCLUDED_ */

@@ -1,0 +1,441 @@
+
+/*
+ * Signed download URLs: canonical string, HMAC-SHA256, encodings.
+ * See ngx_http_attachments_sign.h; no nginx runtime calls in this file.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+
+#include "ngx_http_attachments_sign.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_CANON_VERSION  "AH1"
+
+
+static u_char  ngx_http_attachments_b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
+EVP_MAC_CTX *
+ngx_http_attachments_hmac_new(u_char *secret, size_t len)
+{
+    EVP_MAC      *mac;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(ctx, secret, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
+void
+ngx_http_attachments_hmac_free(EVP_MAC_CTX *mac)
+{
+    EVP_MAC_CTX_free(mac);
+}
+
+
+ngx_int_t
+ngx_http_attachments_printable(u_char *p, size_t len)
+{
+    u_char  *last;
+
+    for (last = p + len; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_int_t
+ngx_http_attachments_key_id_valid(u_char *p, size_t len)
+{
+    u_char  *last;
+
+    if (len == 0 || len > NGX_HTTP_ATTACHMENTS_KID_MAX) {
+        return 0;
+    }
+
+    for (last = p + len; p < last; p++) {
+        if (!isalnum(*p) && *p != '-' && *p != '_' && *p != '.') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A storage key is a relative path of plain segments: whatever decoding,
+ * normalisation or filesystem it meets later, it cannot leave the root.
+ * A "%" that survived decoding means double encoding, which nothing we
+ * issue contains.
+ */
+
+ngx_int_t
+ngx_http_attachments_key_safe(u_char *p, size_t len)
+{
+    u_char  *last, *seg;
+
+    if (len == 0 || len > NGX_HTTP_ATTACHMENTS_KEY_MAX || *p == '/') {
+        return 0;
+    }
+
+    last = p + len;
+    seg = p;
+
+    for ( ;; ) {
+
+        if (p == last || *p == '/') {
+            if (p == seg
+                || (p - seg == 1 && seg[0] == '.')
+                || (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+            {
+                return 0;
+            }
+
+            if (p == last) {
+                return 1;
+            }
+
+            seg = p + 1;
+
+        } else if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '%') {
+            return 0;
+        }
+
+        p++;
+    }
+}
+
+
+/*
+ * Fields are joined by "\n", which no field may contain, so the canonical
+ * string has exactly one reading.
+ */
+
+ngx_int_t
+ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g)
+{
+    u_char  *p;
+
+    if (g->method.len == 0 || g->path.len == 0 || g->path.data[0] != '/'
+        || g->expires <= 0
+        || !ngx_http_attachments_key_id_valid(g->key_id.data, g->key_id.len)
+        || !ngx_http_attachments_printable(g->method.data, g->method.len)
+        || !ngx_http_attachments_printable(g->path.data, g->path.len)
+        || !ngx_http_attachments_printable(g->filename.data, g->filename.len)
+        || !ngx_http_attachments_printable(g->type.data, g->type.len))
+    {
+        return 0;
+    }
+
+    for (p = g->type.data; p < g->type.data + g->type.len; p++) {
+        if (*p >= 0x80) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_int_t
+ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
+    u_char *sig)
+{
+    size_t        n, i;
+    u_char        md[EVP_MAX_MD_SIZE], expires[NGX_TIME_T_LEN + 1];
+    uint32_t      v;
+    ngx_uint_t    k;
+    ngx_str_t    *fields[5];
+    EVP_MAC_CTX  *ctx;
+
+    if (!ngx_http_attachments_grant_valid(g)) {
+        return NGX_DECLINED;
+    }
+
+    /* a copy per call keeps the configured key context pristine */
+    ctx = EVP_MAC_CTX_dup(mac);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    fields[0] = &g->method;
+    fields[1] = &g->path;
+    fields[2] = &g->key_id;
+    fields[3] = &g->filename;
+    fields[4] = &g->type;
+
+    n = snprintf((char *) expires, sizeof(expires), "%lld",
+                 (long long) g->expires);
+
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1
+        || EVP_MAC_update(ctx, (u_char *) NGX_HTTP_ATTACHMENTS_CANON_VERSION,
+                          sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1) != 1)
+    {
+        goto failed;
+    }
+
+    for (k = 0; k < 5; k++) {
+        if (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
+            || EVP_MAC_update(ctx, fields[k]->data, fields[k]->len) != 1)
+        {
+            goto failed;
+        }
+
+        if (k == 1
+            && (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
+                || EVP_MAC_update(ctx, expires, n) != 1))
+        {
+            goto failed;
+        }
+    }
+
+    if (EVP_MAC_final(ctx, md, &n, sizeof(md)) != 1 || n != 32) {
+        goto failed;
+    }
+
+    EVP_MAC_CTX_free(ctx);
+
+    /* base64url without padding: 32 bytes -> 43 characters */
+
+    for (i = 0; i + 3 <= n; i += 3) {
+        v = (md[i] << 16) | (md[i + 1] << 8) | md[i + 2];
+        *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
+        *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
+        *sig++ = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
+        *sig++ = ngx_http_attachments_b64url[v & 0x3f];
+    }
+
+    v = (md[i] << 16) | (md[i + 1] << 8);
+    *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
+    *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
+    *sig = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
+
+    return NGX_OK;
+
+failed:
+
+    EVP_MAC_CTX_free(ctx);
+    return NGX_ERROR;
+}
+
+
+/* NGX_OK, NGX_DECLINED for a mismatch or an unsignable grant, NGX_ERROR */
+
+ngx_int_t
+ngx_http_attachments_verify(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
+    u_char *sig, size_t len)
+{
+    ngx_int_t  rc;
+    u_char     expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+
+    if (len != NGX_HTTP_ATTACHMENTS_SIG_LEN) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_attachments_sign(mac, g, expected);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (CRYPTO_memcmp(expected, sig, NGX_HTTP_ATTACHMENTS_SIG_LEN) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_attachments_keep(u_char c, ngx_uint_t mode)
+{
+    if (isalnum(c) && c < 0x80) {
+        return 1;
+    }
+
+    switch (mode) {
+
+    case NGX_HTTP_ATTACHMENTS_ESCAPE_PATH:
+        return c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+
+    case NGX_HTTP_ATTACHMENTS_ESCAPE_5987:
+        return c != '\0' && ngx_strchr("!#$&+-.^_`|~", c) != NULL;
+
+    default:
+        return c == '-' || c == '.' || c == '_' || c == '~';
+    }
+}
+
+
+/* percent-encodes src into dst; with dst NULL only measures */
+
+size_t
+ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t mode)
+{
+    size_t          n;
+    u_char         *last;
+    static u_char   hex[] = "0123456789ABCDEF";
+
+    n = 0;
+
+    for (last = src + len; src < last; src++) {
+
+        if (ngx_http_attachments_keep(*src, mode)) {
+            if (dst) {
+                *dst++ = *src;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst) {
+            *dst++ = '%';
+            *dst++ = hex[*src >> 4];
+            *dst++ = hex[*src & 0xf];
+        }
+
+        n += 3;
+    }
+
+    return n;
+}
+
+
+/*
+ * RFC 6266: an ASCII fallback in the quoted "filename" and the exact name
+ * in "filename*" (RFC 5987); neither can carry a quote, CR or LF.
+ */
+
+size_t
+ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename)
+{
+    size_t   n;
+    u_char  *p, *last, c;
+
+    static u_char  head[] = "attachment; filename=\"";
+    static u_char  ext[] = "\"; filename*=UTF-8''";
+
+    if (filename->len == 0) {
+        if (dst) {
+            ngx_memcpy(dst, "attachment", sizeof("attachment") - 1);
+        }
+
+        return sizeof("attachment") - 1;
+    }
+
+    n = sizeof(head) - 1 + filename->len + sizeof(ext) - 1
+        + ngx_http_attachments_escape(NULL, filename->data, filename->len,
+                                      NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
+
+    if (dst == NULL) {
+        return n;
+    }
+
+    p = ngx_cpymem(dst, head, sizeof(head) - 1);
+
+    for (last = filename->data + filename->len, dst = filename->data;
+         dst < last;
+         dst++)
+    {
+        c = *dst;
+        *p++ = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '_' : c;
+    }
+
+    p = ngx_cpymem(p, ext, sizeof(ext) - 1);
+
+    ngx_http_attachments_escape(p, filename->data, filename->len,
+                                NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
+
+    return n;
+}
+
+
+static size_t
+ngx_http_attachments_param(u_char **dst, char *name, ngx_str_t *v)
+{
+    size_t  n, len;
+
+    if (v->len == 0) {
+        return 0;
+    }
+
+    len = ngx_strlen(name);
+    n = len + ngx_http_attachments_escape(NULL, v->data, v->len,
+                                          NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+
+    if (*dst) {
+        *dst = ngx_cpymem(*dst, name, len);
+        *dst += ngx_http_attachments_escape(*dst, v->data, v->len,
+                                            NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+    }
+
+    return n;
+}
+
+
+/* the query string of a signed URL; with dst NULL only measures */
+
+size_t
+ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
+    u_char *sig)
+{
+    size_t     n;
+    u_char     expires[NGX_TIME_T_LEN + 1];
+    ngx_str_t  e, s;
+
+    e.data = expires;
+    e.len = snprintf((char *) expires, sizeof(expires), "%lld",
+                     (long long) g->expires);
+
+    s.data = sig;
+    s.len = NGX_HTTP_ATTACHMENTS_SIG_LEN;
+
+    n = ngx_http_attachments_param(&dst, NGX_HTTP_ATTACHMENTS_ARG_EXPIRES "=",
+                                   &e);
+    n += ngx_http_attachments_param(&dst,
+                                    "&" NGX_HTTP_ATTACHMENTS_ARG_KEY_ID "=",
+                                    &g->key_id);
+    n += ngx_http_attachments_param(&dst,
+                                    "&" NGX_HTTP_ATTACHMENTS_ARG_FILENAME "=",
+                                    &g->filename);
+    n += ngx_http_attachments_param(&dst,
+                                    "&" NGX_HTTP_ATTACHMENTS_ARG_TYPE "=",
+                                    &g->type);
+    n += ngx_http_attachments_param(&dst,
+                                    "&" NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE "=",
+                                    &s);
+    return n;
+}

@@ -1,0 +1,73 @@
+
+/*
+ * Signed download URLs: the pure part.
+ *
+ * Owns the canonical string of a grant, its HMAC-SHA256 under a key, the
+ * base64url text of signatures, the percent-encoding of URL parts, the
+ * Content-Disposition value and the storage-key safety rules.  Nothing here
+ * touches the nginx runtime (only its types), so the unit tests and the
+ * attachments-sign tool link it without nginx.
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_SIGN_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_SIGN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/evp.h>
+
+
+/* base64url, unpadded, of an HMAC-SHA256 */
+#define NGX_HTTP_ATTACHMENTS_SIG_LEN      43
+
+#define NGX_HTTP_ATTACHMENTS_KEY_MAX      1024
+#define NGX_HTTP_ATTACHMENTS_KID_MAX      32
+#define NGX_HTTP_ATTACHMENTS_SECRET_MIN   16
+
+/* query parameters of a signed URL */
+#define NGX_HTTP_ATTACHMENTS_ARG_EXPIRES    "X-Expires"
+#define NGX_HTTP_ATTACHMENTS_ARG_KEY_ID     "X-Key-Id"
+#define NGX_HTTP_ATTACHMENTS_ARG_FILENAME   "X-Filename"
+#define NGX_HTTP_ATTACHMENTS_ARG_TYPE       "X-Type"
+#define NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE  "X-Signature"
+
+/* ngx_http_attachments_escape() modes */
+#define NGX_HTTP_ATTACHMENTS_ESCAPE_PATH  0   /* keeps "/" */
+#define NGX_HTTP_ATTACHMENTS_ESCAPE_ARG   1
+#define NGX_HTTP_ATTACHMENTS_ESCAPE_5987  2   /* RFC 5987 attr-char */
+
+
+/* what a signed URL grants; every field is covered by the signature */
+typedef struct {
+    ngx_str_t     method;       /* "GET"; HEAD is verified as GET */
+    ngx_str_t     path;         /* decoded URI path, download prefix included */
+    time_t        expires;      /* absolute, seconds since the epoch */
+    ngx_str_t     key_id;
+    ngx_str_t     filename;     /* Content-Disposition filename, may be empty */
+    ngx_str_t     type;         /* Content-Type, may be empty */
+} ngx_http_attachments_grant_t;
+
+
+EVP_MAC_CTX *ngx_http_attachments_hmac_new(u_char *secret, size_t len);
+void ngx_http_attachments_hmac_free(EVP_MAC_CTX *mac);
+
+ngx_int_t ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g);
+ngx_int_t ngx_http_attachments_sign(EVP_MAC_CTX *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig);
+ngx_int_t ngx_http_attachments_verify(EVP_MAC_CTX *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig, size_t len);
+
+ngx_int_t ngx_http_attachments_key_id_valid(u_char *p, size_t len);
+ngx_int_t ngx_http_attachments_key_safe(u_char *p, size_t len);
+ngx_int_t ngx_http_attachments_printable(u_char *p, size_t len);
+
+size_t ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t mode);
+size_t ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename);
+size_t ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
+    u_char *sig);
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_SIGN_H_INCLUDED_ */
