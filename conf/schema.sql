@@ -1,0 +1,181 @@
+-- ngx_http_attachments_module: the database side.
+--
+-- psql "$CONNINFO" -f conf/schema.sql   (idempotent: safe to run again)
+--
+-- Everything lives in schema "attachments".  The module reads and writes
+-- files, audit_log and quotas, and asks attachments.authorize() every
+-- permission question; the membership/role/grant tables are the default
+-- permission model behind authorize() and may be ignored by an application
+-- that replaces its body (see the comment on the function).
+
+CREATE SCHEMA IF NOT EXISTS attachments;
+
+-- one row per stored version of a file
+CREATE TABLE IF NOT EXISTS attachments.files (
+    id               uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    lineage_id       uuid        NOT NULL,      -- id of doc_version 0
+    doc_version      integer     NOT NULL DEFAULT 0 CHECK (doc_version >= 0),
+    organization_id  text        NOT NULL,
+    entity_type      text        NOT NULL
+                     CHECK (entity_type ~ '^[a-z][a-z0-9_]{0,62}$'),
+    entity_id        text        NOT NULL
+                     CHECK (entity_id ~ '^[A-Za-z0-9_-]{1,128}$'),
+    storage          text        NOT NULL,      -- attachments_storage name
+    storage_key      text        NOT NULL,
+    file_name        text        NOT NULL,
+    file_ext         text        NOT NULL DEFAULT '',
+    content_type     text        NOT NULL,      -- sniffed
+    declared_type    text,                      -- what the client said
+    size             bigint      NOT NULL CHECK (size >= 0),
+    sha256           text        NOT NULL DEFAULT '',
+    category         text,
+    tags             jsonb       NOT NULL DEFAULT '[]'
+                     CHECK (jsonb_typeof(tags) = 'array'),
+    custom_fields    jsonb       NOT NULL DEFAULT '{}'
+                     CHECK (jsonb_typeof(custom_fields) = 'object'),
+    visibility       text        NOT NULL DEFAULT 'private'
+                     CHECK (visibility IN ('private', 'public')),
+    uploaded_by      text        NOT NULL,
+    -- pending: the blob may be half written; only ready rows are visible
+    state            text        NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'ready')),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    deleted_at       timestamptz,               -- soft delete
+    purged_at        timestamptz,               -- blob removed by the GC
+    UNIQUE (lineage_id, doc_version)
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS files_storage_key
+    ON attachments.files (storage, storage_key) WHERE deleted_at IS NULL;
+
+CREATE INDEX IF NOT EXISTS files_parent
+    ON attachments.files (organization_id, entity_type, entity_id,
+                          created_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND state = 'ready';
+
+CREATE INDEX IF NOT EXISTS files_reap
+    ON attachments.files (state, created_at) WHERE state = 'pending';
+
+CREATE INDEX IF NOT EXISTS files_deleted
+    ON attachments.files (deleted_at)
+    WHERE deleted_at IS NOT NULL AND purged_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS attachments.audit_log (
+    id               bigserial   PRIMARY KEY,
+    at               timestamptz NOT NULL DEFAULT now(),
+    action           text        NOT NULL CHECK (action IN (
+                         'upload', 'url_issued', 'download', 'update',
+                         'delete', 'publish', 'version', 'purge')),
+    organization_id  text        NOT NULL,
+    user_id          text,                      -- NULL for the GC
+    entity_type      text,
+    entity_id        text,
+    file_id          uuid,
+    bytes            bigint,
+    request_id       text,
+    client_addr      text,
+    detail           jsonb
+);
+
+CREATE INDEX IF NOT EXISTS audit_log_file
+    ON attachments.audit_log (file_id, at);
+
+-- limits in bytes; user_id '' is the organization's own limit
+CREATE TABLE IF NOT EXISTS attachments.quotas (
+    organization_id  text        NOT NULL,
+    user_id          text        NOT NULL DEFAULT '',
+    max_bytes        bigint      NOT NULL CHECK (max_bytes >= 0),
+    PRIMARY KEY (organization_id, user_id)
+);
+
+-- usage per the seed rules: an organization counts all its files, a user
+-- the private files they uploaded
+CREATE OR REPLACE VIEW attachments.usage AS
+    SELECT organization_id, '' AS user_id, sum(size)::bigint AS used_bytes
+      FROM attachments.files
+     WHERE deleted_at IS NULL AND state = 'ready'
+     GROUP BY organization_id
+    UNION ALL
+    SELECT organization_id, uploaded_by, sum(size)::bigint
+      FROM attachments.files
+     WHERE deleted_at IS NULL AND state = 'ready' AND visibility = 'private'
+     GROUP BY organization_id, uploaded_by;
+
+
+-- the default permission model
+
+CREATE TABLE IF NOT EXISTS attachments.memberships (
+    organization_id  text NOT NULL,
+    user_id          text NOT NULL,
+    role             text NOT NULL,
+    PRIMARY KEY (organization_id, user_id)
+);
+
+CREATE TABLE IF NOT EXISTS attachments.role_permissions (
+    role             text NOT NULL,
+    permission       text NOT NULL
+                     CHECK (permission IN ('add', 'view', 'change', 'delete')),
+    PRIMARY KEY (role, permission)
+);
+
+CREATE TABLE IF NOT EXISTS attachments.record_grants (
+    organization_id  text NOT NULL,
+    entity_type      text NOT NULL,
+    entity_id        text NOT NULL,
+    user_id          text NOT NULL,
+    grant_type       text NOT NULL CHECK (grant_type IN ('read', 'update')),
+    PRIMARY KEY (organization_id, entity_type, entity_id, user_id, grant_type)
+);
+
+INSERT INTO attachments.role_permissions (role, permission) VALUES
+    ('owner', 'add'), ('owner', 'view'), ('owner', 'change'),
+    ('owner', 'delete'),
+    ('editor', 'add'), ('editor', 'view'), ('editor', 'change'),
+    ('viewer', 'view')
+ON CONFLICT DO NOTHING;
+
+
+-- The one question the module asks: may p_user of p_org perform p_action
+-- ('read', 'upload', 'update', 'delete') on the files of a parent record?
+--
+-- The default answer: a member of the organization whose role has the
+-- matching permission (read → view, upload → add, update → change,
+-- delete → delete), or a member holding a grant on that very record
+-- ('read' for read, 'update' for the other three).
+--
+-- To use the application's own tables, replace the body with
+-- CREATE OR REPLACE FUNCTION keeping this signature and return type; the
+-- module picks the new body up on its next query, no reload needed.
+
+CREATE OR REPLACE FUNCTION attachments.authorize(
+    p_user text, p_org text, p_entity_type text, p_entity_id text,
+    p_action text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM attachments.memberships m
+          LEFT JOIN attachments.role_permissions rp
+                 ON rp.role = m.role
+                AND rp.permission = CASE p_action
+                                        WHEN 'read'   THEN 'view'
+                                        WHEN 'upload' THEN 'add'
+                                        WHEN 'update' THEN 'change'
+                                        WHEN 'delete' THEN 'delete'
+                                    END
+          LEFT JOIN attachments.record_grants g
+                 ON g.organization_id = m.organization_id
+                AND g.user_id = m.user_id
+                AND g.entity_type = p_entity_type
+                AND g.entity_id = p_entity_id
+                AND g.grant_type = CASE p_action
+                                       WHEN 'read' THEN 'read'
+                                       ELSE 'update'
+                                   END
+         WHERE m.organization_id = p_org
+           AND m.user_id = p_user
+           AND (rp.role IS NOT NULL OR g.user_id IS NOT NULL)
+    )
+$$;

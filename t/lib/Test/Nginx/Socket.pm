@@ -1,0 +1,493 @@
+package Test::Nginx::Socket;
+
+# A small implementation of the part of Test::Nginx::Socket this project's
+# suites use, on Debian's Test::Base.  It reads the same block format and
+# environment (TEST_NGINX_BINARY, TEST_NGINX_LOAD_MODULES,
+# TEST_NGINX_SERVER_PORT, TEST_NGINX_SERVROOT, TEST_NGINX_* expansion) and
+# counts tests the way the CPAN module does, so a suite runs unchanged under
+# either.  make test puts t/lib on @INC only when no Test::Nginx is installed.
+
+use Test::Base -base;
+
+use POSIX qw(WNOHANG);
+use IO::Socket::INET;
+use IO::Select;
+use File::Path qw(make_path remove_tree);
+use File::Spec;
+use File::Basename qw(dirname);
+use Time::HiRes qw(sleep time);
+
+our $VERSION = '0.01';
+
+our @EXPORT = qw(
+    plan run_tests run_test blocks repeat_each no_shuffle no_root_location
+    workers master_on master_off log_level timeout server_port html_dir
+    server_root env_to_nginx no_long_string add_block_preprocessor
+    $ServerPort $ServRoot $ServerPortForClient $NginxBinary
+);
+
+our $NginxBinary = $ENV{TEST_NGINX_BINARY} || 'nginx';
+our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT}
+                  || 1984;
+our $ServerPortForClient = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort;
+our $ServRoot = $ENV{TEST_NGINX_SERVROOT}
+                || File::Spec->rel2abs('t/servroot');
+our $LogLevel = $ENV{TEST_NGINX_LOG_LEVEL} || 'debug';
+our $Timeout = $ENV{TEST_NGINX_TIMEOUT} || 3;
+our $RepeatEach = 1;
+our $Workers = 1;
+our $MasterProcess = 'off';
+our $NoRootLocation = 0;
+our @EnvToNginx;
+our @BlockPreprocessors;
+
+$ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
+$ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
+$ENV{TEST_NGINX_HTML_DIR} = "$ServRoot/html";
+
+my $HtmlDir = "$ServRoot/html";
+my $LogDir = "$ServRoot/logs";
+my $ConfDir = "$ServRoot/conf";
+my $ErrLogFile = "$LogDir/error.log";
+my $PidFile = "$LogDir/nginx.pid";
+my $Running;
+
+sub repeat_each { $RepeatEach = shift if @_; $RepeatEach }
+sub workers { $Workers = shift if @_; $Workers }
+sub master_on () { $MasterProcess = 'on' }
+sub master_off () { $MasterProcess = 'off' }
+sub log_level { $LogLevel = shift if @_; $LogLevel }
+sub timeout { $Timeout = shift if @_; $Timeout }
+sub server_port { $ServerPort = shift if @_; $ServerPort }
+sub html_dir () { $HtmlDir }
+sub server_root () { $ServRoot }
+sub no_shuffle () { }
+sub no_long_string () { }
+sub no_root_location () { $NoRootLocation = 1 }
+sub env_to_nginx { push @EnvToNginx, @_ }
+sub add_block_preprocessor (&) { unshift @BlockPreprocessors, shift }
+
+sub expand_env ($) {
+    my $s = shift;
+    return $s unless defined $s && !ref $s;
+    $s =~ s{\$(TEST_NGINX_[_A-Z0-9]+)}{
+        defined $ENV{$1} ? $ENV{$1}
+                         : die "environment variable $1 is not set\n"
+    }ge;
+    return $s;
+}
+
+sub section ($$) {
+    my ($block, $name) = @_;
+    my $v = $block->$name;
+    return ref $v ? $v : expand_env($v);
+}
+
+sub write_config ($) {
+    my $block = shift;
+
+    my $main = section($block, 'main_config') // '';
+    my $http = section($block, 'http_config') // '';
+    my $config = section($block, 'config') // '';
+    my $modules = '';
+
+    for my $m (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
+        $modules .= "load_module $m;\n";
+    }
+
+    my $env = join '', map { "env $_;\n" } @EnvToNginx;
+    my $root = $NoRootLocation ? ''
+             : "        location / {\n            root $HtmlDir;\n"
+               . "            index index.html index.htm;\n        }\n";
+
+    open my $out, '>', "$ConfDir/nginx.conf" or die "$ConfDir/nginx.conf: $!";
+    print $out <<_EOC_;
+$modules
+worker_processes  $Workers;
+daemon on;
+master_process $MasterProcess;
+error_log $ErrLogFile $LogLevel;
+pid       $PidFile;
+$env
+$main
+
+http {
+    access_log $LogDir/access.log;
+    default_type text/plain;
+    keepalive_timeout  68;
+    client_body_temp_path $ServRoot/client_body_temp;
+    proxy_temp_path $ServRoot/proxy_temp;
+    fastcgi_temp_path $ServRoot/fastcgi_temp;
+    uwsgi_temp_path $ServRoot/uwsgi_temp;
+    scgi_temp_path $ServRoot/scgi_temp;
+
+$http
+
+    server {
+        listen          $ServerPort;
+        server_name     'localhost';
+        client_max_body_size 30M;
+
+        # Begin test case config...
+$config
+        # End test case config.
+
+$root    }
+}
+
+events {
+    accept_mutex off;
+    worker_connections  64;
+}
+_EOC_
+    close $out;
+}
+
+# the daemon is not our child: once it exits it may linger as a zombie
+# until init reaps it
+sub alive ($) {
+    my $pid = shift;
+    return 0 unless kill 0, $pid;
+    open my $in, '<', "/proc/$pid/stat" or return 1;
+    my $stat = <$in> // '';
+    return $stat !~ /^\d+ \(.*\) Z/;
+}
+
+sub stop_nginx () {
+    return unless -f $PidFile;
+    open my $in, '<', $PidFile or return;
+    my $pid = <$in>;
+    close $in;
+    chomp $pid if defined $pid;
+    return unless $pid && $pid =~ /^\d+$/;
+
+    kill 'TERM', $pid;
+    my $deadline = time + $Timeout;
+    while (time < $deadline && alive($pid)) {
+        sleep 0.01;
+    }
+    kill 'KILL', $pid if alive($pid);
+    unlink $PidFile;
+    undef $Running;
+}
+
+sub setup_server_root ($) {
+    my $block = shift;
+
+    remove_tree($ServRoot);
+    make_path($HtmlDir, $LogDir, $ConfDir);
+
+    if (defined(my $files = $block->user_files)) {
+        my @files = ref $files ? @$files : ();
+        if (!ref $files) {
+            while ($files =~ /^>>> (.+?)\n(.*?)(?=^>>> |\z)/gms) {
+                push @files, [$1, $2];
+            }
+        }
+        for my $f (@files) {
+            my ($name, $body) = @$f;
+            my $path = "$HtmlDir/$name";
+            make_path(dirname($path));
+            open my $out, '>', $path or die "$path: $!";
+            binmode $out;
+            print $out $body;
+            close $out;
+        }
+    }
+}
+
+# starts nginx for the block; returns its exit status (0 when running)
+sub start_nginx ($) {
+    my $block = shift;
+
+    stop_nginx();
+    setup_server_root($block);
+    write_config($block);
+
+    # configuration errors are written before error_log is opened
+    my $rc = system("$NginxBinary -p $ServRoot/ -c $ConfDir/nginx.conf "
+                    . ">>$ErrLogFile 2>&1");
+    return $rc if $rc != 0;
+
+    $Running = 1;
+
+    my $deadline = time + $Timeout;
+    while (time < $deadline) {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                         PeerPort => $ServerPort,
+                                         Proto => 'tcp');
+        if ($sock) {
+            close $sock;
+            return 0;
+        }
+        sleep 0.01;
+    }
+
+    die "nginx did not start listening on port $ServerPort\n";
+}
+
+sub build_request ($$$) {
+    my ($block, $req, $last) = @_;
+
+    my ($line, $body) = split /\n/, $req, 2;
+    $line =~ s/^\s+|\s+$//g;
+    $line .= ' HTTP/1.1' unless $line =~ m{ HTTP/\d\.\d$};
+    $body //= '';
+
+    my $more = section($block, 'more_headers') // '';
+    my %has;
+    my $headers = '';
+    for my $h (split /\n/, $more) {
+        next unless $h =~ /\S/;
+        my ($k) = $h =~ /^([^:]+):/;
+        $has{lc $k} = 1 if defined $k;
+        $headers .= "$h\r\n";
+    }
+
+    my $r = "$line\r\n";
+    $r .= "Host: localhost\r\n" unless $has{host};
+    $r .= "Connection: " . ($last ? 'close' : 'keep-alive') . "\r\n"
+        unless $has{connection};
+    $r .= $headers;
+    $r .= "Content-Length: " . length($body) . "\r\n"
+        if length($body) && !$has{'content-length'}
+           && !$has{'transfer-encoding'};
+    $r .= "\r\n$body";
+    return $r;
+}
+
+sub send_raw ($$) {
+    my ($data, $timeout) = @_;
+
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $ServerPortForClient,
+                                     Proto => 'tcp',
+                                     Timeout => $timeout)
+        or return (undef, "cannot connect: $!");
+
+    my $sel = IO::Select->new($sock);
+    my $off = 0;
+    my $deadline = time + $timeout;
+
+    while ($off < length $data) {
+        return (undef, 'timeout sending') unless $sel->can_write($deadline - time);
+        my $n = syswrite($sock, $data, 65536, $off);
+        last unless defined $n;   # the server may answer and close early
+        $off += $n;
+    }
+
+    my $resp = '';
+    while (1) {
+        my $left = $deadline - time;
+        return ($resp, 'timeout') if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread($sock, my $buf, 65536);
+        last if !$n;
+        $resp .= $buf;
+    }
+
+    close $sock;
+    return ($resp, undef);
+}
+
+# splits a byte stream of responses into [code, {headers}, body] triples
+sub parse_responses ($$) {
+    my ($raw, $head_only) = @_;
+    my @res;
+
+    while (length $raw) {
+        my $i = index $raw, "\r\n\r\n";
+        last if $i < 0;
+        my $head = substr $raw, 0, $i;
+        $raw = substr $raw, $i + 4;
+
+        my ($status, @lines) = split /\r\n/, $head;
+        my ($code) = $status =~ m{^HTTP/\d\.\d (\d{3})};
+        my %h;
+        for (@lines) {
+            my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+            $h{lc $k} = defined $h{lc $k} ? "$h{lc $k}, $v" : $v;
+        }
+
+        my $body = '';
+        if ($head_only || $code =~ /^(1|204|304)/) {
+            # no body
+        } elsif (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+            while ($raw =~ s/^([0-9a-fA-F]+)[^\r]*\r\n//) {
+                my $len = hex $1;
+                $body .= substr $raw, 0, $len;
+                $raw = substr $raw, $len;
+                $raw =~ s/^\r\n//;
+                last if $len == 0;
+            }
+        } elsif (defined $h{'content-length'}) {
+            $body = substr $raw, 0, $h{'content-length'};
+            $raw = substr $raw, $h{'content-length'};
+        } else {
+            $body = $raw;
+            $raw = '';
+        }
+
+        push @res, [$code, \%h, $body];
+    }
+
+    return @res;
+}
+
+sub error_log_since ($) {
+    my $pos = shift;
+    open my $in, '<', $ErrLogFile or return '';
+    seek $in, $pos, 0;
+    local $/;
+    my $s = <$in> // '';
+    close $in;
+    return $s;
+}
+
+sub nth ($$) {
+    my ($v, $i) = @_;
+    return ref $v eq 'ARRAY' ? $v->[$i] : $v;
+}
+
+sub check_patterns ($$$$) {
+    my ($name, $log, $patterns, $want) = @_;
+    my @p = ref $patterns eq 'ARRAY' ? @$patterns
+          : grep { /\S/ } split /\n/, $patterns;
+
+    for my $p (@p) {
+        my $found = ref $p eq 'Regexp' ? $log =~ $p : index($log, $p) >= 0;
+        if ($want) {
+            Test::More::ok($found, "$name - pattern \"$p\" should match a line in "
+                       . "error.log");
+        } else {
+            Test::More::ok(!$found, "$name - pattern \"$p\" should not match any line "
+                        . "in error.log");
+        }
+    }
+}
+
+sub check_response ($$$$) {
+    my ($block, $name, $res, $i) = @_;
+    my ($code, $h, $body) = $res ? @$res : (undef, {}, undef);
+
+    my $want = nth($block->error_code, $i) // 200;
+    $want =~ s/\s+$//;
+    Test::More::is($code, $want, "$name - status code ok");
+
+    for my $kind ('response_headers', 'response_headers_like') {
+        my $spec = nth(section($block, $kind), $i);
+        next unless defined $spec;
+        for my $line (split /\n/, $spec) {
+            next unless $line =~ /\S/;
+            if ($line =~ /^\s*!\s*([^:\s]+)/) {
+                Test::More::ok(!defined $h->{lc $1}, "$name - header $1 not present");
+                next;
+            }
+            my ($k, $v) = $line =~ /^\s*([^:]+?)\s*:\s*(.*?)\s*$/ or next;
+            if ($kind eq 'response_headers') {
+                Test::More::is($h->{lc $k} // '', $v, "$name - header $k ok");
+            } else {
+                Test::More::like($h->{lc $k} // '', qr/$v/s, "$name - header $k like ok");
+            }
+        }
+    }
+
+    my $expected = nth($block->response_body, $i);
+    if (defined $expected) {
+        Test::More::is($body, $expected, "$name - response_body - response is expected");
+    }
+
+    my $like = nth($block->response_body_like, $i);
+    if (defined $like) {
+        Test::More::like($body // '', ref $like ? $like : qr/$like/s,
+             "$name - response_body_like - response is expected");
+    }
+}
+
+sub run_test ($) {
+    my $block = shift;
+    my $name = $block->name;
+
+    $_->($block) for @BlockPreprocessors;
+
+    local $Timeout = $block->timeout // $Timeout;
+    $Timeout =~ s/s$//;
+
+    my $rc = start_nginx($block);
+
+    if (defined $block->must_die) {
+        Test::More::isnt($rc, 0, "$name - die as expected");
+        check_patterns($name, error_log_since(0), $block->error_log, 1)
+            if defined $block->error_log;
+        check_patterns($name, error_log_since(0), $block->no_error_log, 0)
+            if defined $block->no_error_log;
+        return;
+    }
+
+    if ($rc != 0) {
+        my $log = error_log_since(0);
+        Test::More::BAIL_OUT("$name - cannot start nginx:\n$log");
+    }
+
+    if (defined $block->init) {
+        eval $block->init;
+        die "$name - init failed: $@" if $@;
+    }
+
+    for my $rep (1 .. $RepeatEach) {
+        my $pos = -s $ErrLogFile || 0;
+        my @requests;
+
+        if (defined $block->pipelined_requests) {
+            my $reqs = $block->pipelined_requests;
+            my $raw = '';
+            for my $k (0 .. $#$reqs) {
+                $raw .= build_request($block, expand_env($reqs->[$k]),
+                                      $k == $#$reqs);
+            }
+            my ($resp, $err) = send_raw($raw, $Timeout);
+            my @res = parse_responses($resp // '', 0);
+            check_response($block, $name, $res[$_], $_) for 0 .. $#$reqs;
+
+        } else {
+            my $req = defined $block->raw_request ? $block->raw_request
+                    : $block->request;
+            die "$name - no request\n" unless defined $req;
+            my @reqs = ref $req eq 'ARRAY' ? @$req : ($req);
+
+            for my $k (0 .. $#reqs) {
+                my $r = expand_env($reqs[$k]);
+                my $data = defined $block->raw_request ? $r
+                         : build_request($block, $r, 1);
+                my ($resp, $err) = send_raw($data, $Timeout);
+                Test::More::diag("$name - $err") if $err && !defined $block->abort;
+                next if defined $block->ignore_response;
+                my ($res) = parse_responses($resp // '', $r =~ /^\s*HEAD\b/);
+                check_response($block, $name, $res, $k);
+            }
+        }
+
+        sleep($block->wait // 0.05);
+
+        my $log = error_log_since($pos);
+        check_patterns($name, $log, $block->error_log, 1)
+            if defined $block->error_log;
+        check_patterns($name, $log, $block->no_error_log, 0)
+            if defined $block->no_error_log;
+    }
+}
+
+sub run_tests () {
+    for my $block (blocks()) {
+        run_test($block);
+    }
+    stop_nginx();
+}
+
+END {
+    stop_nginx() if $Running;
+}
+
+package Test::Nginx::Socket::Filter;
+use base 'Test::Base::Filter';
+
+1;

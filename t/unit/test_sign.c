@@ -1,0 +1,282 @@
+
+/*
+ * Unit tests of the pure signing code (TAP, run by t/000-unit.t).
+ * Known answers were computed independently with Python's hmac module.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <stdio.h>
+
+#include "ngx_http_attachments_sign.h"
+
+
+static int  tests, failures;
+
+
+static void
+ok(int cond, const char *name)
+{
+    tests++;
+
+    if (!cond) {
+        failures++;
+    }
+
+    printf("%sok %d - %s\n", cond ? "" : "not ", tests, name);
+}
+
+
+static void
+is_str(const u_char *got, size_t len, const char *want, const char *name)
+{
+    int  same;
+
+    same = (len == strlen(want) && memcmp(got, want, len) == 0);
+    ok(same, name);
+
+    if (!same) {
+        printf("#   got:      '%.*s'\n#   expected: '%s'\n", (int) len, got,
+               want);
+    }
+}
+
+
+#define S(s)  { sizeof(s) - 1, (u_char *) s }
+
+
+static void
+test_key_safe(void)
+{
+    size_t       i;
+    static char  long_key[NGX_HTTP_ATTACHMENTS_KEY_MAX + 2];
+
+    static const char *good[] = {
+        "a", "org_acme/work_orders/123/0190f6b4-x-contract.pdf",
+        "a/b/c", "...", "a/.hidden", "a/b..c", "r\xc3\xa9sum\xc3\xa9.pdf",
+    };
+
+    static const char *bad[] = {
+        "", "/a", "a/", "a//b", "..", ".", "a/..", "../a", "a/../b", "a/./b",
+        "a\\b", "..\\x", "a%2e%2e", "a%00", "a\x01", "a\x7f", "a\nb",
+    };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ok(ngx_http_attachments_key_safe((u_char *) good[i],
+                                         strlen(good[i])),
+           "key accepted");
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!ngx_http_attachments_key_safe((u_char *) bad[i], strlen(bad[i])),
+           "unsafe key refused");
+    }
+
+    ok(!ngx_http_attachments_key_safe((u_char *) "a\0b", 3),
+       "NUL in key refused");
+
+    memset(long_key, 'a', sizeof(long_key) - 1);
+    ok(!ngx_http_attachments_key_safe((u_char *) long_key,
+                                      sizeof(long_key) - 1),
+       "over-long key refused");
+    ok(ngx_http_attachments_key_safe((u_char *) long_key,
+                                     NGX_HTTP_ATTACHMENTS_KEY_MAX),
+       "key of the maximum length accepted");
+}
+
+
+static void
+test_key_id(void)
+{
+    ok(ngx_http_attachments_key_id_valid((u_char *) "k-2024.1_a", 10),
+       "key id accepted");
+    ok(!ngx_http_attachments_key_id_valid((u_char *) "", 0),
+       "empty key id refused");
+    ok(!ngx_http_attachments_key_id_valid((u_char *) "a b", 3),
+       "key id with space refused");
+    ok(!ngx_http_attachments_key_id_valid((u_char *) "a&b", 3),
+       "key id with & refused");
+    ok(!ngx_http_attachments_key_id_valid(
+           (u_char *) "123456789012345678901234567890123", 33),
+       "key id over 32 characters refused");
+}
+
+
+static void
+test_escape(void)
+{
+    size_t   n;
+    u_char   buf[256];
+    u_char  *src = (u_char *) "a b/c?d&e=f%g+h~.-_\xc3\xa9\"";
+
+    n = ngx_http_attachments_escape(buf, src, strlen((char *) src),
+                                    NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+    is_str(buf, n, "a%20b/c%3Fd%26e%3Df%25g%2Bh~.-_%C3%A9%22",
+           "path escaping keeps / and unreserved");
+    ok(n == ngx_http_attachments_escape(NULL, src, strlen((char *) src),
+                                        NGX_HTTP_ATTACHMENTS_ESCAPE_PATH),
+       "measuring matches writing");
+
+    n = ngx_http_attachments_escape(buf, src, strlen((char *) src),
+                                    NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+    is_str(buf, n, "a%20b%2Fc%3Fd%26e%3Df%25g%2Bh~.-_%C3%A9%22",
+           "argument escaping escapes /");
+
+    n = ngx_http_attachments_escape(buf, src, strlen((char *) src),
+                                    NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
+    is_str(buf, n, "a%20b%2Fc%3Fd&e%3Df%25g+h~.-_%C3%A9%22",
+           "RFC 5987 attr-char escaping");
+}
+
+
+static void
+test_disposition(void)
+{
+    size_t     n;
+    u_char     buf[512];
+    ngx_str_t  fn = S("r\xc3\xa9sum\xc3\xa9 \"q\"\\.pdf");
+    ngx_str_t  crlf = S("a\r\nSet-Cookie: x=1");
+    ngx_str_t  empty = S("");
+
+    n = ngx_http_attachments_disposition(buf, &fn);
+    is_str(buf, n, "attachment; filename=\"r__sum__ _q__.pdf\"; "
+           "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22q%22%5C.pdf",
+           "disposition: ASCII fallback and RFC 5987 name");
+    ok(n == ngx_http_attachments_disposition(NULL, &fn),
+       "disposition measuring matches writing");
+
+    n = ngx_http_attachments_disposition(buf, &crlf);
+    ok(memchr(buf, '\r', n) == NULL && memchr(buf, '\n', n) == NULL,
+       "disposition cannot carry CR or LF");
+
+    n = ngx_http_attachments_disposition(buf, &empty);
+    is_str(buf, n, "attachment", "disposition without a filename");
+}
+
+
+static void
+grant(ngx_http_attachments_grant_t *g)
+{
+    ngx_memzero(g, sizeof(*g));
+    ngx_str_set(&g->method, "GET");
+    ngx_str_set(&g->path, "/files/org_acme/a b.pdf");
+    g->expires = 1700000000;
+    ngx_str_set(&g->key_id, "k1");
+    ngx_str_set(&g->filename, "r\xc3\xa9sum\xc3\xa9.pdf");
+    ngx_str_set(&g->type, "application/pdf");
+}
+
+
+static void
+test_sign(void)
+{
+    size_t                         n;
+    u_char                         sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+    u_char                         bad[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+    u_char                         buf[512];
+    EVP_MAC_CTX                   *mac, *other;
+    ngx_http_attachments_grant_t   g, t;
+
+    mac = ngx_http_attachments_hmac_new(
+              (u_char *) "0123456789abcdef0123456789abcdef", 32);
+    other = ngx_http_attachments_hmac_new(
+              (u_char *) "0123456789abcdef0123456789abcdeF", 32);
+    ok(mac != NULL && other != NULL, "HMAC contexts created");
+
+    grant(&g);
+    ok(ngx_http_attachments_sign(mac, &g, sig) == NGX_OK, "grant signed");
+    is_str(sig, sizeof(sig), "eFin1Ya0azkjByMIwaUArjKrXBrmbABpEvAA5u6I2aU",
+           "signature matches the independent known answer");
+
+    ok(ngx_http_attachments_sign(mac, &g, bad) == NGX_OK
+       && memcmp(sig, bad, sizeof(sig)) == 0,
+       "signing twice with one context gives the same signature");
+
+    ngx_memzero(&t, sizeof(t));
+    ngx_str_set(&t.method, "GET");
+    ngx_str_set(&t.path, "/dl/x");
+    t.expires = 1;
+    ngx_str_set(&t.key_id, "old");
+    ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_OK, "minimal grant");
+    is_str(bad, sizeof(bad), "18V3x9PkM1Y1u0o9D5AK0ymZujEqQTNa76J5KynkAKQ",
+           "minimal grant matches the known answer");
+
+    ok(ngx_http_attachments_verify(mac, &g, sig, sizeof(sig)) == NGX_OK,
+       "signature verifies");
+    ok(ngx_http_attachments_verify(other, &g, sig, sizeof(sig))
+       == NGX_DECLINED, "another secret refuses");
+    ok(ngx_http_attachments_verify(mac, &g, sig, sizeof(sig) - 1)
+       == NGX_DECLINED, "truncated signature refused");
+
+    memcpy(bad, sig, sizeof(sig));
+    bad[10] ^= 1;
+    ok(ngx_http_attachments_verify(mac, &g, bad, sizeof(bad))
+       == NGX_DECLINED, "flipped signature bit refused");
+
+#define TAMPER(field, value, name)                                            \
+    t = g;                                                                    \
+    ngx_str_set(&t.field, value);                                             \
+    ok(ngx_http_attachments_verify(mac, &t, sig, sizeof(sig))                 \
+       == NGX_DECLINED, name)
+
+    TAMPER(method, "PUT", "tampered method refused");
+    TAMPER(path, "/files/org_acme/a b.pdg", "tampered path refused");
+    TAMPER(key_id, "k2", "tampered key id refused");
+    TAMPER(filename, "resume.pdf", "tampered filename refused");
+    TAMPER(filename, "", "dropped filename refused");
+    TAMPER(type, "text/html", "tampered type refused");
+    TAMPER(type, "", "dropped type refused");
+
+    /* moving bytes between fields must not keep the signature */
+    TAMPER(filename, "r\xc3\xa9sum\xc3\xa9.pdf\napplication/pdf",
+           "field boundary shift refused");
+
+#undef TAMPER
+
+    t = g;
+    t.expires++;
+    ok(ngx_http_attachments_verify(mac, &t, sig, sizeof(sig))
+       == NGX_DECLINED, "tampered expiry refused");
+
+    t = g;
+    ngx_str_set(&t.filename, "a\nb");
+    ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_DECLINED,
+       "newline in a field cannot be signed");
+
+    t = g;
+    ngx_str_set(&t.type, "text/\xc3\xa9");
+    ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_DECLINED,
+       "non-ASCII content type cannot be signed");
+
+    t = g;
+    t.expires = -1;
+    ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_DECLINED,
+       "invalid expiry cannot be signed");
+
+    n = ngx_http_attachments_query(buf, &g, sig);
+    is_str(buf, n, "X-Expires=1700000000&X-Key-Id=k1"
+           "&X-Filename=r%C3%A9sum%C3%A9.pdf&X-Type=application%2Fpdf"
+           "&X-Signature=eFin1Ya0azkjByMIwaUArjKrXBrmbABpEvAA5u6I2aU",
+           "query string");
+    ok(n == ngx_http_attachments_query(NULL, &g, sig),
+       "query measuring matches writing");
+
+    ngx_http_attachments_hmac_free(mac);
+    ngx_http_attachments_hmac_free(other);
+}
+
+
+int
+main(void)
+{
+    test_key_safe();
+    test_key_id();
+    test_escape();
+    test_disposition();
+    test_sign();
+
+    printf("1..%d\n", tests);
+
+    return failures ? 1 : 0;
+}
