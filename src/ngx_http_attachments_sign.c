@@ -184,11 +184,11 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
         return NGX_DECLINED;
     }
 
-    /* a copy per call keeps the configured key context pristine */
-    ctx = EVP_MAC_CTX_dup(mac);
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
+    /*
+     * Re-initialising with no key restarts from the precomputed key state,
+     * without allocating.  Not for threads: signing runs in the event loop.
+     */
+    ctx = mac;
 
     fields[0] = &g->method;
     fields[1] = &g->path;
@@ -225,8 +225,6 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
         goto failed;
     }
 
-    EVP_MAC_CTX_free(ctx);
-
     /* base64url without padding: 32 bytes -> 43 characters */
 
     for (i = 0; i + 3 <= n; i += 3) {
@@ -246,7 +244,6 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
 
 failed:
 
-    EVP_MAC_CTX_free(ctx);
     return NGX_ERROR;
 }
 

@@ -1,0 +1,51 @@
+# conf/nginx.conf and `make run` as a user meets them: start the service in
+# a scratch directory, run the curl examples it prints, stop it.  (Plain
+# Test::More: this suite drives a whole configuration file, not blocks.)
+
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+
+my $top = $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
+my $run = tempdir('attachments-run.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $port = `python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'`;
+chomp $port;
+
+$ENV{RUN} = $run;
+$ENV{PORT} = $port;
+
+my $out = `$top/tools/service start 2>&1`;
+is($?, 0, 'make run starts') or diag $out;
+
+END { system("$top/tools/service stop >/dev/null 2>&1") if $run }
+
+my @examples;
+while ($out =~ /^  # (.+)\n  (curl .+)$/mg) {
+    push @examples, [$1, $2];
+}
+is(scalar @examples, 5, 'five curl examples printed');
+
+my %want = ('200' => 200, '206' => 206, '403' => 403, '410' => 410);
+
+for my $ex (@examples) {
+    my ($label, $cmd) = @$ex;
+    my ($code) = $label =~ /\((\d{3})/;
+    if ($code) {
+        $cmd =~ s/^curl -i/curl -s -o \/dev\/null -w '%{http_code}'/;
+        is(`$cmd`, $want{$code}, "example: $label");
+    } else {
+        my $url = `$cmd`;
+        like($url, qr{^/files/org_acme/work_orders/123/welcome\.txt\?X-Expires=\d+&X-Key-Id=k1&X-Type=text%2Fplain&X-Signature=\S{43}\n$},
+             "example: $label");
+        chomp $url;
+        is(`curl -s 'http://127.0.0.1:$port$url'`,
+           "Hello from ngx_http_attachments_module\n",
+           'the minted URL downloads the demo file');
+    }
+}
+
+my $again = `$top/tools/service start 2>&1`;
+is($?, 0, 'running make run twice is harmless') or diag $again;
+
+done_testing();
