@@ -28,12 +28,13 @@ static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
 static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
     ngx_http_attachments_grant_t *g);
+static ngx_int_t ngx_http_attachments_join(ngx_pool_t *pool, ngx_str_t *a,
+    ngx_str_t *b, ngx_str_t *out);
 
 
 ngx_int_t
 ngx_http_attachments_download_handler(ngx_http_request_t *r)
 {
-    u_char                           *p;
     ngx_int_t                         rc;
     ngx_str_t                         key, uri, expires, sig;
     ngx_uint_t                        i;
@@ -73,14 +74,11 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     /* HEAD is the same grant as GET */
     ngx_str_set(&g.method, "GET");
 
-    g.path.len = storage->download.len + key.len;
-    g.path.data = ngx_pnalloc(r->pool, g.path.len);
-    if (g.path.data == NULL) {
+    if (ngx_http_attachments_join(r->pool, &storage->download, &key, &g.path)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ngx_cpymem(g.path.data, storage->download.data, storage->download.len);
-    ngx_memcpy(p, key.data, key.len);
 
     if (ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_EXPIRES,
                                  &expires) != NGX_OK
@@ -145,14 +143,11 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    uri.len = storage->internal.len + key.len;
-    uri.data = ngx_pnalloc(r->pool, uri.len);
-    if (uri.data == NULL) {
+    if (ngx_http_attachments_join(r->pool, &storage->internal, &key, &uri)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ngx_cpymem(uri.data, storage->internal.data, storage->internal.len);
-    ngx_memcpy(p, key.data, key.len);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "attachments download \"%V\"", &uri);
@@ -286,8 +281,6 @@ ngx_int_t
 ngx_http_attachments_signed_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
-    u_char                           *p;
-    size_t                            len;
     ngx_int_t                         rc;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
@@ -322,14 +315,12 @@ ngx_http_attachments_signed_url(ngx_http_request_t *r,
     g.type = link->type;
     g.expires = link->expires ? link->expires : ngx_time() + alcf->url_ttl;
 
-    g.path.len = storage->download.len + link->key.len;
-    g.path.data = ngx_pnalloc(r->pool, g.path.len);
-    if (g.path.data == NULL) {
+    if (ngx_http_attachments_join(r->pool, &storage->download, &link->key,
+                                  &g.path)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(g.path.data, storage->download.data, storage->download.len);
-    ngx_memcpy(p, link->key.data, link->key.len);
 
     rc = ngx_http_attachments_sign(k[0].mac, &g, sig);
     if (rc != NGX_OK) {
@@ -339,24 +330,33 @@ ngx_http_attachments_signed_url(ngx_http_request_t *r,
         return rc;
     }
 
-    len = storage->download.len
-          + ngx_http_attachments_escape(NULL, link->key.data, link->key.len,
-                                        NGX_HTTP_ATTACHMENTS_ESCAPE_PATH)
-          + 1 + ngx_http_attachments_query(NULL, &g, sig);
+    url->len = ngx_http_attachments_url(NULL, &storage->download, &link->key,
+                                        &g, sig);
 
-    url->data = ngx_pnalloc(r->pool, len);
+    url->data = ngx_pnalloc(r->pool, url->len);
     if (url->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url->data, storage->download.data, storage->download.len);
-    p += ngx_http_attachments_escape(p, link->key.data, link->key.len,
-                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
-    *p++ = '?';
-    p += ngx_http_attachments_query(p, &g, sig);
-
-    url->len = p - url->data;
+    ngx_http_attachments_url(url->data, &storage->download, &link->key, &g,
+                             sig);
     link->expires = g.expires;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_join(ngx_pool_t *pool, ngx_str_t *a, ngx_str_t *b,
+    ngx_str_t *out)
+{
+    out->len = a->len + b->len;
+    out->data = ngx_pnalloc(pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(out->data, a->data, a->len), b->data, b->len);
 
     return NGX_OK;
 }

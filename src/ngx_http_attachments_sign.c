@@ -436,3 +436,29 @@ ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
                                     &s);
     return n;
 }
+
+
+/* a whole signed URL: prefix, escaped key, query; with dst NULL measures */
+
+size_t
+ngx_http_attachments_url(u_char *dst, ngx_str_t *prefix, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g, u_char *sig)
+{
+    size_t  n;
+
+    n = prefix->len + 1;
+
+    if (dst) {
+        dst = ngx_cpymem(dst, prefix->data, prefix->len);
+    }
+
+    n += ngx_http_attachments_escape(dst, key->data, key->len,
+                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+
+    if (dst) {
+        dst += n - prefix->len - 1;
+        *dst++ = '?';
+    }
+
+    return n + ngx_http_attachments_query(dst, g, sig);
+}

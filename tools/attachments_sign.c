@@ -49,7 +49,7 @@ main(int argc, char **argv)
     u_char                        *buf, *p, secret[4097];
     long long                      ttl, expires;
     EVP_MAC_CTX                   *mac;
-    ngx_str_t                      key;
+    ngx_str_t                      key, pfx;
     ngx_http_attachments_grant_t   g;
     u_char                         sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
 
@@ -126,22 +126,16 @@ main(int argc, char **argv)
         return 1;
     }
 
-    len = strlen(prefix)
-          + ngx_http_attachments_escape(NULL, key.data, key.len,
-                                        NGX_HTTP_ATTACHMENTS_ESCAPE_PATH)
-          + 1 + ngx_http_attachments_query(NULL, &g, sig);
+    pfx = arg(prefix);
+    len = ngx_http_attachments_url(NULL, &pfx, &key, &g, sig);
 
     buf = malloc(len + 1);
     if (buf == NULL) {
         return 1;
     }
 
-    p = ngx_cpymem(buf, prefix, strlen(prefix));
-    p += ngx_http_attachments_escape(p, key.data, key.len,
-                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
-    *p++ = '?';
-    p += ngx_http_attachments_query(p, &g, sig);
-    *p = '\0';
+    ngx_http_attachments_url(buf, &pfx, &key, &g, sig);
+    buf[len] = '\0';
 
     printf("%s\n", buf);
 

@@ -262,6 +262,19 @@ test_sign(void)
     ok(n == ngx_http_attachments_query(NULL, &g, sig),
        "query measuring matches writing");
 
+    {
+        ngx_str_t  prefix = S("/files/"), key = S("org_acme/a b.pdf");
+
+        n = ngx_http_attachments_url(buf, &prefix, &key, &g, sig);
+        is_str(buf, n, "/files/org_acme/a%20b.pdf?X-Expires=1700000000"
+               "&X-Key-Id=k1&X-Filename=r%C3%A9sum%C3%A9.pdf"
+               "&X-Type=application%2Fpdf"
+               "&X-Signature=eFin1Ya0azkjByMIwaUArjKrXBrmbABpEvAA5u6I2aU",
+               "whole URL: prefix, escaped key, query");
+        ok(n == ngx_http_attachments_url(NULL, &prefix, &key, &g, sig),
+           "URL measuring matches writing");
+    }
+
     ngx_http_attachments_hmac_free(mac);
     ngx_http_attachments_hmac_free(other);
 }
