@@ -1,0 +1,54 @@
+# The suite format itself: the parts of Test::Nginx::Socket the project's
+# suites rely on, run against plain nginx locations.
+
+use Test::Nginx::Socket;
+
+repeat_each(2);
+plan tests => repeat_each() * 10;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: main_config, request bodies and more_headers
+--- main_config
+env TEST_NGINX_SERVER_PORT;
+--- config
+    location = /echo {
+        client_body_buffer_size 64k;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/body;
+    }
+    location = /body {
+        return 200 "$request_method $http_x_a $content_length\n";
+    }
+--- request eval
+"POST /echo\nhello"
+--- more_headers
+X-A: b
+--- response_body
+POST b 5
+--- response_headers
+Content-Type: text/plain
+
+
+
+=== TEST 2: raw_request and response_headers_like
+--- config
+    location = /t { return 204; }
+--- raw_request eval
+"GET /t HTTP/1.0\r\nHost: x\r\n\r\n"
+--- error_code: 204
+--- response_headers_like
+Server: ^nginx
+
+
+
+=== TEST 3: pipelined requests on one connection
+--- config
+    location /p { return 200 "$uri $connection_requests\n"; }
+--- pipelined_requests eval
+["GET /p1", "GET /p2"]
+--- response_body eval
+["/p1 1\n", "/p2 2\n"]
+--- no_error_log
+[error]
