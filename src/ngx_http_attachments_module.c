@@ -705,7 +705,7 @@ ngx_http_attachments_signed_url_variable(ngx_http_request_t *r,
 
     v->len = url.len;
     v->valid = 1;
-    v->no_cacheable = 0;
+    v->no_cacheable = 1;  /* a fresh expiry per evaluation */
     v->not_found = 0;
     v->data = url.data;
 
