@@ -22,8 +22,6 @@
 
 static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
-static ngx_int_t ngx_http_attachments_arg(ngx_http_request_t *r, char *name,
-    ngx_str_t *value);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
 static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
@@ -36,7 +34,7 @@ ngx_int_t
 ngx_http_attachments_download_handler(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         key, uri, expires, sig;
+    ngx_str_t                         key, expires, sig;
     ngx_uint_t                        i;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
@@ -139,11 +137,27 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                            "expired", &g.path);
     }
 
-    if (ngx_http_attachments_set_headers(r, &g) != NGX_OK) {
+    return ngx_http_attachments_serve(r, storage, &key, &g);
+}
+
+
+/*
+ * Hands a granted download to the storage's internal location, with the
+ * granted Content-Type and Content-Disposition.
+ */
+
+ngx_int_t
+ngx_http_attachments_serve(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g)
+{
+    ngx_str_t  uri;
+
+    if (ngx_http_attachments_set_headers(r, g) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_attachments_join(r->pool, &storage->internal, &key, &uri)
+    if (ngx_http_attachments_join(r->pool, &storage->internal, key, &uri)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -202,9 +216,12 @@ ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
 }
 
 
-/* a decoded query argument; an absent one is empty */
+/*
+ * A decoded query argument; an absent one is empty.  NGX_DECLINED: it has
+ * control characters.
+ */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
 {
     u_char     *src, *dst;

@@ -79,6 +79,25 @@ ngx_http_attachments_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* the database (or a storage) cannot answer now; the log says why */
+
+ngx_int_t
+ngx_http_attachments_send_unavailable(ngx_http_request_t *r)
+{
+    if (ngx_http_attachments_add_header(r, "Retry-After",
+                                        NGX_HTTP_ATTACHMENTS_RETRY_AFTER)
+        == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attachments_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the service is unavailable, "
+                                           "retry later");
+}
+
+
 /* a response header; value NULL leaves it for the caller to fill */
 
 ngx_table_elt_t *

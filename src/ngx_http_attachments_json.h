@@ -14,13 +14,18 @@
 #include <jansson.h>
 
 
-#define NGX_HTTP_ATTACHMENTS_GONE  410
+#define NGX_HTTP_ATTACHMENTS_GONE           410
+#define NGX_HTTP_ATTACHMENTS_UNPROCESSABLE  422
+
+/* seconds a client waits before it retries a 503 */
+#define NGX_HTTP_ATTACHMENTS_RETRY_AFTER    "2"
 
 
 ngx_int_t ngx_http_attachments_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 ngx_int_t ngx_http_attachments_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
+ngx_int_t ngx_http_attachments_send_unavailable(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_attachments_add_header(ngx_http_request_t *r,
     char *key, char *value);
 

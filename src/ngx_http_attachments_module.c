@@ -14,10 +14,15 @@
 #include "ngx_http_attachments_module.h"
 
 
+static ngx_int_t ngx_http_attachments_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_attachments_init_process(ngx_cycle_t *cycle);
+static void ngx_http_attachments_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_attachments_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_attachments_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_attachments_merge_api(ngx_conf_t *cf,
+    ngx_http_attachments_loc_conf_t *conf);
 static ngx_int_t ngx_http_attachments_add_variables(ngx_conf_t *cf);
 
 static char *ngx_http_attachments_signing_key(ngx_conf_t *cf,
@@ -28,8 +33,16 @@ static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_attachments_ttl(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_attachments_prefix_location(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *prefix);
 
+static ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
+    ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
 static ngx_http_attachments_storage_t *ngx_http_attachments_find_storage(
     ngx_conf_t *cf, ngx_str_t *name);
 static void ngx_http_attachments_key_cleanup(void *data);
@@ -79,13 +92,48 @@ static ngx_command_t  ngx_http_attachments_commands[] = {
       0,
       NULL },
 
+    { ngx_string("attachments_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_attachments_database,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attachments_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, user),
+      NULL },
+
+    { ngx_string("attachments_org"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, org),
+      NULL },
+
+    { ngx_string("attachments_base_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, base_url),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_attachments_module_ctx = {
     ngx_http_attachments_add_variables,    /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_attachments_init,             /* postconfiguration */
 
     ngx_http_attachments_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -105,10 +153,10 @@ ngx_module_t  ngx_http_attachments_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_attachments_init_process,     /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_attachments_exit_process,     /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -141,6 +189,8 @@ ngx_http_attachments_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    amcf->request_id = NGX_CONF_UNSET;
+
     return amcf;
 }
 
@@ -161,9 +211,14 @@ ngx_http_attachments_create_loc_conf(ngx_conf_t *cf)
      *     alcf->keys = NULL;
      *     alcf->download = NULL;
      *     alcf->sign = NULL;
+     *     alcf->api = 0;
+     *     alcf->api_prefix = { 0, NULL };
      */
 
     alcf->url_ttl = NGX_CONF_UNSET;
+    alcf->user = NGX_CONF_UNSET_PTR;
+    alcf->org = NGX_CONF_UNSET_PTR;
+    alcf->base_url = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -186,15 +241,134 @@ ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->sign = prev->sign;
     }
 
-    if ((conf->download || conf->sign) && conf->keys == NULL) {
+    ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
+    ngx_conf_merge_ptr_value(conf->org, prev->org, NULL);
+    ngx_conf_merge_ptr_value(conf->base_url, prev->base_url, NULL);
+
+    if ((conf->download || conf->sign || conf->api) && conf->keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%s\" requires \"attachments_signing_key\"",
                            conf->download ? "attachments_download"
-                                          : "attachments_sign");
+                           : conf->sign ? "attachments_sign"
+                                        : "attachments_api");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->api) {
+        return ngx_http_attachments_merge_api(cf, conf);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_attachments_merge_api(ngx_conf_t *cf,
+    ngx_http_attachments_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attachments_module);
+
+    if (amcf->database == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires "
+                           "\"attachments_database\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->user == NULL || conf->org == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires \"attachments_user\" "
+                           "and \"attachments_org\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* with "satisfy any", another access module could skip authorize() */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->satisfy != NGX_HTTP_SATISFY_ALL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" cannot be used with "
+                           "\"satisfy any\"");
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The API's access handler runs last in the access phase: after
+ * auth_request and the like have set the variables identity comes from.
+ * Handlers run from the end of the array, so it goes first.
+ */
+
+static ngx_int_t
+ngx_http_attachments_init(ngx_conf_t *cf)
+{
+    ngx_array_t                *a;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    a = &cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers;
+
+    h = ngx_array_push(a);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = a->elts;
+    ngx_memmove(&h[1], &h[0], (a->nelts - 1) * sizeof(ngx_http_handler_pt));
+    h[0] = ngx_http_attachments_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_attachments_module);
+
+    if (amcf == NULL || amcf->database == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_attachments_pg_init(cycle, amcf->database);
+}
+
+
+static void
+ngx_http_attachments_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module)
+        == NULL)
+    {
+        return;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_attachments_module);
+
+    if (amcf && amcf->database) {
+        ngx_http_attachments_pg_close_all(amcf->database);
+    }
 }
 
 
@@ -470,13 +644,11 @@ invalid:
 
 
 static ngx_http_attachments_storage_t *
-ngx_http_attachments_find_storage(ngx_conf_t *cf, ngx_str_t *name)
+ngx_http_attachments_lookup_storage(ngx_http_attachments_main_conf_t *amcf,
+    ngx_str_t *name)
 {
     ngx_uint_t                         i;
     ngx_http_attachments_storage_t   **sp;
-    ngx_http_attachments_main_conf_t  *amcf;
-
-    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attachments_module);
 
     sp = amcf->storages.elts;
 
@@ -489,6 +661,25 @@ ngx_http_attachments_find_storage(ngx_conf_t *cf, ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+static ngx_http_attachments_storage_t *
+ngx_http_attachments_find_storage(ngx_conf_t *cf, ngx_str_t *name)
+{
+    return ngx_http_attachments_lookup_storage(
+               ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_attachments_module),
+               name);
+}
+
+
+ngx_http_attachments_storage_t *
+ngx_http_attachments_storage_by_name(ngx_http_request_t *r, ngx_str_t *name)
+{
+    return ngx_http_attachments_lookup_storage(
+               ngx_http_get_module_main_conf(r, ngx_http_attachments_module),
+               name);
 }
 
 
@@ -517,7 +708,7 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attachments_loc_conf_t *alcf = conf;
 
-    ngx_str_t                        *value;
+    ngx_str_t                        *value, prefix;
     ngx_http_core_loc_conf_t         *clcf;
     ngx_http_attachments_storage_t   *storage;
 
@@ -532,6 +723,80 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_attachments_prefix_location(cf, "attachments_download",
+                                             &prefix)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (storage->download.len
+        && (storage->download.len != prefix.len
+            || ngx_strncmp(storage->download.data, prefix.data, prefix.len)
+               != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is already downloaded from \"%V\"",
+                           &storage->name, &storage->download);
+        return NGX_CONF_ERROR;
+    }
+
+    storage->download = prefix;
+    alcf->download = storage;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_attachments_download_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_api: this prefix location serves DESIGN.md §3 */
+
+static char *
+ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_loc_conf_t *alcf = conf;
+
+    ngx_str_t                          name = ngx_string("request_id");
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    if (alcf->api) {
+        return "is duplicate";
+    }
+
+    if (ngx_http_attachments_prefix_location(cf, "attachments_api",
+                                             &alcf->api_prefix)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attachments_module);
+
+    if (amcf->request_id == NGX_CONF_UNSET) {
+        amcf->request_id = ngx_http_get_variable_index(cf, &name);
+        if (amcf->request_id == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    alcf->api = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_attachments_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_attachments_prefix_location(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *prefix)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     if (clcf->exact_match || clcf->named || clcf->noname
@@ -541,27 +806,117 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         || clcf->name.len < 2 || clcf->name.data[clcf->name.len - 1] != '/')
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"attachments_download\" needs a prefix location "
-                           "ending with \"/\", such as \"location /files/\"");
+                           "\"%s\" needs a prefix location ending with "
+                           "\"/\", such as \"location /files/\"", directive);
         return NGX_CONF_ERROR;
     }
 
-    if (storage->download.len
-        && (storage->download.len != clcf->name.len
-            || ngx_strncmp(storage->download.data, clcf->name.data,
-                           clcf->name.len) != 0))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "storage \"%V\" is already downloaded from \"%V\"",
-                           &storage->name, &storage->download);
-        return NGX_CONF_ERROR;
-    }
-
-    storage->download = clcf->name;
-    alcf->download = storage;
-    clcf->handler = ngx_http_attachments_download_handler;
+    *prefix = clcf->name;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * attachments_database <conninfo> [size=N] [queue=N] [queue_timeout=time]
+ *     [idle_timeout=time] [timeout=time]
+ */
+
+static char *
+ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_main_conf_t *amcf = conf;
+
+    ngx_str_t                  *value, v;
+    ngx_int_t                   n;
+    ngx_msec_t                  ms, *msp;
+    ngx_uint_t                  i;
+    ngx_http_attachments_pg_t  *pg;
+
+    if (amcf->database) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a connection string";
+    }
+
+    pg = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_pg_t));
+    if (pg == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pg->conninfo = value[1];    /* ngx_conf_file keeps it null-terminated */
+    pg->size = 8;
+    pg->queue_size = 128;
+    pg->queue_timeout = 5000;
+    pg->idle_timeout = 60000;
+    pg->timeout = 30000;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "size=", 5) == 0
+            || ngx_strncmp(value[i].data, "queue=", 6) == 0)
+        {
+            v.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
+            v.len = value[i].data + value[i].len - v.data;
+
+            n = ngx_atoi(v.data, v.len);
+
+            if (value[i].data[0] == 's') {
+                if (n < 1 || n > 1024) {
+                    goto invalid;
+                }
+
+                pg->size = n;
+
+            } else {
+                if (n == NGX_ERROR) {
+                    goto invalid;
+                }
+
+                pg->queue_size = n;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "queue_timeout=", 14) == 0) {
+            msp = &pg->queue_timeout;
+
+        } else if (ngx_strncmp(value[i].data, "idle_timeout=", 13) == 0) {
+            msp = &pg->idle_timeout;
+
+        } else if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            msp = &pg->timeout;
+
+        } else {
+            goto invalid;
+        }
+
+        v.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
+        v.len = value[i].data + value[i].len - v.data;
+
+        ms = ngx_parse_time(&v, 0);
+
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            goto invalid;
+        }
+
+        *msp = ms;
+    }
+
+    amcf->database = pg;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
 }
 
 

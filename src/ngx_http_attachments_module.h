@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_pg.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL  1
@@ -46,6 +47,8 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                      storages;  /* of storage pointers */
+    ngx_http_attachments_pg_t       *database;
+    ngx_int_t                        request_id;  /* variable index */
 } ngx_http_attachments_main_conf_t;
 
 
@@ -54,6 +57,12 @@ typedef struct {
     time_t                           url_ttl;
     ngx_http_attachments_storage_t  *download;
     ngx_http_attachments_sign_conf_t *sign;
+
+    ngx_flag_t                       api;
+    ngx_str_t                        api_prefix;
+    ngx_http_complex_value_t        *user;
+    ngx_http_complex_value_t        *org;
+    ngx_http_complex_value_t        *base_url;
 } ngx_http_attachments_loc_conf_t;
 
 
@@ -67,9 +76,23 @@ typedef struct {
 } ngx_http_attachments_link_t;
 
 
+/* download.c: signed URLs, and request helpers the API shares */
 ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_signed_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url);
+ngx_int_t ngx_http_attachments_serve(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g);
+ngx_int_t ngx_http_attachments_arg(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
+
+/* api.c: the metadata API */
+ngx_int_t ngx_http_attachments_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
+
+/* module.c */
+ngx_http_attachments_storage_t *ngx_http_attachments_storage_by_name(
+    ngx_http_request_t *r, ngx_str_t *name);
 
 
 extern ngx_module_t  ngx_http_attachments_module;

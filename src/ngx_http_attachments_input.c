@@ -1,0 +1,364 @@
+
+/*
+ * Input checks: routes (DESIGN.md §3), ids, cursors, metadata.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_attachments_input.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_SEGMENTS  6
+
+
+static ngx_uint_t ngx_http_attachments_text_valid(const char *s, size_t len,
+    size_t max);
+
+
+/*
+ * p is the path below the API prefix, without a leading "/".
+ * NGX_OK: rt->kind is set; NGX_DECLINED: no such route (404);
+ * NGX_ERROR: a route with an invalid id (400, rt->error says which).
+ */
+
+ngx_int_t
+ngx_http_attachments_route(u_char *p, size_t len,
+    ngx_http_attachments_route_t *rt)
+{
+    u_char      *last, *slash;
+    ngx_str_t    seg[NGX_HTTP_ATTACHMENTS_SEGMENTS];
+    ngx_uint_t   n;
+
+    ngx_memzero(rt, sizeof(ngx_http_attachments_route_t));
+
+    last = p + len;
+    n = 0;
+
+    while (p < last) {
+        if (n == NGX_HTTP_ATTACHMENTS_SEGMENTS) {
+            return NGX_DECLINED;
+        }
+
+        slash = ngx_strlchr(p, last, '/');
+        if (slash == NULL) {
+            slash = last;
+        }
+
+        seg[n].data = p;
+        seg[n].len = slash - p;
+
+        if (seg[n].len == 0) {
+            return NGX_DECLINED;
+        }
+
+        n++;
+        p = slash + 1;
+
+        if (slash + 1 == last) {
+            /* a trailing slash names nothing */
+            return NGX_DECLINED;
+        }
+    }
+
+    if (n == 1 && seg[0].len == 5 && ngx_strncmp(seg[0].data, "usage", 5) == 0)
+    {
+        rt->kind = NGX_HTTP_ATTACHMENTS_ROUTE_USAGE;
+        return NGX_OK;
+    }
+
+    if (n < 3 || n > 5
+        || seg[2].len != 5 || ngx_strncmp(seg[2].data, "files", 5) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (n == 5) {
+        if (seg[4].len == 7 && ngx_strncmp(seg[4].data, "content", 7) == 0) {
+            rt->kind = NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT;
+
+        } else if (seg[4].len == 8
+                   && ngx_strncmp(seg[4].data, "versions", 8) == 0)
+        {
+            rt->kind = NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS;
+
+        } else if (seg[4].len == 7
+                   && ngx_strncmp(seg[4].data, "publish", 7) == 0)
+        {
+            rt->kind = NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH;
+
+        } else {
+            return NGX_DECLINED;
+        }
+
+    } else {
+        rt->kind = (n == 3) ? NGX_HTTP_ATTACHMENTS_ROUTE_FILES
+                            : NGX_HTTP_ATTACHMENTS_ROUTE_FILE;
+    }
+
+    rt->entity_type = seg[0];
+    rt->entity_id = seg[1];
+
+    if (!ngx_http_attachments_entity_type_valid(seg[0].data, seg[0].len)) {
+        rt->error = "entity_type must match [a-z][a-z0-9_]{0,62}";
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_attachments_entity_id_valid(seg[1].data, seg[1].len)) {
+        rt->error = "entity_id must match [A-Za-z0-9_-]{1,128}";
+        return NGX_ERROR;
+    }
+
+    if (n > 3) {
+        rt->file_id = seg[3];
+
+        if (!ngx_http_attachments_uuid_valid(seg[3].data, seg[3].len)) {
+            rt->error = "file_id must be a UUID";
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_attachments_entity_type_valid(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 63 || p[0] < 'a' || p[0] > 'z') {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9')
+              || p[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_uint_t
+ngx_http_attachments_entity_id_valid(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 128) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
+              || (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 8-4-4-4-12 hex digits, either case */
+
+ngx_uint_t
+ngx_http_attachments_uuid_valid(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len != NGX_HTTP_ATTACHMENTS_UUID_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (p[i] != '-') {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')
+              || (p[i] >= 'A' && p[i] <= 'F')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A list cursor is the position after the last file of a page: its
+ * creation time in UTC with microseconds and its id,
+ * "2026-02-01T10:30:00.000000_0190f6b4-…".  Clients pass it back as is.
+ */
+
+ngx_int_t
+ngx_http_attachments_cursor_parse(u_char *p, size_t len, ngx_str_t *ts,
+    ngx_str_t *id)
+{
+    size_t       i;
+    static char  pattern[] = "dddd-dd-ddTdd:dd:dd.dddddd";
+
+    if (len != NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1
+               + NGX_HTTP_ATTACHMENTS_UUID_LEN
+        || p[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN] != '_')
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN; i++) {
+        if (pattern[i] == 'd' ? (p[i] < '0' || p[i] > '9')
+                              : p[i] != (u_char) pattern[i])
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    ts->data = p;
+    ts->len = NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN;
+    id->data = p + NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1;
+    id->len = NGX_HTTP_ATTACHMENTS_UUID_LEN;
+
+    return ngx_http_attachments_uuid_valid(id->data, id->len) ? NGX_OK
+                                                              : NGX_ERROR;
+}
+
+
+/* non-empty, at most max bytes, no control characters (jansson: UTF-8) */
+
+static ngx_uint_t
+ngx_http_attachments_text_valid(const char *s, size_t len, size_t max)
+{
+    size_t  i;
+
+    if (len == 0 || len > max) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((u_char) s[i] < 0x20 || s[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+const char *
+ngx_http_attachments_tags_check(json_t *tags)
+{
+    size_t   i;
+    json_t  *tag;
+
+    if (!json_is_array(tags)) {
+        return "tags must be an array of strings";
+    }
+
+    if (json_array_size(tags) > NGX_HTTP_ATTACHMENTS_TAGS_MAX) {
+        return "at most 64 tags";
+    }
+
+    json_array_foreach(tags, i, tag) {
+        if (!json_is_string(tag)) {
+            return "tags must be an array of strings";
+        }
+
+        if (!ngx_http_attachments_text_valid(json_string_value(tag),
+                                             json_string_length(tag),
+                                             NGX_HTTP_ATTACHMENTS_TAG_LEN))
+        {
+            return "a tag is 1 to 128 bytes without control characters";
+        }
+    }
+
+    return NULL;
+}
+
+
+const char *
+ngx_http_attachments_fields_check(json_t *fields)
+{
+    if (!json_is_object(fields)) {
+        return "custom_fields must be an object";
+    }
+
+    if (json_dumpb(fields, NULL, 0, JSON_COMPACT)
+        > NGX_HTTP_ATTACHMENTS_FIELDS_SIZE)
+    {
+        return "custom_fields must be at most 16384 bytes of JSON";
+    }
+
+    return NULL;
+}
+
+
+const char *
+ngx_http_attachments_category_check(json_t *category)
+{
+    if (json_is_null(category)) {
+        return NULL;
+    }
+
+    if (!json_is_string(category)
+        || !ngx_http_attachments_text_valid(json_string_value(category),
+                                            json_string_length(category),
+                                            NGX_HTTP_ATTACHMENTS_CATEGORY_LEN))
+    {
+        return "category must be null or a string of 1 to 128 bytes "
+               "without control characters";
+    }
+
+    return NULL;
+}
+
+
+/* NULL when body is valid metadata; meta borrows body's references */
+
+const char *
+ngx_http_attachments_meta_parse(json_t *body, ngx_http_attachments_meta_t *meta)
+{
+    json_t      *value;
+    const char  *key, *err;
+
+    ngx_memzero(meta, sizeof(ngx_http_attachments_meta_t));
+
+    if (!json_is_object(body)) {
+        return "the body must be a JSON object";
+    }
+
+    json_object_foreach(body, key, value) {
+
+        if (ngx_strcmp(key, "tags") == 0) {
+            err = ngx_http_attachments_tags_check(value);
+            meta->tags = value;
+
+        } else if (ngx_strcmp(key, "custom_fields") == 0) {
+            err = ngx_http_attachments_fields_check(value);
+            meta->custom_fields = value;
+
+        } else if (ngx_strcmp(key, "category") == 0) {
+            err = ngx_http_attachments_category_check(value);
+            meta->category = value;
+
+        } else {
+            return "only tags, custom_fields and category can be changed";
+        }
+
+        if (err) {
+            return err;
+        }
+    }
+
+    return NULL;
+}

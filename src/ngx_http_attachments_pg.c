@@ -1,0 +1,955 @@
+
+/*
+ * PostgreSQL without blocking: libpq's asynchronous API on nginx events.
+ *
+ * Each worker owns pg->size connection slots.  A connection's socket is an
+ * nginx connection whose read event stays registered (level-triggered:
+ * libpq reads the socket itself, so nginx cannot track readiness for it)
+ * and whose write event is registered only while libpq has output pending.
+ * A query takes an idle connection, or opens one in a free slot, or waits
+ * in a bounded queue; statements are prepared on a connection the first
+ * time they run there.  A query whose request goes away is orphaned: its
+ * connection finishes the statement, drops the result and is reused only
+ * if it is clean.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_attachments_pg.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_PG_FREE        0
+#define NGX_HTTP_ATTACHMENTS_PG_CONNECTING  1
+#define NGX_HTTP_ATTACHMENTS_PG_IDLE        2
+#define NGX_HTTP_ATTACHMENTS_PG_PREPARE     3
+#define NGX_HTTP_ATTACHMENTS_PG_EXECUTE     4
+
+#define NGX_HTTP_ATTACHMENTS_PG_TEXTOID     25
+
+/* libpq's messages end with a newline; the error log adds its own */
+#define NGX_HTTP_ATTACHMENTS_PG_MSG(m)                                        \
+    ngx_http_attachments_pg_msglen(m), (u_char *) (m)
+
+
+struct ngx_http_attachments_pg_conn_s {
+    ngx_queue_t                         queue;     /* in pg->idle */
+    ngx_http_attachments_pg_t          *pg;
+    PGconn                             *conn;
+    ngx_connection_t                   *c;
+    ngx_uint_t                          state;
+    uint64_t                            prepared;  /* stmt->index bits */
+    ngx_http_attachments_pg_stmt_t     *stmt;      /* being run */
+    ngx_http_attachments_pg_query_t    *query;     /* NULL: orphaned */
+    PGresult                           *result;
+};
+
+
+static ngx_int_t ngx_http_attachments_pg_connect(
+    ngx_http_attachments_pg_conn_t *pc, ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_pg_wrap(
+    ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_unwrap(ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_event(ngx_event_t *ev);
+static void ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc);
+static ngx_int_t ngx_http_attachments_pg_send(
+    ngx_http_attachments_pg_conn_t *pc, ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_pg_flush(
+    ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_complete(
+    ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_release(
+    ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_fail(ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_close(ngx_http_attachments_pg_conn_t *pc);
+static void ngx_http_attachments_pg_dispatch(ngx_http_attachments_pg_t *pg);
+static ngx_http_attachments_pg_conn_t *ngx_http_attachments_pg_slot(
+    ngx_http_attachments_pg_t *pg);
+static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
+    ngx_int_t rc);
+static void ngx_http_attachments_pg_wait_expired(ngx_event_t *ev);
+static void ngx_http_attachments_pg_cleanup(void *data);
+
+
+static size_t ngx_http_attachments_pg_msglen(const char *m);
+
+
+static const Oid  ngx_http_attachments_pg_types[NGX_HTTP_ATTACHMENTS_PG_PARAMS]
+    = {
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID
+};
+
+
+ngx_int_t
+ngx_http_attachments_pg_init(ngx_cycle_t *cycle, ngx_http_attachments_pg_t *pg)
+{
+    ngx_uint_t  i;
+
+    pg->conns = ngx_pcalloc(cycle->pool,
+                            pg->size * sizeof(ngx_http_attachments_pg_conn_t));
+    if (pg->conns == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < pg->size; i++) {
+        pg->conns[i].pg = pg;
+    }
+
+    ngx_queue_init(&pg->idle);
+    ngx_queue_init(&pg->waiting);
+    pg->nwaiting = 0;
+    pg->log = cycle->log;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_attachments_pg_close_all(ngx_http_attachments_pg_t *pg)
+{
+    ngx_uint_t  i;
+
+    if (pg->conns == NULL) {
+        return;
+    }
+
+    for (i = 0; i < pg->size; i++) {
+        if (pg->conns[i].conn) {
+            ngx_http_attachments_pg_close(&pg->conns[i]);
+        }
+    }
+}
+
+
+ngx_http_attachments_pg_query_t *
+ngx_http_attachments_pg_query(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_attachments_pg_t *pg, ngx_http_attachments_pg_stmt_t *stmt)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_pcalloc(pool, sizeof(ngx_http_attachments_pg_query_t));
+    if (q == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_attachments_pg_cleanup;
+    cln->data = q;
+
+    q->stmt = stmt;
+    q->pg = pg;
+    q->log = log;
+    q->wait.handler = ngx_http_attachments_pg_wait_expired;
+    q->wait.data = q;
+    q->wait.log = log;
+
+    return q;
+}
+
+
+/* the next parameter; NULL is SQL NULL */
+
+ngx_int_t
+ngx_http_attachments_pg_param(ngx_pool_t *pool,
+    ngx_http_attachments_pg_query_t *q, ngx_str_t *value)
+{
+    u_char  *p;
+
+    if (q->nparams == NGX_HTTP_ATTACHMENTS_PG_PARAMS) {
+        return NGX_ERROR;
+    }
+
+    if (value == NULL) {
+        q->values[q->nparams++] = NULL;
+        return NGX_OK;
+    }
+
+    /* text parameters end at NUL; callers never pass one inside */
+
+    p = ngx_pnalloc(pool, value->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ngx_cpymem(p, value->data, value->len) = '\0';
+    q->values[q->nparams++] = (const char *) p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_AGAIN: q->handler will be called later; NGX_ERROR: the database
+ * cannot take the query now (unreachable or the queue is full).
+ */
+
+ngx_int_t
+ngx_http_attachments_pg_run(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_queue_t                     *head;
+    ngx_http_attachments_pg_t       *pg;
+    ngx_http_attachments_pg_conn_t  *pc;
+
+    pg = q->pg;
+
+    if (q->nparams != q->stmt->nparams) {
+        ngx_log_error(NGX_LOG_ALERT, q->log, 0,
+                      "attachments: statement \"%s\" takes %d parameters, "
+                      "not %d", q->stmt->name, q->stmt->nparams, q->nparams);
+        return NGX_ERROR;
+    }
+
+    /* an idle connection may turn out dead only when written to */
+
+    while (!ngx_queue_empty(&pg->idle)) {
+        head = ngx_queue_head(&pg->idle);
+        ngx_queue_remove(head);
+
+        pc = ngx_queue_data(head, ngx_http_attachments_pg_conn_t, queue);
+        pc->c->idle = 0;
+        pc->c->read->cancelable = 0;
+
+        if (pc->c->read->timer_set) {
+            ngx_del_timer(pc->c->read);
+        }
+
+        if (ngx_http_attachments_pg_send(pc, q) == NGX_OK) {
+            return NGX_AGAIN;
+        }
+
+        ngx_http_attachments_pg_close(pc);
+    }
+
+    pc = ngx_http_attachments_pg_slot(pg);
+
+    if (pc) {
+        return ngx_http_attachments_pg_connect(pc, q) == NGX_OK ? NGX_AGAIN
+                                                                : NGX_ERROR;
+    }
+
+    if (pg->nwaiting >= pg->queue_size) {
+        ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                      "attachments: all %ui PostgreSQL connections are busy "
+                      "and %ui queries wait already", pg->size, pg->nwaiting);
+        return NGX_ERROR;
+    }
+
+    ngx_queue_insert_tail(&pg->waiting, &q->queue);
+    pg->nwaiting++;
+    q->queued = 1;
+
+    ngx_add_timer(&q->wait, pg->queue_timeout);
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_http_attachments_pg_conn_t *
+ngx_http_attachments_pg_slot(ngx_http_attachments_pg_t *pg)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pg->size; i++) {
+        if (pg->conns[i].state == NGX_HTTP_ATTACHMENTS_PG_FREE) {
+            return &pg->conns[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
+    ngx_http_attachments_pg_query_t *q)
+{
+    const char                 *values[4], *err;
+    ngx_http_attachments_pg_t  *pg;
+
+    /* later keywords win: the operator may name the application */
+    static const char  *keywords[] = {
+        "fallback_application_name", "client_encoding", "dbname", NULL
+    };
+
+    pg = pc->pg;
+
+    values[0] = "nginx attachments";
+    values[1] = "UTF8";
+    values[2] = (const char *) pg->conninfo.data;
+    values[3] = NULL;
+
+    pc->conn = PQconnectStartParams(keywords, values, 1);
+
+    if (pc->conn == NULL || PQstatus(pc->conn) == CONNECTION_BAD
+        || PQsetnonblocking(pc->conn, 1) == -1)
+    {
+        err = pc->conn ? PQerrorMessage(pc->conn) : "out of memory";
+        ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                      "attachments: cannot connect to PostgreSQL: %*s",
+                      NGX_HTTP_ATTACHMENTS_PG_MSG(err));
+        goto failed;
+    }
+
+    if (ngx_http_attachments_pg_wrap(pc) != NGX_OK) {
+        goto failed;
+    }
+
+    pc->state = NGX_HTTP_ATTACHMENTS_PG_CONNECTING;
+    pc->prepared = 0;
+    pc->query = q;
+    q->conn = pc;
+
+    ngx_add_timer(pc->c->read, pg->timeout);
+
+    /* libpq's first step is to wait for the socket to become writable */
+
+    if (ngx_add_event(pc->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+        != NGX_OK)
+    {
+        pc->query = NULL;
+        q->conn = NULL;
+        ngx_http_attachments_pg_close(pc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    if (pc->conn) {
+        PQfinish(pc->conn);
+        pc->conn = NULL;
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_pg_wrap(ngx_http_attachments_pg_conn_t *pc)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(PQsocket(pc->conn), pc->pg->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = pc;
+    c->read->handler = ngx_http_attachments_pg_event;
+    c->write->handler = ngx_http_attachments_pg_event;
+    c->read->log = c->log;
+    c->write->log = c->log;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+        return NGX_ERROR;
+    }
+
+    pc->c = c;
+
+    return NGX_OK;
+}
+
+
+/* forgets the nginx side of the socket; libpq closes the socket itself */
+
+static void
+ngx_http_attachments_pg_unwrap(ngx_http_attachments_pg_conn_t *pc)
+{
+    ngx_connection_t  *c;
+
+    c = pc->c;
+
+    if (c == NULL) {
+        return;
+    }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+    pc->c = NULL;
+}
+
+
+static void
+ngx_http_attachments_pg_set_write(ngx_http_attachments_pg_conn_t *pc,
+    ngx_uint_t on)
+{
+    ngx_event_t  *wev;
+
+    wev = pc->c->write;
+
+    if (on && !wev->active) {
+        (void) ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+
+    } else if (!on && wev->active) {
+        (void) ngx_del_event(wev, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_attachments_pg_event(ngx_event_t *ev)
+{
+    PGnotify                        *n;
+    ngx_connection_t                *c;
+    ngx_http_attachments_pg_conn_t  *pc;
+
+    c = ev->data;
+    pc = c->data;
+
+    if (c->close) {
+        /* the worker is shutting down and the connection is idle */
+        ngx_http_attachments_pg_close(pc);
+        return;
+    }
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        if (pc->state == NGX_HTTP_ATTACHMENTS_PG_IDLE) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                           "attachments pg idle timeout");
+            ngx_http_attachments_pg_close(pc);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ev->log, NGX_ETIMEDOUT,
+                      "attachments: PostgreSQL %s timed out",
+                      pc->state == NGX_HTTP_ATTACHMENTS_PG_CONNECTING
+                      ? "connect" : "statement");
+        ngx_http_attachments_pg_fail(pc);
+        return;
+    }
+
+    switch (pc->state) {
+
+    case NGX_HTTP_ATTACHMENTS_PG_CONNECTING:
+        ngx_http_attachments_pg_poll(pc);
+        return;
+
+    case NGX_HTTP_ATTACHMENTS_PG_IDLE:
+
+        /* nothing is expected: the server went away or sent a notice */
+
+        if (!PQconsumeInput(pc->conn) || PQstatus(pc->conn) != CONNECTION_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, ev->log, 0,
+                          "attachments: idle PostgreSQL connection closed: %*s",
+                          NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+            ngx_http_attachments_pg_close(pc);
+            return;
+        }
+
+        while ((n = PQnotifies(pc->conn)) != NULL) {
+            PQfreemem(n);
+        }
+
+        return;
+
+    default:
+        ngx_http_attachments_pg_read(pc);
+    }
+}
+
+
+static void
+ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
+{
+    PostgresPollingStatusType         st;
+    ngx_http_attachments_pg_query_t  *q;
+
+    st = PQconnectPoll(pc->conn);
+
+    if (st != PGRES_POLLING_FAILED && PQsocket(pc->conn) != pc->c->fd) {
+
+        /* libpq moved on to another address or retried without SSL */
+
+        ngx_http_attachments_pg_unwrap(pc);
+
+        if (ngx_http_attachments_pg_wrap(pc) != NGX_OK) {
+            ngx_http_attachments_pg_fail(pc);
+            return;
+        }
+
+        ngx_add_timer(pc->c->read, pc->pg->timeout);
+    }
+
+    switch (st) {
+
+    case PGRES_POLLING_READING:
+        ngx_http_attachments_pg_set_write(pc, 0);
+        return;
+
+    case PGRES_POLLING_WRITING:
+        ngx_http_attachments_pg_set_write(pc, 1);
+        return;
+
+    case PGRES_POLLING_OK:
+        break;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
+                      "attachments: cannot connect to PostgreSQL: %*s",
+                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+        ngx_http_attachments_pg_fail(pc);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->c->log, 0,
+                   "attachments pg connected, backend %d",
+                   PQbackendPID(pc->conn));
+
+    if (pc->c->read->timer_set) {
+        ngx_del_timer(pc->c->read);
+    }
+
+    ngx_http_attachments_pg_set_write(pc, 0);
+    pc->state = NGX_HTTP_ATTACHMENTS_PG_IDLE;
+
+    q = pc->query;
+
+    if (q == NULL) {
+        ngx_http_attachments_pg_release(pc);
+        return;
+    }
+
+    if (ngx_http_attachments_pg_send(pc, q) != NGX_OK) {
+        ngx_http_attachments_pg_fail(pc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
+    ngx_http_attachments_pg_query_t *q)
+{
+    int                              ok;
+    uint64_t                         bit;
+    ngx_http_attachments_pg_stmt_t  *stmt;
+
+    stmt = q->stmt;
+    bit = (uint64_t) 1 << stmt->index;
+
+    if (pc->prepared & bit) {
+        ok = PQsendQueryPrepared(pc->conn, stmt->name, q->nparams, q->values,
+                                 NULL, NULL, 0);
+        pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;
+
+    } else {
+        ok = PQsendPrepare(pc->conn, stmt->name, stmt->sql, stmt->nparams,
+                           ngx_http_attachments_pg_types);
+        pc->state = NGX_HTTP_ATTACHMENTS_PG_PREPARE;
+    }
+
+    if (!ok) {
+        ngx_log_error(NGX_LOG_INFO, q->log, 0,
+                      "attachments: cannot send \"%s\" to PostgreSQL: %*s",
+                      stmt->name, NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+        return NGX_ERROR;
+    }
+
+    pc->query = q;
+    pc->stmt = stmt;
+    q->conn = pc;
+
+    ngx_add_timer(pc->c->read, pc->pg->timeout);
+
+    return ngx_http_attachments_pg_flush(pc);
+}
+
+
+static ngx_int_t
+ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
+{
+    switch (PQflush(pc->conn)) {
+
+    case 0:
+        ngx_http_attachments_pg_set_write(pc, 0);
+        return NGX_OK;
+
+    case 1:
+        ngx_http_attachments_pg_set_write(pc, 1);
+        return NGX_OK;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
+                      "attachments: PostgreSQL write failed: %*s",
+                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+        return NGX_ERROR;
+    }
+}
+
+
+static void
+ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
+{
+    PGresult  *res;
+
+    if (!PQconsumeInput(pc->conn)
+        || ngx_http_attachments_pg_flush(pc) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
+                      "attachments: PostgreSQL connection lost: %*s",
+                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+        ngx_http_attachments_pg_fail(pc);
+        return;
+    }
+
+    while (!PQisBusy(pc->conn)) {
+        res = PQgetResult(pc->conn);
+
+        if (res == NULL) {
+            ngx_http_attachments_pg_complete(pc);
+            return;
+        }
+
+        /* one statement gives one result; an error replaces it */
+
+        if (pc->result) {
+            PQclear(pc->result);
+        }
+
+        pc->result = res;
+    }
+}
+
+
+static void
+ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
+{
+    ngx_int_t                         rc;
+    PGresult                         *res;
+    ExecStatusType                    status;
+    ngx_http_attachments_pg_query_t  *q;
+
+    res = pc->result;
+    pc->result = NULL;
+    q = pc->query;
+
+    if (pc->c->read->timer_set) {
+        ngx_del_timer(pc->c->read);
+    }
+
+    if (res == NULL || PQstatus(pc->conn) != CONNECTION_OK) {
+        if (res) {
+            ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
+                          "attachments: PostgreSQL connection lost: %*s",
+                          NGX_HTTP_ATTACHMENTS_PG_MSG(PQresultErrorMessage(res)));
+            PQclear(res);
+        }
+
+        ngx_http_attachments_pg_fail(pc);
+        return;
+    }
+
+    status = PQresultStatus(res);
+
+    if (pc->state == NGX_HTTP_ATTACHMENTS_PG_PREPARE
+        && status == PGRES_COMMAND_OK)
+    {
+        PQclear(res);
+        pc->prepared |= (uint64_t) 1 << pc->stmt->index;
+
+        if (q == NULL) {
+            ngx_http_attachments_pg_release(pc);
+            return;
+        }
+
+        if (ngx_http_attachments_pg_send(pc, q) != NGX_OK) {
+            ngx_http_attachments_pg_fail(pc);
+        }
+
+        return;
+    }
+
+    pc->query = NULL;
+    ngx_http_attachments_pg_release(pc);
+
+    if (q == NULL) {
+        PQclear(res);
+        return;
+    }
+
+    q->conn = NULL;
+
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        rc = NGX_OK;
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                      "attachments: statement \"%s\" failed: %*s",
+                      q->stmt->name, NGX_HTTP_ATTACHMENTS_PG_MSG(PQresultErrorMessage(res)));
+
+        rc = ngx_http_attachments_pg_unavailable(res) ? NGX_ERROR
+                                                      : NGX_DECLINED;
+    }
+
+    q->result = res;
+    ngx_http_attachments_pg_finish(q, rc);
+}
+
+
+/* a connection whose statement is done: reuse it, or hand it on */
+
+static void
+ngx_http_attachments_pg_release(ngx_http_attachments_pg_conn_t *pc)
+{
+    ngx_queue_t                      *head;
+    ngx_connection_t                 *c;
+    ngx_http_attachments_pg_t        *pg;
+    ngx_http_attachments_pg_query_t  *q;
+
+    pg = pc->pg;
+    c = pc->c;
+
+    if (PQstatus(pc->conn) != CONNECTION_OK
+        || PQtransactionStatus(pc->conn) != PQTRANS_IDLE
+        || ngx_exiting || ngx_terminate)
+    {
+        ngx_http_attachments_pg_close(pc);
+        ngx_http_attachments_pg_dispatch(pg);
+        return;
+    }
+
+    pc->state = NGX_HTTP_ATTACHMENTS_PG_IDLE;
+
+    if (!ngx_queue_empty(&pg->waiting)) {
+        head = ngx_queue_head(&pg->waiting);
+        ngx_queue_remove(head);
+        pg->nwaiting--;
+
+        q = ngx_queue_data(head, ngx_http_attachments_pg_query_t, queue);
+        q->queued = 0;
+
+        if (q->wait.timer_set) {
+            ngx_del_timer(&q->wait);
+        }
+
+        if (ngx_http_attachments_pg_send(pc, q) != NGX_OK) {
+            pc->query = q;
+            ngx_http_attachments_pg_fail(pc);
+        }
+
+        return;
+    }
+
+    /* most recently used first: the others may time out */
+
+    ngx_queue_insert_head(&pg->idle, &pc->queue);
+
+    c->idle = 1;
+    c->read->cancelable = 1;
+    ngx_add_timer(c->read, pg->idle_timeout);
+}
+
+
+/* the connection is broken: its query learns that the database is gone */
+
+static void
+ngx_http_attachments_pg_fail(ngx_http_attachments_pg_conn_t *pc)
+{
+    ngx_http_attachments_pg_t        *pg;
+    ngx_http_attachments_pg_query_t  *q;
+
+    pg = pc->pg;
+    q = pc->query;
+    pc->query = NULL;
+
+    ngx_http_attachments_pg_close(pc);
+
+    if (q) {
+        q->conn = NULL;
+        ngx_http_attachments_pg_finish(q, NGX_ERROR);
+    }
+
+    ngx_http_attachments_pg_dispatch(pg);
+}
+
+
+static void
+ngx_http_attachments_pg_close(ngx_http_attachments_pg_conn_t *pc)
+{
+    if (pc->state == NGX_HTTP_ATTACHMENTS_PG_IDLE && pc->c && pc->c->idle) {
+        ngx_queue_remove(&pc->queue);
+    }
+
+    if (pc->result) {
+        PQclear(pc->result);
+        pc->result = NULL;
+    }
+
+    ngx_http_attachments_pg_unwrap(pc);
+
+    if (pc->conn) {
+        PQfinish(pc->conn);
+        pc->conn = NULL;
+    }
+
+    pc->state = NGX_HTTP_ATTACHMENTS_PG_FREE;
+    pc->prepared = 0;
+}
+
+
+/* free slots open connections for queries still waiting */
+
+static void
+ngx_http_attachments_pg_dispatch(ngx_http_attachments_pg_t *pg)
+{
+    ngx_queue_t                      *head;
+    ngx_http_attachments_pg_conn_t   *pc;
+    ngx_http_attachments_pg_query_t  *q;
+
+    while (!ngx_queue_empty(&pg->waiting)) {
+
+        pc = ngx_http_attachments_pg_slot(pg);
+        if (pc == NULL) {
+            return;
+        }
+
+        head = ngx_queue_head(&pg->waiting);
+        ngx_queue_remove(head);
+        pg->nwaiting--;
+
+        q = ngx_queue_data(head, ngx_http_attachments_pg_query_t, queue);
+        q->queued = 0;
+
+        if (q->wait.timer_set) {
+            ngx_del_timer(&q->wait);
+        }
+
+        if (ngx_http_attachments_pg_connect(pc, q) != NGX_OK) {
+            ngx_http_attachments_pg_finish(q, NGX_ERROR);
+        }
+    }
+}
+
+
+static void
+ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
+    ngx_int_t rc)
+{
+    q->rc = rc;
+    q->handler(q);
+}
+
+
+static void
+ngx_http_attachments_pg_wait_expired(ngx_event_t *ev)
+{
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ev->data;
+
+    ngx_queue_remove(&q->queue);
+    q->pg->nwaiting--;
+    q->queued = 0;
+
+    ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                  "attachments: no PostgreSQL connection became free "
+                  "within %M ms", q->pg->queue_timeout);
+
+    ngx_http_attachments_pg_finish(q, NGX_ERROR);
+}
+
+
+/* the query's pool is going away, maybe with the statement still running */
+
+static void
+ngx_http_attachments_pg_cleanup(void *data)
+{
+    ngx_http_attachments_pg_query_t  *q = data;
+
+    if (q->queued) {
+        ngx_queue_remove(&q->queue);
+        q->pg->nwaiting--;
+        q->queued = 0;
+    }
+
+    if (q->wait.timer_set) {
+        ngx_del_timer(&q->wait);
+    }
+
+    if (q->conn) {
+        q->conn->query = NULL;
+        q->conn = NULL;
+    }
+
+    if (q->result) {
+        PQclear(q->result);
+        q->result = NULL;
+    }
+}
+
+
+/* errors that say "not now" rather than "never": answered with 503 */
+
+ngx_uint_t
+ngx_http_attachments_pg_unavailable(PGresult *res)
+{
+    char  *state;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    if (state == NULL) {
+        return 1;
+    }
+
+    /* connection exception, insufficient resources, operator intervention */
+
+    return ngx_strncmp(state, "08", 2) == 0
+           || ngx_strncmp(state, "53", 2) == 0
+           || ngx_strncmp(state, "57", 2) == 0
+           || ngx_strncmp(state, "40", 2) == 0;
+}
+
+
+static size_t
+ngx_http_attachments_pg_msglen(const char *m)
+{
+    size_t  len;
+
+    len = ngx_strlen(m);
+
+    while (len && (m[len - 1] == '\n' || m[len - 1] == ' ')) {
+        len--;
+    }
+
+    return len;
+}

@@ -1,0 +1,131 @@
+
+/*
+ * The SQL text of every statement (see ngx_http_attachments_sql.h for the
+ * parameters).  Parameters are typed text and cast here; nothing is ever
+ * spliced into SQL.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_attachments_sql.h"
+
+
+#define UTC(col)                                                              \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* in the order of the NGX_HTTP_ATTACHMENTS_COL_* enum */
+#define FILE_COLUMNS                                                          \
+    "f.id, f.entity_type, f.entity_id, f.organization_id, f.file_name, "      \
+    "f.file_ext, f.content_type, f.size, f.sha256, f.category, "              \
+    "f.tags::text, f.custom_fields::text, f.doc_version, f.visibility, "      \
+    "f.uploaded_by, " UTC("f.created_at") ", " UTC("f.updated_at") ", "       \
+    "f.storage, f.storage_key, "                                              \
+    "to_char(f.created_at AT TIME ZONE 'UTC', "                               \
+    "        'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '_' || f.id"
+
+/* a file of this parent record that the API may show */
+#define FILE_VISIBLE                                                          \
+    "organization_id = $1 AND entity_type = $2 AND entity_id = $3 "           \
+    "AND deleted_at IS NULL AND state = 'ready'"
+
+#define AUDIT_COLUMNS                                                         \
+    "INSERT INTO attachments.audit_log (action, organization_id, user_id, "   \
+    "    entity_type, entity_id, file_id, bytes, request_id, client_addr, "    \
+    "    detail) "
+
+#define AUDIT_VALUES(bytes)                                                   \
+    "$1, $4, $2, $3, f.id, " bytes ", $5, $6, NULL "
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize = {
+    0, "attachments_authorize",
+
+    "SELECT CASE"
+    " WHEN attachments.authorize($1, $2, $3, $4, $5) THEN 'allow'"
+    " WHEN $5 <> 'read' AND attachments.authorize($1, $2, $3, $4, 'read')"
+    "  THEN 'deny'"
+    " ELSE 'hidden' END",
+
+    5
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list = {
+    1, "attachments_list",
+
+    "WITH f AS ("
+    "  SELECT * FROM attachments.files"
+    "   WHERE " FILE_VISIBLE
+    "     AND ($8::text IS NULL"
+    "          OR (created_at, id) < ($8::timestamp AT TIME ZONE 'UTC',"
+    "                                 $9::uuid))"
+    "     AND ($10::text IS NULL OR category = $10)"
+    "     AND ($11::text IS NULL OR tags @> jsonb_build_array($11))"
+    "   ORDER BY created_at DESC, id DESC"
+    "   LIMIT $7::integer + 1),"
+    " page AS ("
+    "  SELECT id FROM f ORDER BY created_at DESC, id DESC LIMIT $7::integer),"
+    " a AS ("
+    AUDIT_COLUMNS
+    "  SELECT 'url_issued', $1, $4, $2, $3, NULL, NULL, $5, $6,"
+    "         jsonb_build_object('files', jsonb_agg(id))"
+    "    FROM page HAVING count(*) > 0)"
+    " SELECT " FILE_COLUMNS " FROM f ORDER BY f.created_at DESC, f.id DESC",
+
+    11
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_file = {
+    2, "attachments_file",
+
+    "WITH f AS ("
+    "  SELECT * FROM attachments.files WHERE id = $7::uuid AND " FILE_VISIBLE
+    "), a AS ("
+    AUDIT_COLUMNS
+    "  SELECT $8, " AUDIT_VALUES("CASE WHEN $8 = 'download' THEN f.size END")
+    "    FROM f)"
+    " SELECT " FILE_COLUMNS " FROM f",
+
+    8
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_update = {
+    3, "attachments_update",
+
+    "WITH f AS ("
+    "  UPDATE attachments.files"
+    "     SET tags = coalesce($8::jsonb, tags),"
+    "         custom_fields = coalesce($9::jsonb, custom_fields),"
+    "         category = CASE WHEN $10::boolean THEN $11 ELSE category END,"
+    "         updated_at = now()"
+    "   WHERE id = $7::uuid AND " FILE_VISIBLE
+    "  RETURNING *"
+    "), a AS ("
+    AUDIT_COLUMNS
+    "  SELECT x.action, " AUDIT_VALUES("NULL")
+    "    FROM f, (VALUES ('update'), ('url_issued')) x (action))"
+    " SELECT " FILE_COLUMNS " FROM f",
+
+    11
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete = {
+    4, "attachments_delete",
+
+    "WITH f AS ("
+    "  UPDATE attachments.files"
+    "     SET deleted_at = now(), updated_at = now()"
+    "   WHERE id = $7::uuid AND " FILE_VISIBLE
+    "  RETURNING *"
+    "), a AS ("
+    AUDIT_COLUMNS
+    "  SELECT 'delete', " AUDIT_VALUES("f.size") " FROM f)"
+    " SELECT f.id FROM f",
+
+    7
+};

@@ -1,0 +1,67 @@
+
+/*
+ * Every statement the module sends to PostgreSQL.
+ *
+ * Each action is one statement, so its change and its audit_log row commit
+ * together without a transaction held open across events.  Statements on a
+ * parent record share their first six parameters:
+ *
+ *     $1 organization  $2 entity_type  $3 entity_id  $4 user
+ *     $5 request id    $6 client address
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_
+
+
+#include "ngx_http_attachments_pg.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_SQL_COMMON  6
+
+
+/* columns of a file row as statements return it */
+enum {
+    NGX_HTTP_ATTACHMENTS_COL_ID = 0,
+    NGX_HTTP_ATTACHMENTS_COL_ENTITY_TYPE,
+    NGX_HTTP_ATTACHMENTS_COL_ENTITY_ID,
+    NGX_HTTP_ATTACHMENTS_COL_ORG,
+    NGX_HTTP_ATTACHMENTS_COL_FILE_NAME,
+    NGX_HTTP_ATTACHMENTS_COL_FILE_EXT,
+    NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE,
+    NGX_HTTP_ATTACHMENTS_COL_SIZE,
+    NGX_HTTP_ATTACHMENTS_COL_SHA256,
+    NGX_HTTP_ATTACHMENTS_COL_CATEGORY,
+    NGX_HTTP_ATTACHMENTS_COL_TAGS,
+    NGX_HTTP_ATTACHMENTS_COL_CUSTOM_FIELDS,
+    NGX_HTTP_ATTACHMENTS_COL_DOC_VERSION,
+    NGX_HTTP_ATTACHMENTS_COL_VISIBILITY,
+    NGX_HTTP_ATTACHMENTS_COL_UPLOADED_BY,
+    NGX_HTTP_ATTACHMENTS_COL_CREATED_AT,
+    NGX_HTTP_ATTACHMENTS_COL_UPDATED_AT,
+    NGX_HTTP_ATTACHMENTS_COL_STORAGE,
+    NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY,
+    NGX_HTTP_ATTACHMENTS_COL_CURSOR,
+    NGX_HTTP_ATTACHMENTS_COLS
+};
+
+
+/*
+ * authorize: $1 user $2 org $3 entity_type $4 entity_id $5 action
+ *     → 'allow', 'deny' (the parent is readable) or 'hidden'
+ * list: common, $7 limit $8 cursor time $9 cursor id $10 category $11 tag
+ *     → up to limit + 1 file rows, newest first
+ * file: common, $7 file id, $8 audit action ('url_issued' or 'download')
+ * update: common, $7 file id, $8 tags $9 custom_fields (jsonb or NULL),
+ *     $10 whether to set category, $11 category
+ * delete: common, $7 file id → the id when a file was deleted
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_file;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_update;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_ */
