@@ -788,8 +788,8 @@ ngx_http_attachments_patch(ngx_http_request_t *r)
         return;
     }
 
-    json = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
-                      &err);
+    json = json_loadb((char *) body.data, body.len,
+                      JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, &err);
 
     if (json == NULL) {
         ngx_http_finalize_request(r,
