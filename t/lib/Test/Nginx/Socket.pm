@@ -428,13 +428,16 @@ sub run_test ($) {
         Test::More::BAIL_OUT("$name - cannot start nginx:\n$log");
     }
 
+    # the log checks of the first round see what init caused too
+    my $pos = -s $ErrLogFile || 0;
+
     if (defined $block->init) {
         eval $block->init;
         die "$name - init failed: $@" if $@;
     }
 
     for my $rep (1 .. $RepeatEach) {
-        my $pos = -s $ErrLogFile || 0;
+        $pos = -s $ErrLogFile || 0 if $rep > 1;
         my @requests;
 
         if (defined $block->pipelined_requests) {
