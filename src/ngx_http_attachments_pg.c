@@ -29,9 +29,7 @@
 
 #define NGX_HTTP_ATTACHMENTS_PG_TEXTOID     25
 
-/* libpq's messages end with a newline; the error log adds its own */
-#define NGX_HTTP_ATTACHMENTS_PG_MSG(m)                                        \
-    ngx_http_attachments_pg_msglen(m), (u_char *) (m)
+#define NGX_HTTP_ATTACHMENTS_PG_ERRLEN      256
 
 
 struct ngx_http_attachments_pg_conn_s {
@@ -74,7 +72,7 @@ static void ngx_http_attachments_pg_wait_expired(ngx_event_t *ev);
 static void ngx_http_attachments_pg_cleanup(void *data);
 
 
-static size_t ngx_http_attachments_pg_msglen(const char *m);
+static u_char *ngx_http_attachments_pg_text(u_char *buf, const char *msg);
 
 
 static const Oid  ngx_http_attachments_pg_types[NGX_HTTP_ATTACHMENTS_PG_PARAMS]
@@ -278,6 +276,7 @@ static ngx_int_t
 ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
+    u_char                      text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     const char                 *values[4], *err;
     ngx_http_attachments_pg_t  *pg;
 
@@ -300,8 +299,8 @@ ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
     {
         err = pc->conn ? PQerrorMessage(pc->conn) : "out of memory";
         ngx_log_error(NGX_LOG_ERR, q->log, 0,
-                      "attachments: cannot connect to PostgreSQL: %*s",
-                      NGX_HTTP_ATTACHMENTS_PG_MSG(err));
+                      "attachments: cannot connect to PostgreSQL: %s",
+                      ngx_http_attachments_pg_text(text, err));
         goto failed;
     }
 
@@ -427,6 +426,7 @@ ngx_http_attachments_pg_set_write(ngx_http_attachments_pg_conn_t *pc,
 static void
 ngx_http_attachments_pg_event(ngx_event_t *ev)
 {
+    u_char                           text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     PGnotify                        *n;
     ngx_connection_t                *c;
     ngx_http_attachments_pg_conn_t  *pc;
@@ -471,8 +471,9 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
         if (!PQconsumeInput(pc->conn) || PQstatus(pc->conn) != CONNECTION_OK)
         {
             ngx_log_error(NGX_LOG_INFO, ev->log, 0,
-                          "attachments: idle PostgreSQL connection closed: %*s",
-                          NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+                          "attachments: idle PostgreSQL connection closed: %s",
+                          ngx_http_attachments_pg_text(text,
+                                                PQerrorMessage(pc->conn)));
             ngx_http_attachments_pg_close(pc);
             return;
         }
@@ -492,6 +493,7 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
 static void
 ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
 {
+    u_char                            text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     PostgresPollingStatusType         st;
     ngx_http_attachments_pg_query_t  *q;
 
@@ -526,8 +528,9 @@ ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
 
     default:
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: cannot connect to PostgreSQL: %*s",
-                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+                      "attachments: cannot connect to PostgreSQL: %s",
+                      ngx_http_attachments_pg_text(text,
+                                                PQerrorMessage(pc->conn)));
         ngx_http_attachments_pg_fail(pc);
         return;
     }
@@ -561,6 +564,7 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
     int                              ok;
+    u_char                           text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     uint64_t                         bit;
     ngx_http_attachments_pg_stmt_t  *stmt;
 
@@ -580,8 +584,9 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
 
     if (!ok) {
         ngx_log_error(NGX_LOG_INFO, q->log, 0,
-                      "attachments: cannot send \"%s\" to PostgreSQL: %*s",
-                      stmt->name, NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+                      "attachments: cannot send \"%s\" to PostgreSQL: %s",
+                      stmt->name, ngx_http_attachments_pg_text(text,
+                                                PQerrorMessage(pc->conn)));
         return NGX_ERROR;
     }
 
@@ -598,6 +603,8 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
 static ngx_int_t
 ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
 {
+    u_char  text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+
     switch (PQflush(pc->conn)) {
 
     case 0:
@@ -610,8 +617,9 @@ ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
 
     default:
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: PostgreSQL write failed: %*s",
-                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+                      "attachments: PostgreSQL write failed: %s",
+                      ngx_http_attachments_pg_text(text,
+                                                PQerrorMessage(pc->conn)));
         return NGX_ERROR;
     }
 }
@@ -620,14 +628,16 @@ ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
 {
+    u_char     text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     PGresult  *res;
 
     if (!PQconsumeInput(pc->conn)
         || ngx_http_attachments_pg_flush(pc) != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: PostgreSQL connection lost: %*s",
-                      NGX_HTTP_ATTACHMENTS_PG_MSG(PQerrorMessage(pc->conn)));
+                      "attachments: PostgreSQL connection lost: %s",
+                      ngx_http_attachments_pg_text(text,
+                                                PQerrorMessage(pc->conn)));
         ngx_http_attachments_pg_fail(pc);
         return;
     }
@@ -654,6 +664,7 @@ ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 {
+    u_char                            text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
     ngx_int_t                         rc;
     PGresult                         *res;
     ExecStatusType                    status;
@@ -670,8 +681,9 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
     if (res == NULL || PQstatus(pc->conn) != CONNECTION_OK) {
         if (res) {
             ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                          "attachments: PostgreSQL connection lost: %*s",
-                          NGX_HTTP_ATTACHMENTS_PG_MSG(PQresultErrorMessage(res)));
+                          "attachments: PostgreSQL connection lost: %s",
+                          ngx_http_attachments_pg_text(text,
+                                                PQresultErrorMessage(res)));
             PQclear(res);
         }
 
@@ -714,8 +726,9 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 
     } else {
         ngx_log_error(NGX_LOG_ERR, q->log, 0,
-                      "attachments: statement \"%s\" failed: %*s",
-                      q->stmt->name, NGX_HTTP_ATTACHMENTS_PG_MSG(PQresultErrorMessage(res)));
+                      "attachments: statement \"%s\" failed: %s",
+                      q->stmt->name, ngx_http_attachments_pg_text(text,
+                                                PQresultErrorMessage(res)));
 
         rc = ngx_http_attachments_pg_unavailable(res) ? NGX_ERROR
                                                       : NGX_DECLINED;
@@ -940,16 +953,34 @@ ngx_http_attachments_pg_unavailable(PGresult *res)
 }
 
 
-static size_t
-ngx_http_attachments_pg_msglen(const char *m)
+/* libpq's messages span lines; the error log wants one */
+
+static u_char *
+ngx_http_attachments_pg_text(u_char *buf, const char *msg)
 {
-    size_t  len;
+    u_char  *p, *last;
 
-    len = ngx_strlen(m);
+    p = buf;
+    last = buf + NGX_HTTP_ATTACHMENTS_PG_ERRLEN - 1;
 
-    while (len && (m[len - 1] == '\n' || m[len - 1] == ' ')) {
-        len--;
+    for ( /* void */ ; *msg && p < last; msg++) {
+
+        if (*msg == '\n' || *msg == '\t' || *msg == ' ') {
+            if (p > buf && p[-1] != ' ') {
+                *p++ = ' ';
+            }
+
+            continue;
+        }
+
+        *p++ = *msg;
     }
 
-    return len;
+    while (p > buf && p[-1] == ' ') {
+        p--;
+    }
+
+    *p = '\0';
+
+    return buf;
 }

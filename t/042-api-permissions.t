@@ -152,7 +152,7 @@ GET /api/work_orders/123/files?as=owner1&org=acme
 --- response_body
 {"error":{"code":"internal_error","message":"the request failed; the error log says why"}}
 --- error_log
-attachments: statement "attachments_authorize" failed: ERROR:  application table missing
+attachments: statement "attachments_authorize" failed: ERROR: application table missing CONTEXT: PL/pgSQL function
 
 
 
