@@ -60,9 +60,16 @@ $(BUILD)/attachments-sign: tools/attachments_sign.c $(PURE_SRCS) \
         src/ngx_http_attachments_sign.h $(BUILD)/Makefile
 	$(CC) $(PURE_CFLAGS) -o $@ tools/attachments_sign.c $(PURE_SRCS) -lcrypto
 
-$(BUILD)/unit-tests: t/unit/test_sign.c $(PURE_SRCS) \
+$(BUILD)/unit-sign: t/unit/test_sign.c t/unit/tap.h $(PURE_SRCS) \
         src/ngx_http_attachments_sign.h $(BUILD)/Makefile
-	$(CC) $(PURE_CFLAGS) -o $@ t/unit/test_sign.c $(PURE_SRCS) -lcrypto
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_sign.c $(PURE_SRCS) \
+	    -lcrypto
+
+$(BUILD)/unit-input: t/unit/test_input.c t/unit/tap.h \
+        src/ngx_http_attachments_input.c src/ngx_http_attachments_input.h \
+        $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_input.c \
+	    src/ngx_http_attachments_input.c -ljansson
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -72,7 +79,7 @@ deps:
 	        --no-install-recommends $(DEBIAN_PKGS); \
 	fi
 
-unit: $(BUILD)/unit-tests
+unit: $(BUILD)/unit-sign $(BUILD)/unit-input
 
 test: module unit
 	t/run-tests $(PROVE) $(TEST_FILES)

@@ -1,6 +1,6 @@
 
 /*
- * Unit tests of the pure signing code (TAP, run by t/000-unit.t).
+ * Unit tests of the pure signing code (TAP, run by t/000-unit-sign.t).
  * Known answers were computed independently with Python's hmac module.
  */
 
@@ -10,40 +10,7 @@
 #include <stdio.h>
 
 #include "ngx_http_attachments_sign.h"
-
-
-static int  tests, failures;
-
-
-static void
-ok(int cond, const char *name)
-{
-    tests++;
-
-    if (!cond) {
-        failures++;
-    }
-
-    printf("%sok %d - %s\n", cond ? "" : "not ", tests, name);
-}
-
-
-static void
-is_str(const u_char *got, size_t len, const char *want, const char *name)
-{
-    int  same;
-
-    same = (len == strlen(want) && memcmp(got, want, len) == 0);
-    ok(same, name);
-
-    if (!same) {
-        printf("#   got:      '%.*s'\n#   expected: '%s'\n", (int) len, got,
-               want);
-    }
-}
-
-
-#define S(s)  { sizeof(s) - 1, (u_char *) s }
+#include "tap.h"
 
 
 static void
@@ -289,7 +256,5 @@ main(void)
     test_disposition();
     test_sign();
 
-    printf("1..%d\n", tests);
-
-    return failures ? 1 : 0;
+    return done_testing();
 }

@@ -1,0 +1,238 @@
+
+/*
+ * Unit tests of the input checks: routes, ids, cursors, metadata (TAP, run
+ * by t/001-unit-input.t).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_attachments_input.h"
+#include "tap.h"
+
+
+#define UUID  "0190f6b4-5a5c-7c3e-9f6e-2b1f4f0a9c11"
+
+
+static ngx_int_t
+route(const char *path, ngx_http_attachments_route_t *rt)
+{
+    return ngx_http_attachments_route((u_char *) path, strlen(path), rt);
+}
+
+
+static void
+test_routes(void)
+{
+    char                           name[128];
+    size_t                         i;
+    ngx_http_attachments_route_t   rt;
+
+    static const char  *unknown[] = {
+        "", "work_orders", "work_orders/123", "work_orders/123/file",
+        "work_orders/123/files/", "/work_orders/123/files",
+        "work_orders//123/files", "work_orders/123/files/" UUID "/",
+        "work_orders/123/files/" UUID "/raw",
+        "work_orders/123/files/" UUID "/content/x", "usage/", "usages",
+        "a/b/c/d/e/f/g",
+    };
+
+    ok(route("work_orders/123/files", &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_FILES
+       && rt.entity_type.len == 11 && rt.entity_id.len == 3
+       && rt.file_id.len == 0, "list route with its parent");
+
+    ok(route("work_orders/A-1_b/files/" UUID, &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_FILE
+       && rt.file_id.len == 36
+       && ngx_strncmp(rt.file_id.data, UUID, 36) == 0, "file route");
+
+    ok(route("work_orders/123/files/" UUID "/content", &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT, "content route");
+    ok(route("x/1/files/" UUID "/versions", &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS, "versions route");
+    ok(route("x/1/files/" UUID "/publish", &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH, "publish route");
+    ok(route("usage", &rt) == NGX_OK
+       && rt.kind == NGX_HTTP_ATTACHMENTS_ROUTE_USAGE, "usage route");
+
+    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        snprintf(name, sizeof(name), "no route: \"%s\"", unknown[i]);
+        ok(route(unknown[i], &rt) == NGX_DECLINED, name);
+    }
+
+    ok(route("Work/1/files", &rt) == NGX_ERROR
+       && strstr(rt.error, "entity_type"), "upper case type is 400");
+    ok(route("1a/1/files", &rt) == NGX_ERROR, "type starting with a digit");
+    ok(route("a.b/1/files", &rt) == NGX_ERROR, "dot in type");
+    ok(route("a/1.2/files", &rt) == NGX_ERROR
+       && strstr(rt.error, "entity_id"), "dot in id is 400");
+    ok(route("a/%27/files", &rt) == NGX_ERROR, "quote in id");
+    ok(route("a/1/files/" UUID "x", &rt) == NGX_ERROR
+       && strstr(rt.error, "file_id"), "long uuid is 400");
+    ok(route("a/1/files/../x", &rt) == NGX_ERROR,
+       "dot segment as the file id is 400");
+    ok(route("a/1/files/../../etc/passwd", &rt) == NGX_DECLINED,
+       "traversal past the route is no route");
+}
+
+
+static void
+test_ids(void)
+{
+    char    id[130];
+    char    type[65];
+
+    memset(type, 'a', sizeof(type));
+    memset(id, '9', sizeof(id));
+
+    ok(ngx_http_attachments_entity_type_valid((u_char *) type, 63),
+       "63-character type");
+    ok(!ngx_http_attachments_entity_type_valid((u_char *) type, 64),
+       "64-character type");
+    ok(!ngx_http_attachments_entity_type_valid((u_char *) type, 0),
+       "empty type");
+    ok(ngx_http_attachments_entity_type_valid((u_char *) "a_9", 3),
+       "underscore and digits after the first letter");
+    ok(!ngx_http_attachments_entity_type_valid((u_char *) "_a", 2),
+       "leading underscore");
+
+    ok(ngx_http_attachments_entity_id_valid((u_char *) id, 128),
+       "128-character id");
+    ok(!ngx_http_attachments_entity_id_valid((u_char *) id, 129),
+       "129-character id");
+    ok(!ngx_http_attachments_entity_id_valid((u_char *) "a b", 3),
+       "space in id");
+    ok(!ngx_http_attachments_entity_id_valid((u_char *) "a\0b", 3),
+       "NUL in id");
+
+    ok(ngx_http_attachments_uuid_valid((u_char *) UUID, 36), "uuid");
+    ok(ngx_http_attachments_uuid_valid(
+           (u_char *) "0190F6B4-5A5C-7C3E-9F6E-2B1F4F0A9C11", 36),
+       "upper case uuid");
+    ok(!ngx_http_attachments_uuid_valid(
+           (u_char *) "0190f6b45a5c-7c3e-9f6e-2b1f4f0a9c11-", 36),
+       "dash misplaced");
+    ok(!ngx_http_attachments_uuid_valid(
+           (u_char *) "0190f6b4-5a5c-7c3e-9f6e-2b1f4f0a9c1g", 36),
+       "non-hex digit");
+}
+
+
+static void
+test_cursor(void)
+{
+    ngx_str_t    ts, id;
+    const char  *good = "2026-02-01T10:30:00.000123_" UUID;
+
+    ok(ngx_http_attachments_cursor_parse((u_char *) good, strlen(good), &ts,
+                                         &id) == NGX_OK
+       && ts.len == 26 && id.len == 36
+       && ngx_strncmp(ts.data, "2026-02-01T10:30:00.000123", 26) == 0,
+       "cursor splits into time and id");
+
+    ok(ngx_http_attachments_cursor_parse((u_char *) "abc", 3, &ts, &id)
+       == NGX_ERROR, "short cursor");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-02-01 10:30:00.000123_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "space instead of T");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-02-01T10:30:00.00012'_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "quote in the time");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-02-01T10:30:00.000123-" UUID, 63, &ts, &id)
+       == NGX_ERROR, "wrong separator");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-02-01T10:30:00.000123_0190f6b4-5a5c-7c3e-9f6e-"
+                      "2b1f4f0a9c1;", 63, &ts, &id)
+       == NGX_ERROR, "bad id");
+}
+
+
+static const char *
+meta(const char *text)
+{
+    json_t                       *json;
+    const char                   *err;
+    ngx_http_attachments_meta_t   m;
+
+    json = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (json == NULL) {
+        return "unparsable test input";
+    }
+
+    err = ngx_http_attachments_meta_parse(json, &m);
+    json_decref(json);
+
+    return err;
+}
+
+
+static void
+test_meta(void)
+{
+    int          i;
+    char         big[17000], many[600];
+    const char  *err;
+
+    ok(meta("{}") == NULL, "empty update");
+    ok(meta("{\"tags\":[\"a\",\"b c\",\"\\u00e9\"],\"custom_fields\":"
+            "{\"x\":{\"y\":[1,null]}},\"category\":\"doc\"}") == NULL,
+       "all three fields");
+    ok(meta("{\"category\":null}") == NULL, "category null clears");
+
+    err = meta("{\"tags\":\"a\"}");
+    ok(err && strstr(err, "array of strings"), "tags not an array");
+    err = meta("{\"tags\":[null]}");
+    ok(err && strstr(err, "array of strings"), "null tag");
+    err = meta("{\"tags\":[\"\"]}");
+    ok(err && strstr(err, "1 to 128"), "empty tag");
+    err = meta("{\"tags\":[\"a\\nb\"]}");
+    ok(err && strstr(err, "control"), "newline in a tag");
+    err = meta("{\"tags\":[\"a\\u007f\"]}");
+    ok(err && strstr(err, "control"), "DEL in a tag");
+
+    strcpy(many, "{\"tags\":[");
+    for (i = 0; i < 65; i++) {
+        strcat(many, i ? ",\"t\"" : "\"t\"");
+    }
+    strcat(many, "]}");
+    err = meta(many);
+    ok(err && strstr(err, "at most 64"), "65 tags");
+    many[strlen(many) - 6] = ']';
+    many[strlen(many) - 5] = '}';
+    many[strlen(many) - 4] = '\0';
+    ok(meta(many) == NULL, "64 tags");
+
+    err = meta("{\"custom_fields\":[1]}");
+    ok(err && strstr(err, "object"), "custom_fields array");
+
+    strcpy(big, "{\"custom_fields\":{\"k\":\"");
+    memset(big + strlen(big), 'x', 16380);
+    strcpy(big + 23 + 16380, "\"}}");
+    err = meta(big);
+    ok(err && strstr(err, "16384"), "custom_fields over 16384 bytes");
+
+    err = meta("{\"category\":1}");
+    ok(err && strstr(err, "category"), "numeric category");
+    err = meta("{\"category\":\"\"}");
+    ok(err && strstr(err, "category"), "empty category");
+
+    err = meta("{\"id\":\"x\"}");
+    ok(err && strstr(err, "only tags"), "unknown field");
+    err = meta("[]");
+    ok(err && strstr(err, "JSON object"), "array body");
+}
+
+
+int
+main(void)
+{
+    test_routes();
+    test_ids();
+    test_cursor();
+    test_meta();
+
+    return done_testing();
+}
