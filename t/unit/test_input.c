@@ -71,7 +71,7 @@ test_routes(void)
     ok(route("a/%27/files", &rt) == NGX_ERROR, "quote in id");
     ok(route("a/1/files/" UUID "x", &rt) == NGX_ERROR
        && strstr(rt.error, "file_id"), "long uuid is 400");
-    ok(route("a/1/files/../x", &rt) == NGX_ERROR,
+    ok(route("a/1/files/..", &rt) == NGX_ERROR,
        "dot segment as the file id is 400");
     ok(route("a/1/files/../../etc/passwd", &rt) == NGX_DECLINED,
        "traversal past the route is no route");
