@@ -183,3 +183,144 @@ invalid parameter "color=blue"
 --- must_die
 --- error_log
 storage "main" is already downloaded from "/a/"
+
+
+
+=== TEST 17: the API needs a database
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+--- config
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+--- must_die
+--- error_log
+"attachments_api" requires "attachments_database"
+
+
+
+=== TEST 18: the API needs an identity
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_database "dbname=x";
+--- config
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+    }
+--- must_die
+--- error_log
+"attachments_api" requires "attachments_user" and "attachments_org"
+
+
+
+=== TEST 19: the API needs signing keys for its download URLs
+--- http_config
+    attachments_database "dbname=x";
+--- config
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+--- must_die
+--- error_log
+"attachments_api" requires "attachments_signing_key"
+
+
+
+=== TEST 20: "satisfy any" could skip authorize()
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_database "dbname=x";
+--- config
+    location /api/ {
+        satisfy any;
+        allow 127.0.0.1;
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+--- must_die
+--- error_log
+"attachments_api" cannot be used with "satisfy any"
+
+
+
+=== TEST 21: the API is a prefix location
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_database "dbname=x";
+--- config
+    location ~ ^/api/ {
+        attachments_api;
+    }
+--- must_die
+--- error_log
+"attachments_api" needs a prefix location ending with "/"
+
+
+
+=== TEST 22: an unknown database parameter
+--- http_config
+    attachments_database "dbname=x" pool=3;
+--- config
+--- must_die
+--- error_log
+invalid parameter "pool=3"
+
+
+
+=== TEST 23: a pool of no connections
+--- http_config
+    attachments_database "dbname=x" size=0;
+--- config
+--- must_die
+--- error_log
+invalid parameter "size=0"
+
+
+
+=== TEST 24: a zero timeout
+--- http_config
+    attachments_database "dbname=x" timeout=0;
+--- config
+--- must_die
+--- error_log
+invalid parameter "timeout=0"
+
+
+
+=== TEST 25: one database per http block
+--- http_config
+    attachments_database "dbname=x";
+    attachments_database "dbname=y";
+--- config
+--- must_die
+--- error_log
+"attachments_database" directive is duplicate
+
+
+
+=== TEST 26: nginx -t does not connect: an unreachable database starts
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_database "host=/nonexistent dbname=x" size=1 queue=4
+                         queue_timeout=1s idle_timeout=10s timeout=5s;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR internal=/_s/;
+--- config
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: u
+X-Org: o
+--- error_code: 503
+--- error_log
+attachments: cannot connect to PostgreSQL
