@@ -12,7 +12,23 @@
 #include "ngx_http_attachments_json.h"
 
 
-#define NGX_HTTP_ATTACHMENTS_JSON_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER)
+#define NGX_HTTP_ATTACHMENTS_JSON_FLAGS   (JSON_COMPACT | JSON_PRESERVE_ORDER)
+#define NGX_HTTP_ATTACHMENTS_JSON_BUFFER  16384
+
+
+/* jansson writes a response in small pieces; they go into pool buffers */
+
+typedef struct {
+    ngx_pool_t       *pool;
+    ngx_chain_t      *out;
+    ngx_chain_t     **last;
+    ngx_buf_t        *buf;
+    off_t             size;
+} ngx_http_attachments_json_out_t;
+
+
+static int ngx_http_attachments_json_write(const char *data, size_t len,
+    void *ctx);
 
 
 /* sends json (and takes its reference) as the whole response */
@@ -21,33 +37,32 @@ ngx_int_t
 ngx_http_attachments_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json)
 {
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    int                               rc;
+    ngx_http_attachments_json_out_t   out;
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = json_dumpb(json, NULL, 0, NGX_HTTP_ATTACHMENTS_JSON_FLAGS);
+    ngx_memzero(&out, sizeof(ngx_http_attachments_json_out_t));
+    out.pool = r->pool;
+    out.last = &out.out;
 
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL || len == 0) {
-        json_decref(json);
+    /* one pass: measuring first would walk (and UTF-8 check) it twice */
+
+    rc = json_dump_callback(json, ngx_http_attachments_json_write, &out,
+                            NGX_HTTP_ATTACHMENTS_JSON_FLAGS);
+    json_decref(json);
+
+    if (rc != 0 || ngx_http_attachments_json_write("\n", 1, &out) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last += json_dumpb(json, (char *) b->pos, len,
-                          NGX_HTTP_ATTACHMENTS_JSON_FLAGS);
-    *b->last++ = '\n';
-    json_decref(json);
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
+    out.buf->last_buf = (r == r->main) ? 1 : 0;
+    out.buf->last_in_chain = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = out.size;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
@@ -62,10 +77,47 @@ ngx_http_attachments_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    out.buf = b;
-    out.next = NULL;
+    return ngx_http_output_filter(r, out.out);
+}
 
-    return ngx_http_output_filter(r, &out);
+
+static int
+ngx_http_attachments_json_write(const char *data, size_t len, void *ctx)
+{
+    ngx_http_attachments_json_out_t *out = ctx;
+
+    size_t        n;
+    ngx_chain_t  *cl;
+
+    out->size += len;
+
+    while (len) {
+
+        if (out->buf == NULL || out->buf->last == out->buf->end) {
+            cl = ngx_alloc_chain_link(out->pool);
+            if (cl == NULL) {
+                return -1;
+            }
+
+            cl->buf = ngx_create_temp_buf(out->pool,
+                                          NGX_HTTP_ATTACHMENTS_JSON_BUFFER);
+            if (cl->buf == NULL) {
+                return -1;
+            }
+
+            cl->next = NULL;
+            *out->last = cl;
+            out->last = &cl->next;
+            out->buf = cl->buf;
+        }
+
+        n = ngx_min(len, (size_t) (out->buf->end - out->buf->last));
+        out->buf->last = ngx_cpymem(out->buf->last, data, n);
+        data += n;
+        len -= n;
+    }
+
+    return 0;
 }
 
 
