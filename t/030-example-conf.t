@@ -24,9 +24,9 @@ my @examples;
 while ($out =~ /^  # (.+)\n  (curl .+)$/mg) {
     push @examples, [$1, $2];
 }
-is(scalar @examples, 5, 'five curl examples printed');
+is(scalar @examples, 10, 'ten curl examples printed');
 
-my %want = ('200' => 200, '206' => 206, '403' => 403, '410' => 410);
+my %want = map { $_ => $_ } qw(200 206 401 403 410);
 
 for my $ex (@examples) {
     my ($label, $cmd) = @$ex;
@@ -44,6 +44,16 @@ for my $ex (@examples) {
            'the minted URL downloads the demo file');
     }
 }
+
+# the API's list answers with a download URL that works
+my ($list) = grep { $_->[0] =~ /^the API: list/ } @examples;
+(my $cmd = $list->[1]) =~ s/^curl -i/curl -s/;
+my $json = `$cmd`;
+like($json, qr{"file_name":"welcome\.txt".*"download_url":"http://127\.0\.0\.1:$port/files/org_acme/work_orders/123/welcome\.txt\?},
+     'the list has the demo file with an absolute signed URL');
+my ($url) = $json =~ /"download_url":"([^"]+)"/;
+is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
+   'which downloads the demo file');
 
 my $again = `$top/tools/service start 2>&1`;
 is($?, 0, 'running make run twice is harmless') or diag $again;
