@@ -71,6 +71,13 @@ $(BUILD)/unit-input: t/unit/test_input.c t/unit/tap.h \
 	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_input.c \
 	    src/ngx_http_attachments_input.c -ljansson
 
+# the SQL of every statement, for make bench
+$(BUILD)/attachments-sql: bench/statements.c src/ngx_http_attachments_sql.c \
+        src/ngx_http_attachments_sql.h src/ngx_http_attachments_pg.h \
+        $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -I/usr/include/postgresql -o $@ bench/statements.c \
+	    src/ngx_http_attachments_sql.c
+
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	if ! dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then \
@@ -90,7 +97,7 @@ run: module
 stop:
 	tools/service stop
 
-bench: module
+bench: module $(BUILD)/attachments-sql
 	bench/run
 
 clean:

@@ -83,7 +83,10 @@ static json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);
 static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
-static json_t *ngx_http_attachments_json_str(ngx_str_t *s);
+static json_t *ngx_http_attachments_json_str(u_char *p, size_t len);
+static json_t *ngx_http_attachments_json_text(char *text);
+static size_t ngx_http_attachments_time(u_char *buf, int64_t us,
+    ngx_uint_t micro);
 
 
 /* a file object's fields, in the order of the NGX_HTTP_ATTACHMENTS_COL_* */
@@ -91,6 +94,7 @@ static json_t *ngx_http_attachments_json_str(ngx_str_t *s);
 #define NGX_HTTP_ATTACHMENTS_FIELD_STRING   0
 #define NGX_HTTP_ATTACHMENTS_FIELD_INTEGER  1
 #define NGX_HTTP_ATTACHMENTS_FIELD_JSON     2
+#define NGX_HTTP_ATTACHMENTS_FIELD_TIME     3   /* from microseconds */
 
 typedef struct {
     const char                      *name;
@@ -113,8 +117,8 @@ static ngx_http_attachments_field_t  ngx_http_attachments_fields[] = {
     { "doc_version", NGX_HTTP_ATTACHMENTS_FIELD_INTEGER },
     { "visibility", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
     { "uploaded_by", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "created_at", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "updated_at", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
+    { "created_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
+    { "updated_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
     { NULL, 0 }
 };
 
@@ -623,10 +627,14 @@ static void
 ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
 {
     int                          i, n;
+    char                        *v;
+    u_char                      *p;
     json_t                      *files, *file, *next;
     ngx_int_t                    rc;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
+    u_char                       cursor[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1
+                                        + NGX_HTTP_ATTACHMENTS_UUID_LEN];
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
@@ -657,10 +665,21 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
 
     /* the statement fetched one row more than the page to know */
 
-    next = (n > (int) ctx->limit)
-           ? json_string(PQgetvalue(q->result, ctx->limit - 1,
-                                    NGX_HTTP_ATTACHMENTS_COL_CURSOR))
-           : json_null();
+    if (n > (int) ctx->limit) {
+        v = PQgetvalue(q->result, ctx->limit - 1,
+                       NGX_HTTP_ATTACHMENTS_COL_CREATED_AT);
+        p = cursor + ngx_http_attachments_time(cursor,
+                                     ngx_atoof((u_char *) v, ngx_strlen(v)), 1);
+        *p++ = '_';
+        p = ngx_cpymem(p, PQgetvalue(q->result, ctx->limit - 1,
+                                     NGX_HTTP_ATTACHMENTS_COL_ID),
+                       NGX_HTTP_ATTACHMENTS_UUID_LEN);
+
+        next = ngx_http_attachments_json_str(cursor, p - cursor);
+
+    } else {
+        next = json_null();
+    }
 
     ngx_http_attachments_finish(r,
         ngx_http_attachments_send_json(r, NGX_HTTP_OK,
@@ -999,12 +1018,11 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
     char                            *v;
     u_char                          *p;
     json_t                          *file, *value, *url, *expires;
-    ngx_tm_t                         tm;
     ngx_str_t                        name, signed_url;
     ngx_uint_t                       i;
     ngx_http_attachments_link_t      link;
     ngx_http_attachments_field_t    *f;
-    u_char                           at[sizeof("2026-02-01T10:30:00Z")];
+    u_char                           at[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN];
 
     file = json_object();
     if (file == NULL) {
@@ -1026,7 +1044,13 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
                 break;
 
             case NGX_HTTP_ATTACHMENTS_FIELD_JSON:
-                value = json_loads(v, 0, NULL);
+                value = ngx_http_attachments_json_text(v);
+                break;
+
+            case NGX_HTTP_ATTACHMENTS_FIELD_TIME:
+                value = ngx_http_attachments_json_str(at,
+                            ngx_http_attachments_time(at,
+                                ngx_atoof((u_char *) v, ngx_strlen(v)), 0));
                 break;
 
             default:
@@ -1034,7 +1058,9 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
             }
         }
 
-        if (json_object_set_new(file, f->name, value) != 0) {
+        /* the keys are ours: no need to check them for UTF-8 */
+
+        if (json_object_set_new_nocheck(file, f->name, value) != 0) {
             goto failed;
         }
     }
@@ -1085,22 +1111,18 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
                              - p;
             signed_url.data = p;
 
-            ngx_gmtime(link.expires, &tm);
-
-            name.data = at;
-            name.len = ngx_sprintf(at, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                                   tm.ngx_tm_year, tm.ngx_tm_mon,
-                                   tm.ngx_tm_mday, tm.ngx_tm_hour,
-                                   tm.ngx_tm_min, tm.ngx_tm_sec)
-                       - at;
-
-            url = ngx_http_attachments_json_str(&signed_url);
-            expires = ngx_http_attachments_json_str(&name);
+            url = ngx_http_attachments_json_str(signed_url.data,
+                                                signed_url.len);
+            expires = ngx_http_attachments_json_str(at,
+                          ngx_http_attachments_time(at,
+                              (int64_t) link.expires * 1000000, 0));
         }
     }
 
-    if (json_object_set_new(file, "download_url", url) != 0
-        || json_object_set_new(file, "download_url_expires_at", expires) != 0)
+    if (json_object_set_new_nocheck(file, "download_url", url) != 0
+        || json_object_set_new_nocheck(file, "download_url_expires_at",
+                                       expires)
+           != 0)
     {
         goto failed;
     }
@@ -1176,8 +1198,59 @@ ngx_http_attachments_base(ngx_http_request_t *r,
 }
 
 
+/* ASCII we made ourselves: jansson need not check it for UTF-8 */
+
 static json_t *
-ngx_http_attachments_json_str(ngx_str_t *s)
+ngx_http_attachments_json_str(u_char *p, size_t len)
 {
-    return json_stringn((const char *) s->data, s->len);
+    return json_stringn_nocheck((const char *) p, len);
+}
+
+
+/* jsonb text from PostgreSQL; the usual empty values need no parser */
+
+static json_t *
+ngx_http_attachments_json_text(char *text)
+{
+    if (text[0] == '[' && text[1] == ']' && text[2] == '\0') {
+        return json_array();
+    }
+
+    if (text[0] == '{' && text[1] == '}' && text[2] == '\0') {
+        return json_object();
+    }
+
+    return json_loads(text, 0, NULL);
+}
+
+
+/*
+ * RFC 3339 UTC, "2026-02-01T10:30:00Z", or with micro set the cursor's
+ * "2026-02-01T10:30:00.000000"
+ */
+
+static size_t
+ngx_http_attachments_time(u_char *buf, int64_t us, ngx_uint_t micro)
+{
+    u_char    *p;
+    ngx_tm_t   tm;
+
+    if (us < 0) {
+        us = 0;
+    }
+
+    ngx_gmtime((time_t) (us / 1000000), &tm);
+
+    p = ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    if (micro) {
+        p = ngx_sprintf(p, ".%06L", us % 1000000);
+
+    } else {
+        *p++ = 'Z';
+    }
+
+    return p - buf;
 }

@@ -12,18 +12,17 @@
 #include "ngx_http_attachments_sql.h"
 
 
-#define UTC(col)                                                              \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+/* microseconds since the epoch: the module formats times itself */
+#define EPOCH_US(col)                                                         \
+    "(extract(epoch FROM " col ") * 1000000)::int8"
 
 /* in the order of the NGX_HTTP_ATTACHMENTS_COL_* enum */
 #define FILE_COLUMNS                                                          \
     "f.id, f.entity_type, f.entity_id, f.organization_id, f.file_name, "      \
     "f.file_ext, f.content_type, f.size, f.sha256, f.category, "              \
     "f.tags::text, f.custom_fields::text, f.doc_version, f.visibility, "      \
-    "f.uploaded_by, " UTC("f.created_at") ", " UTC("f.updated_at") ", "       \
-    "f.storage, f.storage_key, "                                              \
-    "to_char(f.created_at AT TIME ZONE 'UTC', "                               \
-    "        'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '_' || f.id"
+    "f.uploaded_by, " EPOCH_US("f.created_at") ", "                          \
+    EPOCH_US("f.updated_at") ", f.storage, f.storage_key"
 
 /* a file of this parent record that the API may show */
 #define FILE_VISIBLE                                                          \
