@@ -577,6 +577,9 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
         pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;
 
     } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "attachments pg prepare \"%s\"", stmt->name);
+
         ok = PQsendPrepare(pc->conn, stmt->name, stmt->sql, stmt->nparams,
                            ngx_http_attachments_pg_types);
         pc->state = NGX_HTTP_ATTACHMENTS_PG_PREPARE;

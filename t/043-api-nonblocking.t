@@ -10,7 +10,7 @@ use Time::HiRes qw(time sleep);
 use POSIX ();
 
 repeat_each(1);
-plan tests => 125;
+plan tests => 140;
 
 use File::Temp ();
 
@@ -202,3 +202,65 @@ Test::More::like(::client_result(), qr/^200 /, 'TEST 6 client answered');
 GET /plain
 --- response_body
 plain
+
+
+
+=== TEST 8: statements are prepared once per connection
+--- http_config
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=1;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
+--- request eval
+[("GET /api/work_orders/123/files") x 3, "GET /api/work_orders/123/files/" . ::uuid(1)]
+--- grep_error_log eval: qr/attachments pg prepare "\w+"/
+--- grep_error_log_out
+attachments pg prepare "attachments_authorize"
+attachments pg prepare "attachments_list"
+attachments pg prepare "attachments_file"
+
+
+
+=== TEST 9: a backend killed mid-statement: 503 for its request, the next one works
+--- init
+::start_client('/api/work_orders/slow/files');
+::wait_sleeping();
+::psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE wait_event = 'PgSleep' AND application_name = 'nginx attachments'");
+my ($status) = split ' ', ::client_result();
+Test::More::is($status, 503, 'the request whose connection died');
+--- request
+GET /api/work_orders/123/files
+--- response_body_like: ^\{"files":\[\{"id":
+--- error_log
+attachments: PostgreSQL connection lost
+
+
+
+=== TEST 10: a statement running past timeout= is 503
+--- http_config
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=2 timeout=500ms;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
+--- request eval
+["GET /api/work_orders/slow/files", "GET /api/work_orders/123/files"]
+--- error_code eval
+[503, 200]
+--- response_headers eval
+["Retry-After: 2", ""]
+--- error_log
+attachments: PostgreSQL statement timed out
+--- wait: 2
+
+
+
+=== TEST 11: idle connections are closed after idle_timeout
+--- http_config
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=2 idle_timeout=200ms;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
+--- request
+GET /api/work_orders/123/files
+--- wait: 0.6
+--- grep_error_log: attachments pg idle timeout
+--- grep_error_log_out
+attachments pg idle timeout

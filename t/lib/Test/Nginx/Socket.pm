@@ -365,6 +365,25 @@ sub check_patterns ($$$$) {
     }
 }
 
+# every match of grep_error_log (a regex, or a literal string), one per
+# line, against grep_error_log_out
+sub grep_error_log ($$$$) {
+    my ($block, $name, $log, $i) = @_;
+    my $pat = $block->grep_error_log;
+    unless (ref $pat) {
+        $pat =~ s/\n+\z//;
+        $pat = qr/\Q$pat\E/;
+    }
+    my $out = '';
+    for my $line (split /\n/, $log) {
+        while ($line =~ /$pat/g) {
+            $out .= "$&\n";
+        }
+    }
+    Test::More::is($out, nth($block->grep_error_log_out, $i) // '',
+                   "$name - grep_error_log_out");
+}
+
 sub check_response ($$$$) {
     my ($block, $name, $res, $i) = @_;
     my ($code, $h, $body) = $res ? @$res : (undef, {}, undef);
@@ -474,6 +493,8 @@ sub run_test ($) {
         my $log = error_log_since($pos);
         check_patterns($name, $log, $block->error_log, 1)
             if defined $block->error_log;
+        grep_error_log($block, $name, $log, $rep - 1)
+            if defined $block->grep_error_log;
         check_patterns($name, $log, $block->no_error_log, 0)
             if defined $block->no_error_log;
     }
