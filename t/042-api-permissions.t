@@ -6,7 +6,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 66;
+plan tests => 81;
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -126,7 +126,56 @@ plain
 
 
 
-=== TEST 10: a replaced authorize() takes effect without a reload
+=== TEST 10: the default authorize() for every role and action, upload included
+--- init
+my %want = (owner1 => 'tttt', editor1 => 'tttf', viewer1 => 'tfff',
+            guest_r => 'tfff', guest_u => 'fttt', guest0 => 'ffff',
+            stranger => 'ffff', gowner => 'ffff');
+for my $user (@::Users) {
+    my $got = ::psql("SELECT string_agg(attachments.authorize('$user', 'acme',
+                             'work_orders', '123', a)::text, '' ORDER BY n)
+                        FROM unnest(ARRAY['read', 'upload', 'update', 'delete'])
+                             WITH ORDINALITY AS t (a, n)");
+    $got =~ s/true/t/g;
+    $got =~ s/false/f/g;
+    Test::More::is($got, $want{$user}, "$user: read, upload, update, delete");
+}
+--- request
+GET /plain
+--- response_body
+plain
+
+
+
+=== TEST 11: identities with SQL metacharacters are parameters like any other
+--- init
+::psql(q{INSERT INTO attachments.memberships VALUES
+           ('ac''me; --', 'o''brien"); DROP TABLE attachments.files; --', 'owner')});
+::add_file(org => "ac'me; --", id => ::uuid(90));
+--- config eval: $::ApiConfig
+--- more_headers
+X-User: o'brien"); DROP TABLE attachments.files; --
+X-Org: ac'me; --
+--- request
+GET /api/work_orders/123/files
+--- response_body_like eval
+qr/^\{"files":\[\{"id":"${\ ::uuid(90)}","entity_type":"work_orders","entity_id":"123","organization_id":"ac'me; --",/
+
+
+
+=== TEST 12: ...and the audit row has them verbatim
+--- init
+Test::More::is(::psql("SELECT organization_id || '|' || user_id FROM attachments.audit_log
+                        WHERE organization_id = 'ac''me; --'"),
+               q{ac'me; --|o'brien"); DROP TABLE attachments.files; --}, 'audit row');
+--- request
+GET /plain
+--- response_body
+plain
+
+
+
+=== TEST 13: a replaced authorize() takes effect without a reload
 --- init
 ::set_authorize(q{RETURN p_user = 'root' OR (p_action = 'read' AND p_entity_id = 'public');});
 --- request eval
@@ -143,7 +192,7 @@ plain
 
 
 
-=== TEST 11: authorize() failing is a 500 with the reason in the log, not a leak
+=== TEST 14: authorize() failing is a 500 with the reason in the log, not a leak
 --- init
 ::set_authorize(q{RAISE EXCEPTION 'application table missing';});
 --- request
@@ -156,7 +205,7 @@ attachments: statement "attachments_authorize" failed: ERROR: application table 
 
 
 
-=== TEST 12: identity from auth_request: the API asks after it has run
+=== TEST 15: identity from auth_request: the API asks after it has run
 --- init
 ::restore_authorize();
 --- config
@@ -197,7 +246,7 @@ X-Token: t-owner
 
 
 
-=== TEST 13: without a token auth_request refuses before the API
+=== TEST 16: without a token auth_request refuses before the API
 --- config
     location /api/ {
         auth_request /_auth;
