@@ -190,6 +190,15 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
                        "unauthenticated", "no user or organization"));
     }
 
+    if (!ngx_http_attachments_utf8_valid(ctx->user.data, ctx->user.len)
+        || !ngx_http_attachments_utf8_valid(ctx->org.data, ctx->org.len))
+    {
+        return ngx_http_attachments_access_end(r,
+                   ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request",
+                       "user and organization must be UTF-8 text"));
+    }
+
     if (r->uri.len < alcf->api_prefix.len
         || ngx_strncmp(r->uri.data, alcf->api_prefix.data,
                        alcf->api_prefix.len) != 0)
@@ -568,12 +577,14 @@ ngx_http_attachments_list(ngx_http_request_t *r,
         || ngx_http_attachments_arg(r, "category", &category) != NGX_OK
         || ngx_http_attachments_arg(r, "tag", &tag) != NGX_OK
         || category.len > NGX_HTTP_ATTACHMENTS_CATEGORY_LEN
-        || tag.len > NGX_HTTP_ATTACHMENTS_TAG_LEN)
+        || tag.len > NGX_HTTP_ATTACHMENTS_TAG_LEN
+        || !ngx_http_attachments_utf8_valid(category.data, category.len)
+        || !ngx_http_attachments_utf8_valid(tag.data, tag.len))
     {
         return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request",
-                   "category and tag are at most 128 bytes without "
-                   "control characters");
+                   "category and tag are UTF-8 text of at most 128 bytes "
+                   "without control characters");
     }
 
     ctx->limit = NGX_HTTP_ATTACHMENTS_LIMIT_DEFAULT;

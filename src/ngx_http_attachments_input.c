@@ -234,6 +234,66 @@ ngx_http_attachments_cursor_parse(u_char *p, size_t len, ngx_str_t *ts,
 }
 
 
+/* well-formed UTF-8: what PostgreSQL will accept as text */
+
+ngx_uint_t
+ngx_http_attachments_utf8_valid(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint32_t   c, min;
+    size_t     n;
+
+    last = p + len;
+
+    while (p < last) {
+        c = *p++;
+
+        if (c < 0x80) {
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            c &= 0x1f;
+            min = 0x80;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            c &= 0x0f;
+            min = 0x800;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            c &= 0x07;
+            min = 0x10000;
+
+        } else {
+            return 0;
+        }
+
+        if ((size_t) (last - p) < n) {
+            return 0;
+        }
+
+        while (n--) {
+            if ((*p & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            c = (c << 6) | (*p++ & 0x3f);
+        }
+
+        /* overlong forms, surrogates, beyond U+10FFFF */
+
+        if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* non-empty, at most max bytes, no control characters (jansson: UTF-8) */
 
 static ngx_uint_t

@@ -55,6 +55,7 @@ ngx_int_t ngx_http_attachments_route(u_char *p, size_t len,
 ngx_uint_t ngx_http_attachments_entity_type_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_entity_id_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_uuid_valid(u_char *p, size_t len);
+ngx_uint_t ngx_http_attachments_utf8_valid(u_char *p, size_t len);
 
 ngx_int_t ngx_http_attachments_cursor_parse(u_char *p, size_t len,
     ngx_str_t *ts, ngx_str_t *id);

@@ -6,7 +6,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 140;
+plan tests => 146;
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -175,13 +175,14 @@ attachments: statement
 --- request eval
 ["GET $::Base?limit=0", "GET $::Base?limit=101", "GET $::Base?limit=ten",
  "GET $::Base?cursor=abc", "GET $::Base?cursor=2026-02-01T10:30:00.000000_x",
- "GET $::Base?tag=%01", "GET $::Base?category=" . ("c" x 129)]
+ "GET $::Base?tag=%01", "GET $::Base?category=" . ("c" x 129),
+ "GET $::Base?tag=%FF", "GET $::Base?category=%C0%AF"]
 --- error_code eval
-[(400) x 7]
+[(400) x 9]
 --- response_body_like eval
 [(qr/"message":"limit must be 1 to 100"/) x 3,
  (qr/"message":"cursor must be a next_cursor this API returned"/) x 2,
- (qr/"message":"category and tag are at most 128 bytes/) x 2]
+ (qr/"message":"category and tag are UTF-8 text of at most 128 bytes/) x 4]
 
 
 
@@ -200,15 +201,17 @@ attachments: statement
 
 
 
-=== TEST 12: no identity is 401
+=== TEST 12: no identity is 401, one that is not text 400
 --- config eval
 $::ArgsApiConfig
 --- request eval
-["GET $::Base?as=owner1", "GET $::Base?org=acme", "GET $::Base?as=&org=acme"]
+["GET $::Base?as=owner1", "GET $::Base?org=acme", "GET $::Base?as=&org=acme",
+ "GET $::Base?as=\xff\xfe&org=acme"]
 --- error_code eval
-[401, 401, 401]
+[401, 401, 401, 400]
 --- response_body eval
-[('{"error":{"code":"unauthenticated","message":"no user or organization"}}' . "\n") x 3]
+[('{"error":{"code":"unauthenticated","message":"no user or organization"}}' . "\n") x 3,
+ '{"error":{"code":"invalid_request","message":"user and organization must be UTF-8 text"}}' . "\n"]
 
 
 

@@ -121,6 +121,35 @@ test_ids(void)
 
 
 static void
+test_utf8(void)
+{
+    size_t  i;
+
+    static ngx_str_t  good[] = {
+        S(""), S("plain"), S("r\xc3\xa9sum\xc3\xa9"), S("\xe2\x82\xac"),
+        S("\xf0\x9f\x93\x8e"), S("\xef\xbf\xbf"), S("\xf4\x8f\xbf\xbf"),
+    };
+
+    static ngx_str_t  bad[] = {
+        S("\xff"), S("\xc3"), S("\xc3("), S("\xc0\xaf"), S("\xe0\x80\xaf"),
+        S("\xed\xa0\x80"), S("\xf4\x90\x80\x80"), S("\xf5\x80\x80\x80"),
+        S("\x80"), S("ok\xe2\x82"),
+    };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ok(ngx_http_attachments_utf8_valid(good[i].data, good[i].len),
+           "valid UTF-8");
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!ngx_http_attachments_utf8_valid(bad[i].data, bad[i].len),
+           "invalid UTF-8: bad lead, truncated, overlong, surrogate, "
+           "beyond U+10FFFF");
+    }
+}
+
+
+static void
 test_cursor(void)
 {
     ngx_str_t    ts, id;
@@ -231,6 +260,7 @@ main(void)
 {
     test_routes();
     test_ids();
+    test_utf8();
     test_cursor();
     test_meta();
 
