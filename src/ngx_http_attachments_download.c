@@ -22,6 +22,8 @@
 
 static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
+static ngx_int_t ngx_http_attachments_decode(ngx_pool_t *pool,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
 static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
@@ -35,6 +37,7 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
     ngx_str_t                         key, expires, sig;
+    ngx_str_t                         arg[NGX_HTTP_ATTACHMENTS_ARGS];
     ngx_uint_t                        i;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
@@ -78,26 +81,37 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_EXPIRES,
-                                 &expires) != NGX_OK
-        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_KEY_ID,
-                                    &g.key_id) != NGX_OK
-        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE,
-                                    &sig) != NGX_OK
-        || expires.len == 0 || g.key_id.len == 0 || sig.len == 0)
+    if (ngx_http_attachments_parse_query(r->args.data, r->args.len, arg)
+        != NGX_OK)
     {
+        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "repeated parameter", &g.path);
+    }
+
+    for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
+        rc = ngx_http_attachments_decode(r->pool, &arg[i]);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
+                                               "forbidden",
+                                               "malformed parameter", &g.path);
+        }
+    }
+
+    expires = arg[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES];
+    sig = arg[NGX_HTTP_ATTACHMENTS_ARG_I_SIGNATURE];
+    g.key_id = arg[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID];
+    g.filename = arg[NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME];
+    g.type = arg[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE];
+
+    if (expires.len == 0 || g.key_id.len == 0 || sig.len == 0) {
         return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                            "signature parameters missing",
                                            &g.path);
-    }
-
-    if (ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_FILENAME,
-                                 &g.filename) != NGX_OK
-        || ngx_http_attachments_arg(r, NGX_HTTP_ATTACHMENTS_ARG_TYPE,
-                                    &g.type) != NGX_OK)
-    {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                           "malformed parameter", &g.path);
     }
 
     g.expires = ngx_atotm(expires.data, expires.len);
@@ -224,23 +238,37 @@ ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
 ngx_int_t
 ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
 {
-    u_char     *src, *dst;
-    ngx_str_t   raw;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
         ngx_str_null(value);
         return NGX_OK;
     }
 
-    value->data = ngx_pnalloc(r->pool, raw.len + 1);
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
+    return ngx_http_attachments_decode(r->pool, value);
+}
 
-    src = raw.data;
-    dst = value->data;
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-    value->len = dst - value->data;
+
+/*
+ * Percent-decodes a query value in place of its reference (a copy when it
+ * has escapes).  NGX_DECLINED: it has control characters.
+ */
+
+static ngx_int_t
+ngx_http_attachments_decode(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char  *src, *dst;
+
+    if (value->len && ngx_strlchr(value->data, value->data + value->len, '%'))
+    {
+        dst = ngx_pnalloc(pool, value->len);
+        if (dst == NULL) {
+            return NGX_ERROR;
+        }
+
+        src = value->data;
+        value->data = dst;
+        ngx_unescape_uri(&dst, &src, value->len, 0);
+        value->len = dst - value->data;
+    }
 
     if (!ngx_http_attachments_printable(value->data, value->len)) {
         return NGX_DECLINED;

@@ -15,6 +15,7 @@
 
 
 #define NGX_HTTP_ATTACHMENTS_CANON_VERSION  "AH1"
+#define NGX_HTTP_ATTACHMENTS_CANON_BUFFER   1024
 
 
 static u_char  ngx_http_attachments_b64url[] =
@@ -169,19 +170,63 @@ ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g)
 }
 
 
+/* decimal seconds; the runtime's ngx_sprintf is not ours to link here */
+
+static size_t
+ngx_http_attachments_time_text(u_char *buf, time_t t)
+{
+    u_char  *p, tmp[NGX_TIME_T_LEN];
+    size_t   n;
+
+    if (t < 0) {
+        t = 0;
+    }
+
+    p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (u_char) ('0' + t % 10);
+        t /= 10;
+    } while (t);
+
+    n = tmp + sizeof(tmp) - p;
+    ngx_memcpy(buf, p, n);
+
+    return n;
+}
+
+
 ngx_int_t
 ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
     u_char *sig)
 {
-    size_t        n, i;
-    u_char        md[EVP_MAX_MD_SIZE], expires[NGX_TIME_T_LEN + 1];
+    size_t        n, i, len;
+    u_char       *p, md[EVP_MAX_MD_SIZE];
     uint32_t      v;
     ngx_uint_t    k;
-    ngx_str_t    *fields[5];
+    ngx_str_t     field[6];
     EVP_MAC_CTX  *ctx;
+    u_char        expires[NGX_TIME_T_LEN];
+    u_char        msg[NGX_HTTP_ATTACHMENTS_CANON_BUFFER];
 
     if (!ngx_http_attachments_grant_valid(g)) {
         return NGX_DECLINED;
+    }
+
+    field[0] = g->method;
+    field[1] = g->path;
+    field[2].data = expires;
+    field[2].len = ngx_http_attachments_time_text(expires, g->expires);
+    field[3] = g->key_id;
+    field[4] = g->filename;
+    field[5] = g->type;
+
+    /* "AH1\nmethod\npath\nexpires\nkey id\nfilename\ntype" */
+
+    len = sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1;
+
+    for (k = 0; k < 6; k++) {
+        len += 1 + field[k].len;
     }
 
     /*
@@ -190,34 +235,39 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
      */
     ctx = mac;
 
-    fields[0] = &g->method;
-    fields[1] = &g->path;
-    fields[2] = &g->key_id;
-    fields[3] = &g->filename;
-    fields[4] = &g->type;
-
-    n = snprintf((char *) expires, sizeof(expires), "%lld",
-                 (long long) g->expires);
-
-    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1
-        || EVP_MAC_update(ctx, (u_char *) NGX_HTTP_ATTACHMENTS_CANON_VERSION,
-                          sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1) != 1)
-    {
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1) {
         goto failed;
     }
 
-    for (k = 0; k < 5; k++) {
-        if (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
-            || EVP_MAC_update(ctx, fields[k]->data, fields[k]->len) != 1)
+    /* one update is much cheaper than a dozen; rare long ones stream */
+
+    if (len <= sizeof(msg)) {
+        p = ngx_cpymem(msg, NGX_HTTP_ATTACHMENTS_CANON_VERSION,
+                       sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1);
+
+        for (k = 0; k < 6; k++) {
+            *p++ = '\n';
+            p = ngx_cpymem(p, field[k].data, field[k].len);
+        }
+
+        if (EVP_MAC_update(ctx, msg, len) != 1) {
+            goto failed;
+        }
+
+    } else {
+        if (EVP_MAC_update(ctx, (u_char *) NGX_HTTP_ATTACHMENTS_CANON_VERSION,
+                           sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1)
+            != 1)
         {
             goto failed;
         }
 
-        if (k == 1
-            && (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
-                || EVP_MAC_update(ctx, expires, n) != 1))
-        {
-            goto failed;
+        for (k = 0; k < 6; k++) {
+            if (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
+                || EVP_MAC_update(ctx, field[k].data, field[k].len) != 1)
+            {
+                goto failed;
+            }
         }
     }
 
@@ -268,6 +318,65 @@ ngx_http_attachments_verify(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
 
     if (CRYPTO_memcmp(expected, sig, NGX_HTTP_ATTACHMENTS_SIG_LEN) != 0) {
         return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One pass over a signed URL's query string: the raw (still escaped)
+ * value of each parameter the scheme knows, others ignored.  Names are
+ * matched exactly, as they are written.  NGX_DECLINED: a parameter comes
+ * twice, so which one was signed would be a guess.
+ */
+
+ngx_int_t
+ngx_http_attachments_parse_query(u_char *p, size_t len, ngx_str_t *values)
+{
+    u_char      *last, *amp, *eq;
+    size_t       n;
+    ngx_uint_t   i;
+
+    static ngx_str_t  names[NGX_HTTP_ATTACHMENTS_ARGS] = {
+        ngx_string(NGX_HTTP_ATTACHMENTS_ARG_EXPIRES),
+        ngx_string(NGX_HTTP_ATTACHMENTS_ARG_KEY_ID),
+        ngx_string(NGX_HTTP_ATTACHMENTS_ARG_FILENAME),
+        ngx_string(NGX_HTTP_ATTACHMENTS_ARG_TYPE),
+        ngx_string(NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE)
+    };
+
+    for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
+        values[i].len = 0;
+        values[i].data = NULL;
+    }
+
+    last = p + len;
+
+    while (p < last) {
+        amp = ngx_strlchr(p, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+        n = (eq ? eq : amp) - p;
+
+        for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
+            if (n != names[i].len || ngx_memcmp(p, names[i].data, n) != 0) {
+                continue;
+            }
+
+            if (values[i].data) {
+                return NGX_DECLINED;
+            }
+
+            values[i].data = eq ? eq + 1 : amp;
+            values[i].len = eq ? (size_t) (amp - eq - 1) : 0;
+            break;
+        }
+
+        p = amp + 1;
     }
 
     return NGX_OK;
@@ -410,12 +519,11 @@ ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
     u_char *sig)
 {
     size_t     n;
-    u_char     expires[NGX_TIME_T_LEN + 1];
+    u_char     expires[NGX_TIME_T_LEN];
     ngx_str_t  e, s;
 
     e.data = expires;
-    e.len = snprintf((char *) expires, sizeof(expires), "%lld",
-                     (long long) g->expires);
+    e.len = ngx_http_attachments_time_text(expires, g->expires);
 
     s.data = sig;
     s.len = NGX_HTTP_ATTACHMENTS_SIG_LEN;

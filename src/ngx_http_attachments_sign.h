@@ -33,6 +33,14 @@
 #define NGX_HTTP_ATTACHMENTS_ARG_TYPE       "X-Type"
 #define NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE  "X-Signature"
 
+/* their places in ngx_http_attachments_parse_query()'s values */
+#define NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES    0
+#define NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID     1
+#define NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME   2
+#define NGX_HTTP_ATTACHMENTS_ARG_I_TYPE       3
+#define NGX_HTTP_ATTACHMENTS_ARG_I_SIGNATURE  4
+#define NGX_HTTP_ATTACHMENTS_ARGS             5
+
 /* ngx_http_attachments_escape() modes */
 #define NGX_HTTP_ATTACHMENTS_ESCAPE_PATH  0   /* keeps "/" */
 #define NGX_HTTP_ATTACHMENTS_ESCAPE_ARG   1
@@ -63,6 +71,8 @@ ngx_int_t ngx_http_attachments_key_id_valid(u_char *p, size_t len);
 ngx_int_t ngx_http_attachments_key_safe(u_char *p, size_t len);
 ngx_int_t ngx_http_attachments_printable(u_char *p, size_t len);
 
+ngx_int_t ngx_http_attachments_parse_query(u_char *p, size_t len,
+    ngx_str_t *values);
 size_t ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode);
 size_t ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename);

@@ -5,7 +5,7 @@ use Test::Nginx::Socket;
 use Attachments::Sign;
 
 repeat_each(1);
-plan tests => repeat_each() * 95;
+plan tests => repeat_each() * 101;
 
 our $HttpConfig = <<'_EOC_';
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
@@ -45,6 +45,7 @@ add_block_preprocessor(sub {
 });
 
 sub url { signed_url(kid => 'new', @_) }
+sub lc_names { my $u = shift; $u =~ s/([?&])(X-[A-Za-z-]+)=/$1\L$2\E=/g; $u }
 
 our $Contract = '/files/org_acme/work_orders/7/contract.pdf';
 
@@ -176,6 +177,26 @@ signature mismatch
 [403, 403, 403, 403, 403, 403]
 --- error_log
 signature mismatch
+
+
+
+=== TEST 9a: a repeated parameter is refused, whichever copy was signed
+--- request eval
+[map { my $u = ::url(raw => $::Contract, filename => "a.pdf"); "GET $u$_" }
+     "&X-Filename=b.exe", "&X-Signature=x", "&X-Expires=1"]
+--- error_code eval
+[403, 403, 403]
+--- error_log
+download refused (repeated parameter)
+
+
+
+=== TEST 9b: parameter names are exact, other parameters are ignored
+--- request eval
+["GET " . ::url(raw => $::Contract) . "&utm_source=mail",
+ "GET " . ::lc_names(::url(raw => $::Contract))]
+--- error_code eval
+[200, 403]
 
 
 

@@ -160,6 +160,26 @@ test_sign(void)
        && memcmp(sig, bad, sizeof(sig)) == 0,
        "signing twice with one context gives the same signature");
 
+    {
+        static u_char  path[1104];
+
+        ngx_memcpy(path, "/dl/", 4);
+        ngx_memset(path + 4, 'a', 1100);
+
+        ngx_memzero(&t, sizeof(t));
+        ngx_str_set(&t.method, "GET");
+        t.path.data = path;
+        t.path.len = sizeof(path);
+        t.expires = 1700000000;
+        ngx_str_set(&t.key_id, "k1");
+        ngx_str_set(&t.filename, "long.bin");
+
+        ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_OK,
+           "a grant longer than the one-update buffer");
+        is_str(bad, sizeof(bad), "_JhJHU8r3OIwFoPeCnKCohri8xrnUGcaE5SLckLzEYg",
+               "streamed canonical string, same known-answer scheme");
+    }
+
     ngx_memzero(&t, sizeof(t));
     ngx_str_set(&t.method, "GET");
     ngx_str_set(&t.path, "/dl/x");
@@ -247,6 +267,48 @@ test_sign(void)
 }
 
 
+static void
+test_parse_query(void)
+{
+    ngx_str_t   v[NGX_HTTP_ATTACHMENTS_ARGS];
+    u_char      q1[] = "X-Expires=17&X-Key-Id=k1&X-Filename=a%20b&X-Type="
+                       "&other=1&X-Signature=sig";
+
+    ok(ngx_http_attachments_parse_query(q1, sizeof(q1) - 1, v) == NGX_OK,
+       "query parsed");
+    is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].data,
+           v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].len, "17", "X-Expires");
+    is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME].data,
+           v[NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME].len, "a%20b",
+           "X-Filename raw, decoded later");
+    ok(v[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE].data != NULL
+       && v[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE].len == 0, "X-Type empty");
+    is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_SIGNATURE].data,
+           v[NGX_HTTP_ATTACHMENTS_ARG_I_SIGNATURE].len, "sig",
+           "last parameter");
+
+    {
+        u_char  q[] = "X-Filename=a&X-Filename=b";
+
+        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v)
+           == NGX_DECLINED, "a repeated parameter is refused");
+    }
+
+    {
+        u_char  q[] = "x-expires=1&X-Expires2=2&X-Key-Id";
+
+        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v) == NGX_OK
+           && v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].data == NULL
+           && v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].data != NULL
+           && v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].len == 0,
+           "names match exactly; a name without = is empty");
+    }
+
+    ok(ngx_http_attachments_parse_query(NULL, 0, v) == NGX_OK
+       && v[0].data == NULL, "no query");
+}
+
+
 int
 main(void)
 {
@@ -255,6 +317,7 @@ main(void)
     test_escape();
     test_disposition();
     test_sign();
+    test_parse_query();
 
     return done_testing();
 }
