@@ -5,6 +5,7 @@
 #   make test         unit + integration suites (prove)
 #   make run / stop   a local service on 127.0.0.1:8080 (see README)
 #   make bench        benchmarks against the real stack
+#   make fuzz         the multipart parser under libFuzzer (FUZZ_TIME=60)
 #
 # NGINX_SRC defaults to the headers of Debian's nginx-dev; a full nginx
 # source tree works too (make NGINX_SRC=/path/to/nginx-1.22.1).
@@ -33,7 +34,9 @@ DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                postgresql-contrib libtest-base-perl wrk python3-botocore \
                curl openssl make gcc clang
 
-.PHONY: all module deps test unit run stop bench clean
+FUZZ_TIME  ?= 60
+
+.PHONY: all module deps test unit run stop bench fuzz clean
 
 all: module
 
@@ -71,12 +74,31 @@ $(BUILD)/unit-input: t/unit/test_input.c t/unit/tap.h \
 	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_input.c \
 	    src/ngx_http_attachments_input.c -ljansson
 
+$(BUILD)/unit-multipart: t/unit/test_multipart.c t/unit/tap.h \
+        src/ngx_http_attachments_multipart.c \
+        src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_multipart.c \
+	    src/ngx_http_attachments_multipart.c
+
 # the SQL of every statement, for make bench
 $(BUILD)/attachments-sql: bench/statements.c src/ngx_http_attachments_sql.c \
         src/ngx_http_attachments_sql.h src/ngx_http_attachments_pg.h \
         $(BUILD)/Makefile
 	$(CC) $(PURE_CFLAGS) -I/usr/include/postgresql -o $@ bench/statements.c \
 	    src/ngx_http_attachments_sql.c
+
+# libFuzzer + ASan + UBSan on the multipart parser, FUZZ_TIME seconds
+$(BUILD)/fuzz-multipart: t/fuzz/fuzz_multipart.c \
+        src/ngx_http_attachments_multipart.c \
+        src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined $(NGX_INCS) -o $@ \
+	    t/fuzz/fuzz_multipart.c src/ngx_http_attachments_multipart.c
+
+fuzz: $(BUILD)/fuzz-multipart
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz-multipart -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    $(BUILD)/fuzz-corpus t/fuzz/corpus
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -86,7 +108,7 @@ deps:
 	        --no-install-recommends $(DEBIAN_PKGS); \
 	fi
 
-unit: $(BUILD)/unit-sign $(BUILD)/unit-input
+unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart
 
 test: module unit
 	t/run-tests $(PROVE) $(TEST_FILES)

@@ -234,58 +234,206 @@ ngx_http_attachments_cursor_parse(u_char *p, size_t len, ngx_str_t *ts,
 }
 
 
+/*
+ * One UTF-8 character at *p: its code point, or -1 for a malformed one
+ * (then *p moves one byte).
+ */
+
+static int32_t
+ngx_http_attachments_utf8_next(u_char **p, u_char *last)
+{
+    u_char    *s;
+    size_t     n;
+    uint32_t   c, min;
+
+    s = *p;
+    c = *s++;
+
+    if (c < 0x80) {
+        *p = s;
+        return c;
+    }
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+        c &= 0x1f;
+        min = 0x80;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        c &= 0x0f;
+        min = 0x800;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        c &= 0x07;
+        min = 0x10000;
+
+    } else {
+        (*p)++;
+        return -1;
+    }
+
+    if ((size_t) (last - s) < n) {
+        (*p)++;
+        return -1;
+    }
+
+    while (n--) {
+        if ((*s & 0xc0) != 0x80) {
+            (*p)++;
+            return -1;
+        }
+
+        c = (c << 6) | (*s++ & 0x3f);
+    }
+
+    /* overlong forms, surrogates, beyond U+10FFFF */
+
+    if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+        (*p)++;
+        return -1;
+    }
+
+    *p = s;
+
+    return (int32_t) c;
+}
+
+
+/*
+ * A client's file name made safe to show and to put in a storage key: its
+ * last path component ("/" and "\" both separate); controls, invalid
+ * UTF-8, bidirectional and invisible format characters removed; look-alike
+ * dots and slashes turned into "_"; leading and trailing dots and spaces
+ * removed (no hidden files, no ".."); at most 255 bytes, whole characters;
+ * "file" when nothing is left.  In key mode only [A-Za-z0-9._-] remain,
+ * others become "_".  dst holds NGX_HTTP_ATTACHMENTS_NAME_MAX bytes.
+ */
+
+size_t
+ngx_http_attachments_filename(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t mode)
+{
+    u_char   *p, *last, *start, *d, *end;
+    size_t    n;
+    int32_t   c;
+
+    last = src + len;
+
+    for (p = last; p > src; p--) {
+        if (p[-1] == '/' || p[-1] == '\\') {
+            break;
+        }
+    }
+
+    d = dst;
+
+    while (p < last) {
+        start = p;
+        c = ngx_http_attachments_utf8_next(&p, last);
+
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)
+            || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e)
+            || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069)
+            || c == 0xfeff || c == 0xad)
+        {
+            continue;
+        }
+
+        n = p - start;
+
+        if (c == 0x2024 || c == 0x2025 || c == 0x2026 || c == 0xfe52
+            || c == 0xff0e || c == 0x2215 || c == 0x2044 || c == 0xff0f
+            || c == 0xff3c || c == 0x29f8 || c == 0x29f9
+            || (mode == NGX_HTTP_ATTACHMENTS_NAME_KEY
+                && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                     || (c >= '0' && c <= '9') || c == '.' || c == '-'
+                     || c == '_')))
+        {
+            start = (u_char *) "_";
+            n = 1;
+        }
+
+        if ((size_t) (d - dst) + n > NGX_HTTP_ATTACHMENTS_NAME_MAX) {
+            break;
+        }
+
+        d = ngx_cpymem(d, start, n);
+    }
+
+    /* no leading or trailing dots and spaces */
+
+    for (start = dst; start < d && (*start == '.' || *start == ' '); start++)
+    {
+        /* void */
+    }
+
+    for (end = d; end > start && (end[-1] == '.' || end[-1] == ' '); end--) {
+        /* void */
+    }
+
+    if (end == start) {
+        return ngx_cpymem(dst, "file", 4) - dst;
+    }
+
+    ngx_memmove(dst, start, end - start);
+
+    return end - start;
+}
+
+
+/* the lower-case extension of a sanitised name: at most 16 of [a-z0-9] */
+
+size_t
+ngx_http_attachments_file_ext(u_char *dst, u_char *name, size_t len)
+{
+    u_char  *p, *dot;
+    size_t   n;
+
+    dot = NULL;
+
+    for (p = name; p < name + len; p++) {
+        if (*p == '.') {
+            dot = p;
+        }
+    }
+
+    if (dot == NULL || dot == name) {
+        return 0;
+    }
+
+    n = name + len - dot - 1;
+
+    if (n == 0 || n > NGX_HTTP_ATTACHMENTS_EXT_MAX) {
+        return 0;
+    }
+
+    for (p = dot + 1; p < name + len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9')))
+        {
+            return 0;
+        }
+
+        *dst++ = ngx_tolower(*p);
+    }
+
+    return n;
+}
+
+
 /* well-formed UTF-8: what PostgreSQL will accept as text */
 
 ngx_uint_t
 ngx_http_attachments_utf8_valid(u_char *p, size_t len)
 {
-    u_char    *last;
-    uint32_t   c, min;
-    size_t     n;
+    u_char  *last;
 
     last = p + len;
 
     while (p < last) {
-        c = *p++;
-
-        if (c < 0x80) {
-            continue;
-        }
-
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            c &= 0x1f;
-            min = 0x80;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            c &= 0x0f;
-            min = 0x800;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            c &= 0x07;
-            min = 0x10000;
-
-        } else {
-            return 0;
-        }
-
-        if ((size_t) (last - p) < n) {
-            return 0;
-        }
-
-        while (n--) {
-            if ((*p & 0xc0) != 0x80) {
-                return 0;
-            }
-
-            c = (c << 6) | (*p++ & 0x3f);
-        }
-
-        /* overlong forms, surrogates, beyond U+10FFFF */
-
-        if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+        if (ngx_http_attachments_utf8_next(&p, last) < 0) {
             return 0;
         }
     }

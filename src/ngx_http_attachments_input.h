@@ -31,6 +31,13 @@
 #define NGX_HTTP_ATTACHMENTS_CATEGORY_LEN    128
 #define NGX_HTTP_ATTACHMENTS_FIELDS_SIZE     16384
 
+#define NGX_HTTP_ATTACHMENTS_NAME_MAX        255   /* bytes of a file name */
+#define NGX_HTTP_ATTACHMENTS_EXT_MAX         16
+
+/* ngx_http_attachments_filename() modes */
+#define NGX_HTTP_ATTACHMENTS_NAME_DISPLAY    0     /* UTF-8 kept */
+#define NGX_HTTP_ATTACHMENTS_NAME_KEY        1     /* [A-Za-z0-9._-] only */
+
 
 typedef struct {
     ngx_uint_t    kind;
@@ -56,6 +63,10 @@ ngx_uint_t ngx_http_attachments_entity_type_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_entity_id_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_uuid_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_utf8_valid(u_char *p, size_t len);
+
+size_t ngx_http_attachments_filename(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t mode);
+size_t ngx_http_attachments_file_ext(u_char *dst, u_char *name, size_t len);
 
 ngx_int_t ngx_http_attachments_cursor_parse(u_char *p, size_t len,
     ngx_str_t *ts, ngx_str_t *id);

@@ -150,6 +150,75 @@ test_utf8(void)
 
 
 static void
+name_is(const char *in, ngx_uint_t mode, const char *want, const char *label)
+{
+    size_t  n;
+    u_char  out[NGX_HTTP_ATTACHMENTS_NAME_MAX];
+
+    n = ngx_http_attachments_filename(out, (u_char *) in, strlen(in), mode);
+    is_str(out, n, want, label);
+}
+
+
+static void
+test_filename(void)
+{
+    size_t  n;
+    u_char  out[NGX_HTTP_ATTACHMENTS_NAME_MAX], ext[16];
+    char    long_name[600];
+
+    name_is("contract.pdf", 0, "contract.pdf", "a plain name stays");
+    name_is("../../etc/passwd", 0, "passwd", "directory parts go");
+    name_is("..\\x", 0, "x", "backslash separates too");
+    name_is("C:\\Users\\a\\r\xc3\xa9sum\xc3\xa9.pdf", 0,
+            "r\xc3\xa9sum\xc3\xa9.pdf", "a Windows path, UTF-8 kept");
+    name_is("..", 0, "file", "dots alone");
+    name_is("../", 0, "file", "a trailing separator");
+    name_is("", 0, "file", "empty");
+    name_is(" .hidden. ", 0, "hidden", "no leading or trailing dots, spaces");
+    name_is("%2e%2e%2fetc%2fpasswd", 0, "%2e%2e%2fetc%2fpasswd",
+            "percent-encoding is only text for display");
+    name_is("%2e%2e%2fetc%2fpasswd", 1, "_2e_2e_2fetc_2fpasswd",
+            "and nothing in a key");
+    name_is("\xe2\x80\xa4\xe2\x80\xa4\xef\xbc\x8f" "etc", 0, "___etc",
+            "one dot leaders and fullwidth solidus are not dots or slashes");
+    name_is("\xef\xbc\x8e\xef\xbc\x8e", 0, "__",
+            "fullwidth full stops");
+    name_is("invoice\xe2\x80\xae" "fdp.exe", 0, "invoicefdp.exe",
+            "right-to-left override removed");
+    n = ngx_http_attachments_filename(out, (u_char *) "a\0b\r\nc\x7f\x1b" "d.txt",
+                                      13, 0);
+    is_str(out, n, "abcd.txt", "NUL, CR, LF, DEL, ESC removed");
+    name_is("bad\xff\xc0\xafutf8.txt", 0, "badutf8.txt",
+            "invalid UTF-8 removed");
+    name_is("r\xc3\xa9sum\xc3\xa9 final(1).pdf", 1, "r_sum__final_1_.pdf",
+            "key mode keeps [A-Za-z0-9._-]");
+
+    memset(long_name, 'a', sizeof(long_name) - 5);
+    strcpy(long_name + sizeof(long_name) - 5, ".pdf");
+    n = ngx_http_attachments_filename(out, (u_char *) long_name,
+                                      strlen(long_name), 0);
+    ok(n == NGX_HTTP_ATTACHMENTS_NAME_MAX, "capped at 255 bytes");
+
+    memset(long_name, 0, sizeof(long_name));
+    for (n = 0; n < 200; n++) {
+        memcpy(long_name + 2 * n, "\xc3\xa9", 2);
+    }
+    n = ngx_http_attachments_filename(out, (u_char *) long_name,
+                                      strlen(long_name), 0);
+    ok(n == 254 && ngx_http_attachments_utf8_valid(out, n),
+       "the cap never splits a character");
+
+    n = ngx_http_attachments_file_ext(ext, (u_char *) "a.Tar.GZ", 8);
+    is_str(ext, n, "gz", "extension, lower case");
+    ok(ngx_http_attachments_file_ext(ext, (u_char *) "README", 6) == 0,
+       "no extension");
+    ok(ngx_http_attachments_file_ext(ext, (u_char *) "a.p_f", 5) == 0,
+       "no odd extension");
+}
+
+
+static void
 test_cursor(void)
 {
     ngx_str_t    ts, id;
@@ -261,6 +330,7 @@ main(void)
     test_routes();
     test_ids();
     test_utf8();
+    test_filename();
     test_cursor();
     test_meta();
 

@@ -1,0 +1,9 @@
+# Unit tests of the streaming multipart parser: TAP from the binary make
+# builds.
+use strict;
+use warnings;
+use FindBin;
+
+my $bin = "$FindBin::Bin/../build/unit-multipart";
+die "$bin is missing: run make unit\n" unless -x $bin;
+exec $bin or die "exec $bin: $!\n";
