@@ -179,3 +179,81 @@ AS $$
            AND (rp.role IS NOT NULL OR g.user_id IS NOT NULL)
     )
 $$;
+
+
+-- The last step of an upload (docs/upload.md): the pending rows p_ids
+-- become ready if the organization's and the uploader's quotas still have
+-- room, with their audit rows, all in the caller's transaction.  Returns
+-- 'ok', or 'organization' / 'user' for the quota that is exceeded (the
+-- rows stay pending for the caller to remove).  Uploads of one
+-- organization pass one at a time, so two of them cannot both fit a limit
+-- only one fits in.
+CREATE OR REPLACE FUNCTION attachments.finish_upload(
+    p_ids uuid[], p_org text, p_user text, p_request_id text,
+    p_client text)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_org_new   bigint;
+    v_user_new  bigint;
+    v_limit     bigint;
+    v_used      bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
+                                  hashtext(p_org));
+
+    SELECT coalesce(sum(size), 0),
+           coalesce(sum(size) FILTER (WHERE visibility = 'private'), 0)
+      INTO v_org_new, v_user_new
+      FROM attachments.files
+     WHERE id = ANY (p_ids) AND state = 'pending';
+
+    SELECT max_bytes INTO v_limit
+      FROM attachments.quotas
+     WHERE organization_id = p_org AND user_id = '';
+
+    IF FOUND THEN
+        SELECT coalesce(sum(size), 0) INTO v_used
+          FROM attachments.files
+         WHERE organization_id = p_org AND state = 'ready'
+           AND deleted_at IS NULL;
+
+        IF v_used + v_org_new > v_limit THEN
+            RETURN 'organization';
+        END IF;
+    END IF;
+
+    SELECT max_bytes INTO v_limit
+      FROM attachments.quotas
+     WHERE organization_id = p_org AND user_id = p_user;
+
+    IF FOUND THEN
+        SELECT coalesce(sum(size), 0) INTO v_used
+          FROM attachments.files
+         WHERE organization_id = p_org AND uploaded_by = p_user
+           AND visibility = 'private' AND state = 'ready'
+           AND deleted_at IS NULL;
+
+        IF v_used + v_user_new > v_limit THEN
+            RETURN 'user';
+        END IF;
+    END IF;
+
+    UPDATE attachments.files
+       SET state = 'ready', updated_at = now()
+     WHERE id = ANY (p_ids) AND state = 'pending';
+
+    INSERT INTO attachments.audit_log (action, organization_id, user_id,
+            entity_type, entity_id, file_id, bytes, request_id, client_addr)
+        SELECT a.action, f.organization_id, p_user, f.entity_type,
+               f.entity_id, f.id,
+               CASE WHEN a.action = 'upload' THEN f.size END,
+               p_request_id, p_client
+          FROM attachments.files f,
+               (VALUES ('upload'), ('url_issued')) a (action)
+         WHERE f.id = ANY (p_ids);
+
+    RETURN 'ok';
+END
+$$;

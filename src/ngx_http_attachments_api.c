@@ -134,7 +134,8 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED
-        || ctx->route.kind > NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT)
+        || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS
+        || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH)
     {
         return ngx_http_attachments_access_end(r,
                    ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
@@ -149,6 +150,12 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
         return ngx_http_attachments_access_end(r,
                    ngx_http_attachments_send_error(r, NGX_HTTP_NOT_ALLOWED,
                        "method_not_allowed", "method not allowed here"));
+    }
+
+    if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_USAGE) {
+        /* the caller's own numbers: no record to ask about */
+        ctx->access = NGX_HTTP_ATTACHMENTS_ACCESS_ALLOWED;
+        return NGX_OK;
     }
 
     q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_authorize,
@@ -188,6 +195,11 @@ ngx_http_attachments_method(ngx_http_request_t *r,
     switch (ctx->route.kind) {
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_FILES:
+        methods = NGX_HTTP_GET|NGX_HTTP_POST;
+        *allow = "GET, POST";
+        break;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_USAGE:
         methods = NGX_HTTP_GET;
         *allow = "GET";
         break;
@@ -315,7 +327,15 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
     switch (ctx->route.kind) {
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_FILES:
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_attachments_upload(r, ctx);
+        }
+
         rc = ngx_http_attachments_list(r, ctx);
+        break;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_USAGE:
+        rc = ngx_http_attachments_usage(r, ctx);
         break;
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT:

@@ -44,6 +44,21 @@ void ngx_http_attachments_finish(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_attachments_refused(ngx_http_request_t *r,
     ngx_uint_t status);
 
+/* upload.c */
+#define NGX_HTTP_ATTACHMENTS_VAR_UUID         0
+#define NGX_HTTP_ATTACHMENTS_VAR_FILENAME     1
+#define NGX_HTTP_ATTACHMENTS_VAR_ORG          2
+#define NGX_HTTP_ATTACHMENTS_VAR_ENTITY_TYPE  3
+#define NGX_HTTP_ATTACHMENTS_VAR_ENTITY_ID    4
+
+ngx_int_t ngx_http_attachments_upload_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_attachments_upload(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx);
+ngx_int_t ngx_http_attachments_request_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+ngx_int_t ngx_http_attachments_upload_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
 /* files.c */
 ngx_int_t ngx_http_attachments_list(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
@@ -51,6 +66,8 @@ ngx_int_t ngx_http_attachments_file(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, char *audit);
 void ngx_http_attachments_patch(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_delete(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx);
+ngx_int_t ngx_http_attachments_usage(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);

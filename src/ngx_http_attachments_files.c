@@ -27,6 +27,8 @@ static ngx_int_t ngx_http_attachments_patch_query(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, json_t *body);
 static void ngx_http_attachments_delete_done(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_usage_done(
+    ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
@@ -773,4 +775,63 @@ ngx_http_attachments_time(u_char *buf, int64_t us, ngx_uint_t micro)
     }
 
     return p - buf;
+}
+
+
+/* GET /usage: the caller's organization and the caller, against quotas */
+
+ngx_int_t
+ngx_http_attachments_usage(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx)
+{
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_usage,
+                                       ngx_http_attachments_usage_done);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attachments_run(r, q);
+}
+
+
+static void
+ngx_http_attachments_usage_done(ngx_http_attachments_pg_query_t *q)
+{
+    int                          i;
+    char                        *v;
+    json_t                      *n[4];
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_attachments_ctx_t  *ctx;
+
+    r = q->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    rc = ngx_http_attachments_result(r, q);
+    if (rc != NGX_OK || PQntuples(q->result) != 1) {
+        ngx_http_attachments_finish(r, rc != NGX_OK ? rc
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* used and limit of the organization, then of the user; no limit: null */
+
+    for (i = 0; i < 4; i++) {
+        v = PQgetvalue(q->result, 0, i);
+        n[i] = PQgetisnull(q->result, 0, i)
+               ? json_null()
+               : json_integer(ngx_atoof((u_char *) v, ngx_strlen(v)));
+    }
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_send_json(r, NGX_HTTP_OK,
+            json_pack("{s:{s:s%,s:o,s:o},s:{s:s%,s:o,s:o}}",
+                      "organization",
+                      "id", ctx->org.data, ctx->org.len,
+                      "used_bytes", n[0], "limit_bytes", n[1],
+                      "user",
+                      "id", ctx->user.data, ctx->user.len,
+                      "used_bytes", n[2], "limit_bytes", n[3])));
 }

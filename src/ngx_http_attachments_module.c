@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_api.h"
 
 
 static ngx_int_t ngx_http_attachments_init(ngx_conf_t *cf);
@@ -38,11 +39,18 @@ static char *ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_ttl(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_attachments_active_storage(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_attachments_allowed_types(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_attachments_prefix_location(ngx_conf_t *cf,
     const char *directive, ngx_str_t *prefix);
 
 static ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
     ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
+static ngx_http_attachments_storage_t *ngx_http_attachments_conf_storage(
+    ngx_conf_t *cf, ngx_str_t *name);
 static ngx_http_attachments_storage_t *ngx_http_attachments_find_storage(
     ngx_conf_t *cf, ngx_str_t *name);
 static void ngx_http_attachments_key_cleanup(void *data);
@@ -120,6 +128,41 @@ static ngx_command_t  ngx_http_attachments_commands[] = {
       offsetof(ngx_http_attachments_loc_conf_t, org),
       NULL },
 
+    { ngx_string("attachments_active_storage"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_attachments_active_storage,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_max_file_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, max_file_size),
+      NULL },
+
+    { ngx_string("attachments_max_files"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, max_files),
+      NULL },
+
+    { ngx_string("attachments_allowed_types"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_attachments_allowed_types,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, key),
+      NULL },
+
     { ngx_string("attachments_base_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -136,7 +179,7 @@ static ngx_http_module_t  ngx_http_attachments_module_ctx = {
     ngx_http_attachments_init,             /* postconfiguration */
 
     ngx_http_attachments_create_main_conf, /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_attachments_init_main_conf,   /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -167,6 +210,26 @@ static ngx_http_variable_t  ngx_http_attachments_vars[] = {
     { ngx_string("attachments_signed_url"), NULL,
       ngx_http_attachments_signed_url_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("attachments_uuid"), NULL,
+      ngx_http_attachments_upload_variable, NGX_HTTP_ATTACHMENTS_VAR_UUID,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("attachments_filename"), NULL,
+      ngx_http_attachments_upload_variable, NGX_HTTP_ATTACHMENTS_VAR_FILENAME,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("attachments_org"), NULL,
+      ngx_http_attachments_upload_variable, NGX_HTTP_ATTACHMENTS_VAR_ORG,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("attachments_entity_type"), NULL,
+      ngx_http_attachments_upload_variable,
+      NGX_HTTP_ATTACHMENTS_VAR_ENTITY_TYPE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("attachments_entity_id"), NULL,
+      ngx_http_attachments_upload_variable,
+      NGX_HTTP_ATTACHMENTS_VAR_ENTITY_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -219,6 +282,10 @@ ngx_http_attachments_create_loc_conf(ngx_conf_t *cf)
     alcf->user = NGX_CONF_UNSET_PTR;
     alcf->org = NGX_CONF_UNSET_PTR;
     alcf->base_url = NGX_CONF_UNSET_PTR;
+    alcf->max_file_size = NGX_CONF_UNSET;
+    alcf->max_files = NGX_CONF_UNSET_UINT;
+    alcf->allowed_types = NGX_CONF_UNSET_PTR;
+    alcf->key = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -244,6 +311,17 @@ ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
     ngx_conf_merge_ptr_value(conf->org, prev->org, NULL);
     ngx_conf_merge_ptr_value(conf->base_url, prev->base_url, NULL);
+    ngx_conf_merge_off_value(conf->max_file_size, prev->max_file_size,
+                             10 * 1024 * 1024);
+    ngx_conf_merge_uint_value(conf->max_files, prev->max_files, 10);
+    ngx_conf_merge_ptr_value(conf->allowed_types, prev->allowed_types, NULL);
+    ngx_conf_merge_ptr_value(conf->key, prev->key, NULL);
+
+    if (conf->max_files == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_max_files\" must be positive");
+        return NGX_CONF_ERROR;
+    }
 
     if ((conf->download || conf->sign || conf->api) && conf->keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -326,7 +404,91 @@ ngx_http_attachments_init(ngx_conf_t *cf)
     ngx_memmove(&h[1], &h[0], (a->nelts - 1) * sizeof(ngx_http_handler_pt));
     h[0] = ngx_http_attachments_access_handler;
 
-    return NGX_OK;
+    return ngx_http_attachments_upload_init(cf);
+}
+
+
+/* uploads go to attachments_active_storage, or the first storage defined */
+
+static char *
+ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_attachments_main_conf_t *amcf = conf;
+
+    ngx_http_attachments_storage_t  **sp;
+
+    if (amcf->active == NULL && amcf->storages.nelts) {
+        sp = amcf->storages.elts;
+        amcf->active = sp[0];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_attachments_active_storage(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_attachments_main_conf_t *amcf = conf;
+
+    ngx_str_t  *value;
+
+    if (amcf->active) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    amcf->active = ngx_http_attachments_conf_storage(cf, &value[1]);
+
+    return amcf->active ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/* attachments_allowed_types type|prefix*|* ... */
+
+static char *
+ngx_http_attachments_allowed_types(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_attachments_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value, *t;
+    ngx_uint_t   i;
+
+    if (alcf->allowed_types != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    alcf->allowed_types = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                           sizeof(ngx_str_t));
+    if (alcf->allowed_types == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '*')
+            && value[i].data[value[i].len - 1] != '*')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid type \"%V\": \"*\" only at the end",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        t = ngx_array_push(alcf->allowed_types);
+        if (t == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* ngx_conf_file keeps values null-terminated */
+        *t = value[i];
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -346,6 +508,17 @@ ngx_http_attachments_init_process(ngx_cycle_t *cycle)
 
     if (amcf == NULL || amcf->database == NULL) {
         return NGX_OK;
+    }
+
+    /* the magic database is read once per worker, before any request */
+
+    amcf->magic = magic_open(MAGIC_MIME_TYPE|MAGIC_ERROR);
+
+    if (amcf->magic == NULL || magic_load(amcf->magic, NULL) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "attachments: cannot load the libmagic database: %s",
+                      amcf->magic ? magic_error(amcf->magic) : "no memory");
+        return NGX_ERROR;
     }
 
     return ngx_http_attachments_pg_init(cycle, amcf->database);
@@ -368,6 +541,11 @@ ngx_http_attachments_exit_process(ngx_cycle_t *cycle)
 
     if (amcf && amcf->database) {
         ngx_http_attachments_pg_close_all(amcf->database);
+    }
+
+    if (amcf && amcf->magic) {
+        magic_close(amcf->magic);
+        amcf->magic = NULL;
     }
 }
 

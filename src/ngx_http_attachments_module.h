@@ -15,6 +15,7 @@
 
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_pg.h"
+#include <magic.h>
 
 
 #define NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL  1
@@ -49,6 +50,8 @@ typedef struct {
     ngx_array_t                      storages;  /* of storage pointers */
     ngx_http_attachments_pg_t       *database;
     ngx_int_t                        request_id;  /* variable index */
+    ngx_http_attachments_storage_t  *active;      /* receives uploads */
+    magic_t                          magic;       /* per worker */
 } ngx_http_attachments_main_conf_t;
 
 
@@ -63,6 +66,11 @@ typedef struct {
     ngx_http_complex_value_t        *user;
     ngx_http_complex_value_t        *org;
     ngx_http_complex_value_t        *base_url;
+
+    off_t                            max_file_size;
+    ngx_uint_t                       max_files;
+    ngx_array_t                     *allowed_types;  /* NULL: defaults */
+    ngx_http_complex_value_t        *key;
 } ngx_http_attachments_loc_conf_t;
 
 

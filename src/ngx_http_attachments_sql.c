@@ -128,3 +128,65 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete = {
 
     7
 };
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload = {
+    5, "attachments_upload",
+
+    "INSERT INTO attachments.files (id, lineage_id, organization_id,"
+    "    entity_type, entity_id, storage, storage_key, file_name, file_ext,"
+    "    content_type, declared_type, size, sha256, category, tags,"
+    "    custom_fields, visibility, uploaded_by, state)"
+    " SELECT x.id, x.id, $1, $2, $3, $7, x.key, x.name, x.ext, x.type,"
+    "        nullif(x.declared, ''), x.size, x.sha256, $9,"
+    "        coalesce($10::jsonb, '[]'), coalesce($11::jsonb, '{}'),"
+    "        coalesce($12, 'private'), $4, 'pending'"
+    "   FROM jsonb_to_recordset($8::jsonb) AS x (id uuid, key text, name text,"
+    "        ext text, type text, declared text, size bigint, sha256 text)"
+    " RETURNING id",
+
+    12
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish = {
+    6, "attachments_finish",
+
+    "WITH v AS (SELECT attachments.finish_upload($7::uuid[], $1, $4, $5, $6)"
+    "           AS verdict)"
+    " SELECT " FILE_COLUMNS ", v.verdict"
+    "   FROM v LEFT JOIN attachments.files f"
+    "     ON f.id = ANY ($7::uuid[]) AND v.verdict = 'ok'"
+    "  ORDER BY array_position($7::uuid[], f.id)",
+
+    7
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort = {
+    7, "attachments_abort",
+
+    "DELETE FROM attachments.files"
+    " WHERE id = ANY ($7::uuid[]) AND state = 'pending' AND organization_id = $1",
+
+    7
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
+    8, "attachments_usage",
+
+    "SELECT (SELECT coalesce(sum(size), 0) FROM attachments.files"
+    "         WHERE organization_id = $1 AND state = 'ready'"
+    "           AND deleted_at IS NULL),"
+    "       (SELECT max_bytes FROM attachments.quotas"
+    "         WHERE organization_id = $1 AND user_id = ''),"
+    "       (SELECT coalesce(sum(size), 0) FROM attachments.files"
+    "         WHERE organization_id = $1 AND uploaded_by = $4"
+    "           AND visibility = 'private' AND state = 'ready'"
+    "           AND deleted_at IS NULL),"
+    "       (SELECT max_bytes FROM attachments.quotas"
+    "         WHERE organization_id = $1 AND user_id = $4)",
+
+    6
+};

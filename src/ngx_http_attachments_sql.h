@@ -62,5 +62,19 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_file;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_update;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
 
+/*
+ * upload: common, $7 storage, $8 files (jsonb records: id, key, name, ext,
+ *     type, declared, size, sha256), $9 category, $10 tags, $11
+ *     custom_fields, $12 visibility → pending rows
+ * finish: common, $7 ids (uuid[]) → file rows (NULL when refused) with
+ *     finish_upload()'s verdict after the file columns
+ * abort: common, $7 ids → pending rows removed
+ * usage: common (no record) → used and limit bytes of org and user
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
+
 
 #endif /* _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_ */

@@ -195,7 +195,7 @@ attachments: statement
 --- error_code eval
 [(404) x 6, (405) x 3]
 --- response_headers_like eval
-[("") x 6, "Allow: ^GET, PATCH, DELETE\$", "Allow: ^GET, HEAD\$", "Allow: ^GET\$"]
+[("") x 6, "Allow: ^GET, PATCH, DELETE\$", "Allow: ^GET, HEAD\$", "Allow: ^GET, POST\$"]
 --- response_body_like eval
 [(qr/"code":"not_found"/) x 6, (qr/^\{"error":\{"code":"method_not_allowed",/) x 3]
 
