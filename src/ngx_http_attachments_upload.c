@@ -107,6 +107,8 @@ static void ngx_http_attachments_upload_inserted(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_upload_finished(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_upload_abort(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_aborted(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_upload_ids(ngx_http_request_t *r,
@@ -420,11 +422,13 @@ ngx_http_attachments_part_begin(void *data,
         b->fd = NGX_INVALID_FILE;
         up->blob = b;
 
+        b->name.data = name;
         b->name.len = ngx_http_attachments_filename(name, part->filename.data,
                                                     part->filename.len,
                                            NGX_HTTP_ATTACHMENTS_NAME_DISPLAY);
         b->name.data = ngx_pstrdup(up->request->pool, &b->name);
 
+        b->key_name.data = name;
         b->key_name.len = ngx_http_attachments_filename(name,
                               part->filename.data, part->filename.len,
                               NGX_HTTP_ATTACHMENTS_NAME_KEY);
@@ -970,9 +974,10 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
     if (ngx_http_attachments_upload_store(r, up) != NGX_OK
         || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK)
     {
-        /* the pending rows wait for the collector */
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r,
-                                       NGX_HTTP_SERVICE_UNAVAILABLE));
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the storage is unavailable");
+        ngx_http_attachments_upload_abort(r, up);
         return;
     }
 
@@ -1005,11 +1010,9 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     char                             *result;
     json_t                           *files;
     ngx_int_t                         rc;
-    ngx_str_t                         ids;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
-    ngx_http_attachments_pg_query_t  *next;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
@@ -1028,30 +1031,13 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 
     if (ngx_strcmp(result, "ok") != 0) {
 
-        /* over a quota: nothing stays */
-
-        up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
-        ngx_http_attachments_upload_remove(up);
-
         ngx_http_attachments_upload_refuse(up,
             NGX_HTTP_ATTACHMENTS_INSUFFICIENT_STORAGE, "quota_exceeded",
             ngx_strcmp(result, "user") == 0
             ? "the upload does not fit the user's quota"
             : "the upload does not fit the organization's quota");
 
-        next = ngx_http_attachments_statement(r, ctx,
-                                              &ngx_http_attachments_sql_abort,
-                                              ngx_http_attachments_upload_aborted);
-        if (next == NULL
-            || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK
-            || ngx_http_attachments_run(r, next) != NGX_AGAIN)
-        {
-            /* the collector removes the pending rows */
-            ngx_http_attachments_finish(r,
-                ngx_http_attachments_upload_answer(r, up, up->status));
-        }
-
+        ngx_http_attachments_upload_abort(r, up);
         return;
     }
 
@@ -1075,20 +1061,52 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 }
 
 
+/* nothing stays: blobs removed, then the pending rows; then the answer */
+
+static void
+ngx_http_attachments_upload_abort(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_str_t                         ids;
+    ngx_http_attachments_pg_query_t  *q;
+
+    up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
+    ngx_http_attachments_upload_remove(up);
+
+    q = ngx_http_attachments_statement(r, up->ctx,
+                                       &ngx_http_attachments_sql_abort,
+                                       ngx_http_attachments_upload_aborted);
+    if (q == NULL
+        || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &ids) != NGX_OK
+        || ngx_http_attachments_run(r, q) != NGX_AGAIN)
+    {
+        /* the collector removes the pending rows */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_upload_answer(r, up, up->status));
+        return;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+}
+
+
 static void
 ngx_http_attachments_upload_aborted(ngx_http_attachments_pg_query_t *q)
 {
     ngx_http_request_t             *r;
     ngx_http_attachments_ctx_t     *ctx;
+    ngx_http_attachments_upload_t  *up;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
     r->read_event_handler = ngx_http_block_reading;
 
+    up = ctx->upload;
+
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_upload_answer(r, ctx->upload,
-                                           NGX_HTTP_ATTACHMENTS_INSUFFICIENT_STORAGE));
+        ngx_http_attachments_upload_answer(r, up, up->status));
 }
 
 
