@@ -136,6 +136,8 @@ static ngx_int_t ngx_http_attachments_field_end(
     ngx_http_attachments_upload_t *up);
 static ngx_int_t ngx_http_attachments_type_allowed(ngx_array_t *types,
     const char *type);
+static ngx_uint_t ngx_http_attachments_type_agrees(ngx_str_t *declared,
+    ngx_str_t *sniffed);
 
 
 static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
@@ -731,7 +733,46 @@ ngx_http_attachments_blob_type(ngx_http_attachments_upload_t *up)
                    "the file's content is not of an allowed type");
     }
 
+    /* a claim the bytes contradict is refused, not corrected */
+
+    if (!ngx_http_attachments_type_agrees(&b->declared, &b->type)) {
+        ngx_log_error(NGX_LOG_INFO, up->request->connection->log, 0,
+                      "attachments: \"%V\" is %V, declared %V",
+                      &b->name, &b->type, &b->declared);
+        return ngx_http_attachments_upload_refuse(up,
+                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "type_mismatch",
+                   "the file's content is not of its declared type");
+    }
+
     return NGX_OK;
+}
+
+
+/* no claim, the catch-all claim, or the same media type (parameters aside) */
+
+static ngx_uint_t
+ngx_http_attachments_type_agrees(ngx_str_t *declared, ngx_str_t *sniffed)
+{
+    size_t  n;
+
+    for (n = 0; n < declared->len && declared->data[n] != ';'; n++) {
+        /* void */
+    }
+
+    while (n && declared->data[n - 1] == ' ') {
+        n--;
+    }
+
+    if (n == 0
+        || (n == 24 && ngx_strncasecmp(declared->data,
+                                       (u_char *) "application/octet-stream",
+                                       24) == 0))
+    {
+        return 1;
+    }
+
+    return n == sniffed->len
+           && ngx_strncasecmp(declared->data, sniffed->data, n) == 0;
 }
 
 
@@ -809,13 +850,13 @@ ngx_http_attachments_field_end(ngx_http_attachments_upload_t *up)
         goto checked;
 
     default:
-        json = json_loadb((char *) v.data, v.len, JSON_REJECT_DUPLICATES,
-                          NULL);
+        json = json_loadb((char *) v.data, v.len,
+                          JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
 
         if (json == NULL) {
             err = (up->field == NGX_HTTP_ATTACHMENTS_F_TAGS)
-                  ? "tags must be a JSON array of strings"
-                  : "custom_fields must be a JSON object";
+                  ? "tags must be JSON: an array of strings"
+                  : "custom_fields must be JSON: an object";
 
         } else {
             err = (up->field == NGX_HTTP_ATTACHMENTS_F_TAGS)
