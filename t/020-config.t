@@ -324,3 +324,45 @@ X-Org: o
 --- error_code: 503
 --- error_log
 attachments: cannot connect to PostgreSQL
+
+
+
+=== TEST 27: an undefined active storage
+--- http_config
+    attachments_storage main local root=/srv internal=/_s/;
+    attachments_active_storage other;
+--- config
+--- must_die
+--- error_log
+unknown storage "other" (storages are defined by "attachments_storage" before they are used)
+
+
+
+=== TEST 28: a "*" inside an allowed type
+--- http_config
+    attachments_allowed_types image/*png;
+--- config
+--- must_die
+--- error_log
+invalid type "image/*png": "*" only at the end
+
+
+
+=== TEST 29: no files per upload
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_max_files 0;
+--- config
+--- must_die
+--- error_log
+"attachments_max_files" must be positive
+
+
+
+=== TEST 30: an unparsable file size
+--- http_config
+    attachments_max_file_size 10q;
+--- config
+--- must_die
+--- error_log
+"attachments_max_file_size" directive invalid value

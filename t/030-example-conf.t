@@ -24,9 +24,9 @@ my @examples;
 while ($out =~ /^  # (.+)\n  (curl .+)$/mg) {
     push @examples, [$1, $2];
 }
-is(scalar @examples, 10, 'ten curl examples printed');
+is(scalar @examples, 12, 'twelve curl examples printed');
 
-my %want = map { $_ => $_ } qw(200 206 401 403 410);
+my %want = map { $_ => $_ } qw(200 201 206 401 403 410);
 
 for my $ex (@examples) {
     my ($label, $cmd) = @$ex;
@@ -51,7 +51,7 @@ my ($list) = grep { $_->[0] =~ /^the API: list/ } @examples;
 my $json = `$cmd`;
 like($json, qr{"file_name":"welcome\.txt".*"download_url":"http://127\.0\.0\.1:$port/files/org_acme/work_orders/123/welcome\.txt\?},
      'the list has the demo file with an absolute signed URL');
-my ($url) = $json =~ /"download_url":"([^"]+)"/;
+my ($url) = $json =~ /"file_name":"welcome\.txt".*?"download_url":"([^"]+)"/;
 is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
    'which downloads the demo file');
 

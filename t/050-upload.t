@@ -11,7 +11,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 92;
+plan tests => 96;
 
 # outside the server root, which each block makes afresh
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -330,3 +330,31 @@ X-User: owner1
 X-Org: acme
 --- response_body
 {"files":[],"next_cursor":null}
+
+
+
+=== TEST 17: attachments_key with the module's variables and map
+--- http_config eval
+$::Http . '
+    map $attachments_entity_type $folder {
+        work_orders  field-service;
+        default      general;
+    }
+    attachments_key $folder/$attachments_org/$attachments_entity_id/$attachments_uuid-$attachments_filename;'
+--- request eval
+::upload_request('/api/work_orders/17/files', ['file', "r\xc3\xa9sum\xc3\xa9 (1).png", 'image/png', $::PNG])
+--- error_code: 201
+--- response_body_like eval
+qr{"file_name":"r\xc3\xa9sum\xc3\xa9 \(1\)\.png".*"download_url":"http://localhost/files/field-service/acme/17/[0-9a-f-]{36}-r_sum___1_\.png\?}
+
+
+
+=== TEST 18: a key template that leaves the storage fails the upload
+--- http_config eval
+$::Http . '
+    attachments_key ../$attachments_uuid;'
+--- request eval
+::upload_request('/api/work_orders/18/files', ['file', 'a.png', 'image/png', $::PNG])
+--- error_code: 500
+--- error_log
+attachments: attachments_key made an unsafe key "../
