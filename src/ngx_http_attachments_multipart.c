@@ -170,11 +170,25 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 
             if (mp->matched == 0) {
 
-                /* the data before the next CR is data for sure */
+                /*
+                 * Data up to the next CR that starts the whole delimiter,
+                 * or that is too near the end of the input to tell, is
+                 * data for sure: it goes out in one run.
+                 */
 
-                cr = ngx_strlchr(p, last, '\r');
-                if (cr == NULL) {
-                    cr = last;
+                for (cr = p; ; cr++) {
+                    cr = ngx_strlchr(cr, last, '\r');
+
+                    if (cr == NULL) {
+                        cr = last;
+                        break;
+                    }
+
+                    if ((size_t) (last - cr) < mp->delim_len
+                        || ngx_memcmp(cr, mp->delim, mp->delim_len) == 0)
+                    {
+                        break;
+                    }
                 }
 
                 if (cr != p && mp->state == MP_DATA) {

@@ -33,6 +33,8 @@
 
 
 #define NGX_HTTP_ATTACHMENTS_SNIFF       16384
+#define NGX_HTTP_ATTACHMENTS_WRITE       65536   /* data comes in runs
+                                                    as short as a byte */
 #define NGX_HTTP_ATTACHMENTS_FIELD_MAX   (NGX_HTTP_ATTACHMENTS_FIELDS_SIZE + 1)
 
 #define NGX_HTTP_ATTACHMENTS_RECEIVING   0
@@ -77,6 +79,8 @@ typedef struct {
     ngx_array_t                      blobs;
     ngx_http_attachments_blob_t     *blob;       /* being received */
     EVP_MD_CTX                      *sha;
+    u_char                          *wbuf;
+    size_t                           wlen;
     size_t                           sniffed;
     unsigned                         typed:1;
     u_char                           sniff[NGX_HTTP_ATTACHMENTS_SNIFF];
@@ -131,6 +135,8 @@ static ngx_int_t ngx_http_attachments_part_end(void *data);
 static ngx_int_t ngx_http_attachments_blob_open(
     ngx_http_attachments_upload_t *up, ngx_http_attachments_blob_t *b);
 static ngx_int_t ngx_http_attachments_blob_type(
+    ngx_http_attachments_upload_t *up);
+static ngx_int_t ngx_http_attachments_blob_flush(
     ngx_http_attachments_upload_t *up);
 static ngx_int_t ngx_http_attachments_field_end(
     ngx_http_attachments_upload_t *up);
@@ -212,10 +218,13 @@ ngx_http_attachments_upload(ngx_http_request_t *r,
     }
 
     up->value = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_FIELD_MAX);
+    up->wbuf = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_WRITE);
     up->sha = EVP_MD_CTX_new();
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (up->value == NULL || up->sha == NULL || cln == NULL) {
+    if (up->value == NULL || up->wbuf == NULL || up->sha == NULL
+        || cln == NULL)
+    {
         EVP_MD_CTX_free(up->sha);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -459,6 +468,7 @@ ngx_http_attachments_part_begin(void *data,
 
         up->sniffed = 0;
         up->typed = 0;
+        up->wlen = 0;
 
         if (EVP_DigestInit_ex(up->sha, EVP_sha256(), NULL) != 1) {
             return NGX_ERROR;
@@ -512,7 +522,6 @@ ngx_http_attachments_part_body(void *data, u_char *p, size_t len)
     ngx_http_attachments_upload_t *up = data;
 
     size_t                        n;
-    ssize_t                       w;
     ngx_http_attachments_blob_t  *b;
 
     b = up->blob;
@@ -549,6 +558,39 @@ ngx_http_attachments_part_body(void *data, u_char *p, size_t len)
             return NGX_ERROR;
         }
     }
+
+    while (len) {
+        n = ngx_min(len, NGX_HTTP_ATTACHMENTS_WRITE - up->wlen);
+        ngx_memcpy(up->wbuf + up->wlen, p, n);
+        up->wlen += n;
+        p += n;
+        len -= n;
+
+        if (up->wlen == NGX_HTTP_ATTACHMENTS_WRITE
+            && ngx_http_attachments_blob_flush(up) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the buffered data to the digest and the file */
+
+static ngx_int_t
+ngx_http_attachments_blob_flush(ngx_http_attachments_upload_t *up)
+{
+    u_char                       *p;
+    size_t                        len;
+    ssize_t                       w;
+    ngx_http_attachments_blob_t  *b;
+
+    b = up->blob;
+    p = up->wbuf;
+    len = up->wlen;
+    up->wlen = 0;
 
     if (EVP_DigestUpdate(up->sha, p, len) != 1) {
         return NGX_ERROR;
@@ -594,6 +636,10 @@ ngx_http_attachments_part_end(void *data)
     }
 
     if (!up->typed && ngx_http_attachments_blob_type(up) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (up->wlen && ngx_http_attachments_blob_flush(up) != NGX_OK) {
         return NGX_ERROR;
     }
 
