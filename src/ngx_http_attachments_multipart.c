@@ -177,7 +177,7 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
                  */
 
                 for (cr = p; ; cr++) {
-                    cr = ngx_strlchr(cr, last, '\r');
+                    cr = memchr(cr, '\r', last - cr);
 
                     if (cr == NULL) {
                         cr = last;
