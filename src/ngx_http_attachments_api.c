@@ -158,8 +158,9 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_authorize,
-                                   ngx_http_attachments_authorized);
+    q = ngx_http_attachments_statement(r, ctx,
+                                       &ngx_http_attachments_sql_authorize,
+                                       ngx_http_attachments_authorized);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

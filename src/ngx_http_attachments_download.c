@@ -2,8 +2,8 @@
 /*
  * Local downloads: minting signed URLs and verifying them.
  *
- * A signed URL is {download prefix}{escaped storage key}?X-Expires=…&
- * X-Key-Id=…[&X-Filename=…][&X-Type=…]&X-Signature=….  Verification is CPU
+ * A signed URL is {download prefix}{escaped storage key}?X-Expires=…
+ * &X-Key-Id=…[&X-Filename=…][&X-Type=…]&X-Signature=….  Verification is CPU
  * only (no database): the path is taken from the raw request line so that
  * nginx's own normalisation cannot turn a refused key into an accepted one,
  * and a valid request is handed by internal redirect to the storage's
@@ -147,8 +147,8 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     /* only a genuine URL learns that it expired */
 
     if (g.expires < ngx_time()) {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_GONE, "url_expired",
-                                           "expired", &g.path);
+        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_GONE,
+                                           "url_expired", "expired", &g.path);
     }
 
     return ngx_http_attachments_serve(r, storage, &key, &g);
@@ -286,8 +286,9 @@ ngx_http_attachments_refuse(ngx_http_request_t *r, ngx_uint_t status,
                   "attachments: download refused (%s): \"%V\"", why, path);
 
     return ngx_http_attachments_send_error(r, status, code,
-               status == NGX_HTTP_ATTACHMENTS_GONE ? "the download URL has expired"
-                                       : "the download URL is not valid");
+               status == NGX_HTTP_ATTACHMENTS_GONE
+               ? "the download URL has expired"
+               : "the download URL is not valid");
 }
 
 

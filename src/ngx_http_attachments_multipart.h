@@ -46,19 +46,23 @@ typedef struct {
     ngx_int_t                           rc;       /* a callback's refusal */
 
     /* "\r\n--" boundary, and how much of it the input has matched so far */
-    u_char                              delim[NGX_HTTP_ATTACHMENTS_MP_BOUNDARY_MAX
-                                              + 4];
     size_t                              delim_len;
     size_t                              matched;
+    u_char                              delim[4
+                                        + NGX_HTTP_ATTACHMENTS_MP_BOUNDARY_MAX];
 
+    ngx_uint_t                          after;    /* bytes after a delimiter */
     size_t                              hlen;
-    ngx_uint_t                          after;     /* bytes after a delimiter */
-    u_char                              headers[NGX_HTTP_ATTACHMENTS_MP_HEADERS_MAX];
+    u_char                              headers[
+                                          NGX_HTTP_ATTACHMENTS_MP_HEADERS_MAX];
 
     ngx_http_attachments_mp_part_t      part;
-    u_char                              name[NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
-    u_char                              filename[NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
-    u_char                              type[NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
+    u_char                              name[
+                                          NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
+    u_char                              filename[
+                                          NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
+    u_char                              type[
+                                          NGX_HTTP_ATTACHMENTS_MP_VALUE_MAX];
 } ngx_http_attachments_mp_t;
 
 

@@ -167,7 +167,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort = {
     7, "attachments_abort",
 
     "DELETE FROM attachments.files"
-    " WHERE id = ANY ($7::uuid[]) AND state = 'pending' AND organization_id = $1",
+    " WHERE id = ANY ($7::uuid[]) AND state = 'pending'"
+    "   AND organization_id = $1",
 
     7
 };

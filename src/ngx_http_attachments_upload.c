@@ -185,7 +185,8 @@ ngx_http_attachments_upload(ngx_http_request_t *r,
     ngx_http_attachments_upload_t     *up;
     ngx_http_attachments_mp_handler_t  h;
     ngx_http_attachments_main_conf_t  *amcf;
-    u_char                             buf[NGX_HTTP_ATTACHMENTS_MP_BOUNDARY_MAX];
+    u_char                             buf[
+                                         NGX_HTTP_ATTACHMENTS_MP_BOUNDARY_MAX];
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_attachments_module);
 
@@ -1289,8 +1290,8 @@ ngx_http_attachments_upload_rows(ngx_http_request_t *r,
                       "name", b[i].name.data, b[i].name.len,
                       "ext", b[i].ext.data, b[i].ext.len,
                       "type", b[i].type.data, b[i].type.len,
-                      "declared", b[i].declared.data ? (char *) b[i].declared.data
-                                                     : "",
+                      "declared", b[i].declared.data
+                                  ? (char *) b[i].declared.data : "",
                       b[i].declared.len,
                       "size", (json_int_t) b[i].size,
                       "sha256", b[i].sha256, (size_t) 64);
