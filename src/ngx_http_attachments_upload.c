@@ -387,7 +387,12 @@ ngx_http_attachments_upload_answer(ngx_http_request_t *r,
     err = json_pack("{s:s,s:s}", "code", up->code, "message",
                     up->message ? up->message : "");
 
-    if (err && up->blob && up->status != NGX_HTTP_BAD_REQUEST) {
+    /* errors about one file name it */
+
+    if (err && up->blob
+        && (up->status == NGX_HTTP_UNSUPPORTED_MEDIA_TYPE
+            || ngx_strcmp(up->code, "file_too_large") == 0))
+    {
         json_object_set_new(err, "file",
                             json_stringn((char *) up->blob->name.data,
                                          up->blob->name.len));

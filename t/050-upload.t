@@ -11,7 +11,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 96;
+plan tests => 108;
 
 # outside the server root, which each block makes afresh
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -358,3 +358,48 @@ $::Http . '
 --- error_code: 500
 --- error_log
 attachments: attachments_key made an unsafe key "../
+
+
+
+=== TEST 19: client_max_body_size: nginx refuses a declared length up front, the module a chunked body as it comes
+--- config eval
+$::Config =~ s/attachments_api;/attachments_api;\n        client_max_body_size 2k;/r
+--- raw_request eval
+my $body = ::multipart(['file', 'a.txt', undef, "hello\n" x 400]);
+["POST $::Bad HTTP/1.1\r\nHost: localhost\r\nX-User: owner1\r\nX-Org: acme\r\n"
+ . "Content-Type: multipart/form-data; boundary=XbOuNdArY7\r\n"
+ . "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body",
+ "POST $::Bad HTTP/1.1\r\nHost: localhost\r\nX-User: owner1\r\nX-Org: acme\r\n"
+ . "Content-Type: multipart/form-data; boundary=XbOuNdArY7\r\n"
+ . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+ . CORE::join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) } unpack('(a500)*', $body))
+ . "0\r\n\r\n"]
+--- error_code eval
+[413, 413]
+--- response_body_like eval
+['413 Request Entity Too Large',
+ '^\{"error":\{"code":"body_too_large","message":"the body is over client_max_body_size"\}\}$']
+
+
+
+=== TEST 20: an oversized field is 400; usage takes GET only
+--- request eval
+[::upload_request($::Bad, ['file', 'a.txt', undef, "hello\n"], ['custom_fields', undef, undef, '{"k":"' . ("v" x 17000) . '"}']),
+ "POST /api/usage\n"]
+--- error_code eval
+[400, 405]
+--- response_body_like eval
+['"message":"a field is over 16384 bytes"', '"code":"method_not_allowed"']
+
+
+
+=== TEST 21: still nothing stored from any refused upload
+--- init
+::nothing_stored();
+--- request
+GET /api/work_orders/bad/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- response_body
+{"files":[],"next_cursor":null}
