@@ -80,6 +80,18 @@ $(BUILD)/unit-multipart: t/unit/test_multipart.c t/unit/tap.h \
 	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_multipart.c \
 	    src/ngx_http_attachments_multipart.c
 
+$(BUILD)/unit-sigv4: t/unit/test_sigv4.c t/unit/tap.h \
+        src/ngx_http_attachments_sigv4.c src/ngx_http_attachments_sigv4.h \
+        $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_sigv4.c \
+	    src/ngx_http_attachments_sigv4.c -lcrypto
+
+$(BUILD)/attachments-presign: tools/attachments_presign.c \
+        src/ngx_http_attachments_sigv4.c src/ngx_http_attachments_sigv4.h \
+        $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -o $@ tools/attachments_presign.c \
+	    src/ngx_http_attachments_sigv4.c -lcrypto
+
 # the SQL of every statement, for make bench
 $(BUILD)/attachments-sql: bench/statements.c src/ngx_http_attachments_sql.c \
         src/ngx_http_attachments_sql.h src/ngx_http_attachments_pg.h \
@@ -108,7 +120,8 @@ deps:
 	        --no-install-recommends $(DEBIAN_PKGS); \
 	fi
 
-unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart
+unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
+      $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
 
 test: module unit
 	t/run-tests $(PROVE) $(TEST_FILES)

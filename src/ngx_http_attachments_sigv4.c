@@ -1,0 +1,288 @@
+
+/*
+ * SigV4 query presigning (docs.aws.amazon.com, "Authenticating Requests:
+ * Using Query Parameters").  The URL is written in the order botocore
+ * writes it: response-* parameters, then the X-Amz-* ones, the signature
+ * last.  The canonical query string sorts them: X-Amz-* (upper case) come
+ * before response-*, so both are contiguous pieces of the URL and are
+ * hashed from there.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_attachments_sigv4.h"
+
+
+#define SIGV4_ALGORITHM  "AWS4-HMAC-SHA256"
+
+
+static u_char *ngx_http_attachments_sigv4_hmac(u_char *key, size_t key_len,
+    u_char *data, size_t len, u_char *out);
+
+
+/* RFC 3986 unreserved stay; so does "/" in a path; the rest is %XX */
+
+size_t
+ngx_http_attachments_aws_escape(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t path)
+{
+    u_char        c, *start;
+    size_t        n;
+    static u_char hex[] = "0123456789ABCDEF";
+
+    start = dst;
+    n = 0;
+
+    while (len--) {
+        c = *src++;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+            || c == '~' || (path && c == '/'))
+        {
+            if (dst) {
+                *dst++ = c;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst) {
+            *dst++ = '%';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 0xf];
+        }
+
+        n += 3;
+    }
+
+    return dst ? (size_t) (dst - start) : n;
+}
+
+
+/* the day's signing key, kept until the day changes */
+
+ngx_int_t
+ngx_http_attachments_sigv4_key(ngx_http_attachments_sigv4_t *s, u_char *day)
+{
+    u_char  k[4 + 128], tmp[32];
+
+    if (ngx_memcmp(s->day, day, 8) == 0) {
+        return NGX_OK;
+    }
+
+    if (s->secret.len > 128) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(k, "AWS4", 4);
+    ngx_memcpy(k + 4, s->secret.data, s->secret.len);
+
+    if (ngx_http_attachments_sigv4_hmac(k, 4 + s->secret.len, day, 8, tmp)
+           == NULL
+        || ngx_http_attachments_sigv4_hmac(tmp, 32, s->region.data,
+                                           s->region.len, tmp) == NULL
+        || ngx_http_attachments_sigv4_hmac(tmp, 32, s->service.data,
+                                           s->service.len, tmp) == NULL
+        || ngx_http_attachments_sigv4_hmac(tmp, 32, (u_char *) "aws4_request",
+                                           12, s->key) == NULL)
+    {
+        ngx_memzero(s->day, 8);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->day, day, 8);
+    OPENSSL_cleanse(k, sizeof(k));
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_attachments_sigv4_hmac(u_char *key, size_t key_len, u_char *data,
+    size_t len, u_char *out)
+{
+    unsigned int  n;
+    u_char        md[EVP_MAX_MD_SIZE];
+
+    if (HMAC(EVP_sha256(), key, key_len, data, len, md, &n) == NULL
+        || n != 32)
+    {
+        return NULL;
+    }
+
+    return ngx_cpymem(out, md, 32) - 32;
+}
+
+
+/*
+ * "{escaped path}?…&X-Amz-Signature=…" for p; with dst NULL only measures.
+ * Returns 0 when signing fails.
+ */
+
+size_t
+ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
+    ngx_http_attachments_presign_t *p)
+{
+    u_char         *d, *path, *resp, *amz, *amz_end;
+    size_t          len, n;
+    struct tm       tm;
+    unsigned int    md_len;
+    EVP_MD_CTX     *ctx;
+    u_char          date[sizeof("20260201T103000Z")];
+    u_char          expires[NGX_TIME_T_LEN + 1];
+    u_char          md[EVP_MAX_MD_SIZE];
+    u_char          sts[256], sig[32];
+    size_t          ex_len;
+    static u_char   hex[] = "0123456789abcdef";
+
+    if (gmtime_r(&p->now, &tm) == NULL) {
+        return 0;
+    }
+
+    (void) strftime((char *) date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
+    ex_len = snprintf((char *) expires, sizeof(expires), "%lld",
+                      (long long) p->expires);
+
+#define PUT(s, n)                                                             \
+    do {                                                                      \
+        if (dst) {                                                            \
+            d = ngx_cpymem(d, s, n);                                          \
+        }                                                                     \
+        len += n;                                                             \
+    } while (0)
+
+#define ESC(s, n, m)                                                          \
+    do {                                                                      \
+        n = ngx_http_attachments_aws_escape(dst ? d : NULL, s, n, m);         \
+        if (dst) {                                                            \
+            d += n;                                                           \
+        }                                                                     \
+        len += n;                                                             \
+    } while (0)
+
+    d = dst;
+    len = 0;
+
+    path = d;
+    n = p->path.len;
+    ESC(p->path.data, n, 1);
+
+    PUT("?", 1);
+    resp = d;
+
+    if (p->disposition.len) {
+        PUT("response-content-disposition=", 29);
+        n = p->disposition.len;
+        ESC(p->disposition.data, n, 0);
+        PUT("&", 1);
+    }
+
+    if (p->type.len) {
+        PUT("response-content-type=", 22);
+        n = p->type.len;
+        ESC(p->type.data, n, 0);
+        PUT("&", 1);
+    }
+
+    amz = d;
+
+    PUT("X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=",
+        sizeof("X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=") - 1);
+    n = s->access_key.len;
+    ESC(s->access_key.data, n, 0);
+    PUT("%2F", 3);
+    PUT(date, 8);
+    PUT("%2F", 3);
+    n = s->region.len;
+    ESC(s->region.data, n, 0);
+    PUT("%2F", 3);
+    PUT(s->service.data, s->service.len);
+    PUT("%2Faws4_request&X-Amz-Date=", 27);
+    PUT(date, 16);
+    PUT("&X-Amz-Expires=", 15);
+    PUT(expires, ex_len);
+    PUT("&X-Amz-SignedHeaders=host", 25);
+
+    amz_end = d;
+
+    PUT("&X-Amz-Signature=", 17);
+
+    if (dst == NULL) {
+        return len + 64;
+    }
+
+    /* the canonical request, from the pieces just written */
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1
+        || EVP_DigestUpdate(ctx, "GET\n", 4) != 1
+        || EVP_DigestUpdate(ctx, path, resp - 1 - path) != 1
+        || EVP_DigestUpdate(ctx, "\n", 1) != 1
+        || EVP_DigestUpdate(ctx, amz, amz_end - amz) != 1
+        || (amz != resp
+            && (EVP_DigestUpdate(ctx, "&", 1) != 1
+                || EVP_DigestUpdate(ctx, resp, amz - 1 - resp) != 1))
+        || EVP_DigestUpdate(ctx, "\nhost:", 6) != 1
+        || EVP_DigestUpdate(ctx, p->host.data, p->host.len) != 1
+        || EVP_DigestUpdate(ctx, "\n\nhost\nUNSIGNED-PAYLOAD", 23) != 1
+        || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+    {
+        EVP_MD_CTX_free(ctx);
+        return 0;
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    /* the string to sign */
+
+    if (sizeof(sts) < 17 + 17 + 9 + s->region.len + 1 + s->service.len + 14
+                      + 64)
+    {
+        return 0;
+    }
+
+    if (ngx_http_attachments_sigv4_key(s, date) != NGX_OK) {
+        return 0;
+    }
+
+    n = 0;
+    n = ngx_cpymem(sts, SIGV4_ALGORITHM "\n", 17) - sts;
+    n = ngx_cpymem(sts + n, date, 16) - sts;
+    sts[n++] = '\n';
+    n = ngx_cpymem(sts + n, date, 8) - sts;
+    sts[n++] = '/';
+    n = ngx_cpymem(sts + n, s->region.data, s->region.len) - sts;
+    sts[n++] = '/';
+    n = ngx_cpymem(sts + n, s->service.data, s->service.len) - sts;
+    n = ngx_cpymem(sts + n, "/aws4_request\n", 14) - sts;
+
+    for (md_len = 0; md_len < 32; md_len++) {
+        sts[n++] = hex[md[md_len] >> 4];
+        sts[n++] = hex[md[md_len] & 0xf];
+    }
+
+    if (ngx_http_attachments_sigv4_hmac(s->key, 32, sts, n, sig) == NULL) {
+        return 0;
+    }
+
+    for (n = 0; n < 32; n++) {
+        *d++ = hex[sig[n] >> 4];
+        *d++ = hex[sig[n] & 0xf];
+    }
+
+    return d - dst;
+
+#undef PUT
+#undef ESC
+}

@@ -1,0 +1,51 @@
+
+/*
+ * AWS Signature Version 4 for S3: query-presigned GET URLs, byte for byte
+ * what AWS SDKs make for the same inputs and clock.  Pure code over nginx
+ * types and OpenSSL, unit-tested against AWS's published example and
+ * checked against botocore.
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_SIGV4_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_SIGV4_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX  604800   /* 7 days */
+
+
+/* credentials, and the signing key of one day, derived once that day */
+typedef struct {
+    ngx_str_t     access_key;
+    ngx_str_t     secret;
+    ngx_str_t     region;
+    ngx_str_t     service;          /* "s3" */
+    u_char        day[8];           /* YYYYMMDD of key */
+    u_char        key[32];
+} ngx_http_attachments_sigv4_t;
+
+
+/* what a presigned GET grants */
+typedef struct {
+    ngx_str_t     host;             /* as in the Host header */
+    ngx_str_t     path;             /* decoded: "/bucket/key" or "/key" */
+    time_t        now;
+    time_t        expires;          /* seconds, 1 to 604800 */
+    ngx_str_t     disposition;      /* response-content-disposition */
+    ngx_str_t     type;             /* response-content-type */
+} ngx_http_attachments_presign_t;
+
+
+size_t ngx_http_attachments_aws_escape(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t path);
+ngx_int_t ngx_http_attachments_sigv4_key(ngx_http_attachments_sigv4_t *s,
+    u_char *day);
+size_t ngx_http_attachments_presign(u_char *dst,
+    ngx_http_attachments_sigv4_t *s, ngx_http_attachments_presign_t *p);
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_SIGV4_H_INCLUDED_ */

@@ -1,0 +1,32 @@
+# Presigned GET URLs made by Debian's botocore for the cases on stdin (one
+# JSON object a line), with the clock stopped at each case's "now": the
+# reference the module's SigV4 code must match byte for byte.
+
+import datetime
+import json
+import sys
+from unittest import mock
+
+import botocore.session
+from botocore.config import Config
+
+session = botocore.session.get_session()
+
+for line in sys.stdin:
+    c = json.loads(line)
+    client = session.create_client(
+        's3', region_name=c['region'], endpoint_url=c['endpoint'],
+        aws_access_key_id=c['access_key'],
+        aws_secret_access_key=c['secret'],
+        config=Config(signature_version='s3v4',
+                      s3={'addressing_style': c['style']}))
+    params = {'Bucket': c['bucket'], 'Key': c['key']}
+    if c.get('disposition'):
+        params['ResponseContentDisposition'] = c['disposition']
+    if c.get('type'):
+        params['ResponseContentType'] = c['type']
+    with mock.patch('botocore.auth.datetime') as dt:
+        dt.datetime.utcnow.return_value = \
+            datetime.datetime.utcfromtimestamp(c['now'])
+        print(client.generate_presigned_url('get_object', Params=params,
+                                            ExpiresIn=c['expires']))

@@ -1,0 +1,88 @@
+
+/*
+ * Unit tests of SigV4 presigning (TAP, run by t/003-unit-sigv4.t): AWS's
+ * published example, the encodings, the signing key cache.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_attachments_sigv4.h"
+#include "tap.h"
+
+
+#define SET(v, a)  ((v).data = (u_char *) (a), (v).len = sizeof(a) - 1)
+
+
+static void
+test_aws_example(void)
+{
+    size_t                           n;
+    u_char                           url[1024];
+    ngx_http_attachments_sigv4_t     s;
+    ngx_http_attachments_presign_t   p;
+
+    /* "Authenticating Requests: Using Query Parameters", Example */
+
+    ngx_memzero(&s, sizeof(s));
+    ngx_memzero(&p, sizeof(p));
+    SET(s.access_key, "AKIAIOSFODNN7EXAMPLE");
+    SET(s.secret, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    SET(s.region, "us-east-1");
+    SET(s.service, "s3");
+    SET(p.host, "examplebucket.s3.amazonaws.com");
+    SET(p.path, "/test.txt");
+    p.now = 1369353600;             /* 20130524T000000Z */
+    p.expires = 86400;
+
+    n = ngx_http_attachments_presign(url, &s, &p);
+    is_str(url, n,
+           "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+           "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3"
+           "%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"
+           "&X-Amz-SignedHeaders=host&X-Amz-Signature="
+           "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+           "AWS's published presigned GET");
+    ok(n == ngx_http_attachments_presign(NULL, &s, &p),
+       "measuring matches writing");
+
+    n = ngx_http_attachments_presign(url, &s, &p);
+    ok(n > 64 && ngx_strncmp(url + n - 64, "aeeed9bbccd4d02ee5c0109b86d868",
+                             30) == 0, "the cached signing key signs alike");
+
+    p.now += 86400;
+    n = ngx_http_attachments_presign(url, &s, &p);
+    ok(ngx_strncmp(s.day, "20130525", 8) == 0
+       && ngx_strncmp(url + n - 64, "aeeed9bbccd4d02ee5c0109b86d868", 30)
+          != 0, "a new day derives a new key");
+}
+
+
+static void
+test_escape(void)
+{
+    size_t  n;
+    u_char  out[256];
+
+    n = ngx_http_attachments_aws_escape(out,
+            (u_char *) "/a b/r\xc3\xa9sum\xc3\xa9+1~_.-*'.pdf", 25, 1);
+    is_str(out, n, "/a%20b/r%C3%A9sum%C3%A9%2B1~_.-%2A%27.pdf",
+           "path: slashes kept, everything else but unreserved escaped");
+
+    n = ngx_http_attachments_aws_escape(out, (u_char *) "a/b=c&d;e", 9, 0);
+    is_str(out, n, "a%2Fb%3Dc%26d%3Be", "query value: slash escaped too");
+
+    ok(ngx_http_attachments_aws_escape(NULL, (u_char *) "a b", 3, 0) == 5,
+       "measuring");
+}
+
+
+int
+main(void)
+{
+    test_aws_example();
+    test_escape();
+
+    return done_testing();
+}
