@@ -132,7 +132,7 @@ run: module
 stop:
 	tools/service stop
 
-bench: module $(BUILD)/attachments-sql
+bench: module unit $(BUILD)/attachments-sql
 	bench/run
 
 clean:

@@ -356,6 +356,13 @@ ngx_http_attachments_merge_api(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (amcf->storages.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires an "
+                           "\"attachments_storage\"");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->user == NULL || conf->org == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"attachments_api\" requires \"attachments_user\" "

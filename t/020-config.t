@@ -205,6 +205,7 @@ storage "main" is already downloaded from "/a/"
 --- http_config
     attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
     attachments_database "dbname=x";
+    attachments_storage main local root=/srv internal=/_s/;
 --- config
     location /api/ {
         attachments_api;
@@ -235,6 +236,7 @@ storage "main" is already downloaded from "/a/"
 --- http_config
     attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
     attachments_database "dbname=x";
+    attachments_storage main local root=/srv internal=/_s/;
 --- config
     location /api/ {
         satisfy any;
@@ -366,3 +368,19 @@ invalid type "image/*png": "*" only at the end
 --- must_die
 --- error_log
 "attachments_max_file_size" directive invalid value
+
+
+
+=== TEST 31: the API needs a storage
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_database "dbname=x";
+--- config
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+--- must_die
+--- error_log
+"attachments_api" requires an "attachments_storage"
