@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS attachments.files (
     UNIQUE (lineage_id, doc_version)
 );
 
+-- a collector's claim on a row it is reaping (docs/directives.md,
+-- attachments_gc_interval): two collectors never take the same row
+ALTER TABLE attachments.files
+    ADD COLUMN IF NOT EXISTS gc_claimed_at timestamptz;
+
 CREATE UNIQUE INDEX IF NOT EXISTS files_storage_key
     ON attachments.files (storage, storage_key) WHERE deleted_at IS NULL;
 

@@ -47,8 +47,6 @@ static char *ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_attachments_prefix_location(ngx_conf_t *cf,
     const char *directive, ngx_str_t *prefix);
 
-static ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
-    ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
 static ngx_http_attachments_storage_t *ngx_http_attachments_conf_storage(
     ngx_conf_t *cf, ngx_str_t *name);
 static ngx_http_attachments_storage_t *ngx_http_attachments_find_storage(
@@ -133,6 +131,27 @@ static ngx_command_t  ngx_http_attachments_commands[] = {
       ngx_http_attachments_active_storage,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("attachments_gc_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_main_conf_t, gc_interval),
+      NULL },
+
+    { ngx_string("attachments_gc_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_main_conf_t, gc_retention),
+      NULL },
+
+    { ngx_string("attachments_gc_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_main_conf_t, gc_grace),
       NULL },
 
     { ngx_string("attachments_max_file_size"),
@@ -253,6 +272,9 @@ ngx_http_attachments_create_main_conf(ngx_conf_t *cf)
     }
 
     amcf->request_id = NGX_CONF_UNSET;
+    amcf->gc_interval = NGX_CONF_UNSET_MSEC;
+    amcf->gc_retention = NGX_CONF_UNSET;
+    amcf->gc_grace = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -429,6 +451,10 @@ ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf)
         amcf->active = sp[0];
     }
 
+    ngx_conf_init_msec_value(amcf->gc_interval, 5 * 60 * 1000);
+    ngx_conf_init_value(amcf->gc_retention, 30 * 86400);
+    ngx_conf_init_value(amcf->gc_grace, 3600);
+
     return NGX_CONF_OK;
 }
 
@@ -528,7 +554,11 @@ ngx_http_attachments_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_attachments_pg_init(cycle, amcf->database);
+    if (ngx_http_attachments_pg_init(cycle, amcf->database) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_attachments_gc_init(cycle, amcf);
 }
 
 
@@ -828,7 +858,7 @@ invalid:
 }
 
 
-static ngx_http_attachments_storage_t *
+ngx_http_attachments_storage_t *
 ngx_http_attachments_lookup_storage(ngx_http_attachments_main_conf_t *amcf,
     ngx_str_t *name)
 {

@@ -52,6 +52,13 @@ typedef struct {
     ngx_int_t                        request_id;  /* variable index */
     ngx_http_attachments_storage_t  *active;      /* receives uploads */
     magic_t                          magic;       /* per worker */
+
+    ngx_msec_t                       gc_interval;
+    time_t                           gc_retention;
+    time_t                           gc_grace;
+    ngx_event_t                      gc_event;    /* worker 0's timer */
+    ngx_pool_t                      *gc_pool;     /* of the current run */
+    ngx_uint_t                       gc_more;
 } ngx_http_attachments_main_conf_t;
 
 
@@ -101,6 +108,12 @@ ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
 /* module.c */
 ngx_http_attachments_storage_t *ngx_http_attachments_storage_by_name(
     ngx_http_request_t *r, ngx_str_t *name);
+ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
+    ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
+
+/* gc.c */
+ngx_int_t ngx_http_attachments_gc_init(ngx_cycle_t *cycle,
+    ngx_http_attachments_main_conf_t *amcf);
 
 
 extern ngx_module_t  ngx_http_attachments_module;

@@ -191,3 +191,59 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
 
     6
 };
+
+
+/*
+ * A claim lasts ten minutes: a collector that died mid-batch leaves rows
+ * the next one takes again.
+ */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
+    9, "attachments_gc_claim",
+
+    "UPDATE attachments.files f SET gc_claimed_at = now()"
+    " WHERE f.id IN ("
+    "   SELECT id FROM attachments.files"
+    "    WHERE purged_at IS NULL"
+    "      AND (gc_claimed_at IS NULL"
+    "           OR gc_claimed_at < now() - interval '10 minutes')"
+    "      AND ((deleted_at IS NOT NULL"
+    "            AND deleted_at <= now() - $1::integer * interval '1 second')"
+    "           OR (state = 'pending' AND deleted_at IS NULL"
+    "               AND created_at <= now() - $2::integer"
+    "                                 * interval '1 second'))"
+    "    ORDER BY coalesce(deleted_at, created_at)"
+    "    LIMIT $3::integer"
+    "      FOR UPDATE SKIP LOCKED)"
+    " RETURNING f.id, f.storage, f.storage_key,"
+    "   CASE WHEN f.deleted_at IS NOT NULL THEN 'deleted' ELSE 'pending' END",
+
+    3
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done = {
+    10, "attachments_gc_done",
+
+    "WITH d AS ("
+    "  UPDATE attachments.files SET purged_at = now()"
+    "   WHERE id = ANY ($1::uuid[]) AND deleted_at IS NOT NULL"
+    "     AND purged_at IS NULL"
+    "  RETURNING *"
+    "), p AS ("
+    "  DELETE FROM attachments.files"
+    "   WHERE id = ANY ($1::uuid[]) AND state = 'pending'"
+    "     AND deleted_at IS NULL"
+    "  RETURNING *"
+    "), a AS ("
+    "  INSERT INTO attachments.audit_log (action, organization_id,"
+    "      entity_type, entity_id, file_id, bytes, detail)"
+    "  SELECT 'purge', organization_id, entity_type, entity_id, id, size,"
+    "         jsonb_build_object('was', 'deleted') FROM d"
+    "  UNION ALL"
+    "  SELECT 'purge', organization_id, entity_type, entity_id, id, size,"
+    "         jsonb_build_object('was', 'pending') FROM p)"
+    " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM p)",
+
+    1
+};

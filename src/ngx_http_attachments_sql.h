@@ -76,5 +76,14 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
 
+/*
+ * gc_claim: $1 retention, $2 grace (seconds), $3 batch size → id,
+ *     storage, storage_key, 'deleted' or 'pending' of the rows claimed
+ * gc_done: $1 ids (uuid[]) whose blobs are gone → rows purged or removed,
+ *     audited
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
+
 
 #endif /* _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_ */

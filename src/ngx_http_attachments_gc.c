@@ -1,0 +1,297 @@
+
+/*
+ * The garbage collector: blobs of files soft-deleted longer than
+ * attachments_gc_retention, and uploads left pending by a crash or an
+ * abort longer than attachments_gc_grace.
+ *
+ * A timer in worker 0 only; each run claims a batch of rows in the
+ * database (rows another collector claimed are skipped, so several nginx
+ * nodes may share a database), deletes their blobs, then marks the rows
+ * purged (or removes pending ones) with audit rows.  A row whose blob
+ * could not be deleted stays for the next run: it is never forgotten
+ * before its blob is gone.  Runs repeat at once while batches come back
+ * full, then wait for the interval.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_sql.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_GC_BATCH  100
+
+
+static void ngx_http_attachments_gc_run(ngx_event_t *ev);
+static void ngx_http_attachments_gc_claimed(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_gc_unlink(ngx_log_t *log,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *name);
+static void ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
+    ngx_msec_t delay);
+
+
+ngx_int_t
+ngx_http_attachments_gc_init(ngx_cycle_t *cycle,
+    ngx_http_attachments_main_conf_t *amcf)
+{
+    ngx_event_t  *ev;
+
+    if (amcf->gc_interval == 0
+        || (ngx_process == NGX_PROCESS_WORKER && ngx_worker != 0))
+    {
+        return NGX_OK;
+    }
+
+    ev = &amcf->gc_event;
+    ev->handler = ngx_http_attachments_gc_run;
+    ev->data = amcf;
+    ev->log = cycle->log;
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, amcf->gc_interval);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_attachments_gc_run(ngx_event_t *ev)
+{
+    ngx_str_t                          v[3];
+    ngx_uint_t                         i;
+    ngx_pool_t                        *pool;
+    ngx_http_attachments_pg_query_t   *q;
+    ngx_http_attachments_main_conf_t  *amcf;
+    u_char                             buf[3][NGX_INT_T_LEN];
+
+    amcf = ev->data;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ev->log);
+    if (pool == NULL) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
+    }
+
+    amcf->gc_pool = pool;
+
+    q = ngx_http_attachments_pg_query(pool, ev->log, amcf->database,
+                                      &ngx_http_attachments_sql_gc_claim);
+    if (q == NULL) {
+        goto failed;
+    }
+
+    q->handler = ngx_http_attachments_gc_claimed;
+    q->data = amcf;
+
+    v[0].data = buf[0];
+    v[0].len = ngx_sprintf(buf[0], "%T", amcf->gc_retention) - buf[0];
+    v[1].data = buf[1];
+    v[1].len = ngx_sprintf(buf[1], "%T", amcf->gc_grace) - buf[1];
+    v[2].data = buf[2];
+    v[2].len = ngx_sprintf(buf[2], "%d", NGX_HTTP_ATTACHMENTS_GC_BATCH)
+               - buf[2];
+
+    for (i = 0; i < 3; i++) {
+        if (ngx_http_attachments_pg_param(pool, q, &v[i]) != NGX_OK) {
+            goto failed;
+        }
+    }
+
+    if (ngx_http_attachments_pg_run(q) == NGX_AGAIN) {
+        return;
+    }
+
+failed:
+
+    ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+}
+
+
+static void
+ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
+{
+    int                                 i, n;
+    u_char                             *p;
+    ngx_str_t                           name, key, ids;
+    ngx_uint_t                          gone;
+    ngx_http_attachments_storage_t     *storage;
+    ngx_http_attachments_pg_query_t    *done;
+    ngx_http_attachments_main_conf_t   *amcf;
+    u_char                              tmp[sizeof(".tmp/") - 1
+                                            + NGX_HTTP_ATTACHMENTS_UUID_LEN];
+
+    amcf = q->data;
+
+    if (q->rc != NGX_OK) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
+    }
+
+    n = PQntuples(q->result);
+
+    if (n == 0) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
+    }
+
+    ids.data = ngx_pnalloc(amcf->gc_pool,
+                           2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+    if (ids.data == NULL) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
+    }
+
+    p = ids.data;
+    *p++ = '{';
+
+    for (i = 0; i < n; i++) {
+        name.data = (u_char *) PQgetvalue(q->result, i, 1);
+        name.len = ngx_strlen(name.data);
+        key.data = (u_char *) PQgetvalue(q->result, i, 2);
+        key.len = ngx_strlen(key.data);
+
+        storage = ngx_http_attachments_lookup_storage(amcf, &name);
+
+        if (storage == NULL) {
+            ngx_log_error(NGX_LOG_WARN, q->log, 0,
+                          "attachments gc: file %s is in storage \"%V\", "
+                          "which is not configured; kept",
+                          PQgetvalue(q->result, i, 0), &name);
+            continue;
+        }
+
+        gone = (ngx_http_attachments_gc_unlink(q->log, storage, &key)
+                == NGX_OK);
+
+        /* an upload that stopped before its rename left the temporary */
+
+        if (PQgetvalue(q->result, i, 3)[0] == 'p') {
+            key.data = tmp;
+            key.len = ngx_cpymem(ngx_cpymem(tmp, ".tmp/", 5),
+                                 PQgetvalue(q->result, i, 0),
+                                 NGX_HTTP_ATTACHMENTS_UUID_LEN)
+                      - tmp;
+
+            gone = gone
+                   && ngx_http_attachments_gc_unlink(q->log, storage, &key)
+                      == NGX_OK;
+        }
+
+        if (!gone) {
+            continue;
+        }
+
+        if (p != ids.data + 1) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, PQgetvalue(q->result, i, 0),
+                       NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    }
+
+    *p++ = '}';
+    ids.len = p - ids.data;
+
+    done = ngx_http_attachments_pg_query(amcf->gc_pool, q->log,
+                                         amcf->database,
+                                         &ngx_http_attachments_sql_gc_done);
+    if (done == NULL
+        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &ids) != NGX_OK)
+    {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
+    }
+
+    done->handler = ngx_http_attachments_gc_done;
+    done->data = amcf;
+
+    /* a full batch: more may wait */
+    amcf->gc_more = (n == NGX_HTTP_ATTACHMENTS_GC_BATCH);
+
+    if (ngx_http_attachments_pg_run(done) != NGX_AGAIN) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+    }
+}
+
+
+static void
+ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    amcf = q->data;
+
+    if (q->rc == NGX_OK && PQntuples(q->result) == 1) {
+        ngx_log_error(NGX_LOG_INFO, q->log, 0,
+                      "attachments gc: %s deleted file(s) purged, "
+                      "%s pending upload(s) removed",
+                      PQgetvalue(q->result, 0, 0),
+                      PQgetvalue(q->result, 0, 1));
+    }
+
+    ngx_http_attachments_gc_next(amcf, amcf->gc_more && q->rc == NGX_OK
+                                       ? 1 : amcf->gc_interval);
+}
+
+
+/* a blob gone, or already gone, is NGX_OK */
+
+static ngx_int_t
+ngx_http_attachments_gc_unlink(ngx_log_t *log,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *key)
+{
+    u_char     *p;
+    ngx_err_t   err;
+    u_char      path[NGX_MAX_PATH];
+
+    if (!ngx_http_attachments_key_safe(key->data, key->len)
+        || storage->root.len + 1 + key->len >= NGX_MAX_PATH)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "attachments gc: refusing key \"%V\"", key);
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path, storage->root.data, storage->root.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, key->data, key->len);
+    *p = '\0';
+
+    if (ngx_delete_file(path) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+
+        if (err != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_ERR, log, err,
+                          "attachments gc: " ngx_delete_file_n " \"%s\" "
+                          "failed; the row waits for the next run", path);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
+    ngx_msec_t delay)
+{
+    if (amcf->gc_pool) {
+        ngx_destroy_pool(amcf->gc_pool);
+        amcf->gc_pool = NULL;
+    }
+
+    if (!ngx_exiting && !ngx_terminate) {
+        ngx_add_timer(&amcf->gc_event, delay);
+    }
+}

@@ -1,0 +1,186 @@
+# The garbage collector: blobs of deleted files after the retention,
+# uploads left pending after the grace, audit rows, a blob that cannot be
+# deleted keeps its row, two collectors share one database without double
+# work.
+
+use Test::Nginx::Socket;
+use Attachments::DB;
+use Attachments::API;
+use File::Temp qw(tempdir);
+use File::Path qw(make_path);
+use HTTP::Tiny;
+
+repeat_each(1);
+plan tests => 24;
+
+our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+$ENV{TEST_NGINX_STORE} = $Store;
+
+our $Http = <<'_EOC_';
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=2;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/;
+    attachments_gc_interval 200ms;
+    attachments_gc_retention 0;
+    attachments_gc_grace 0;
+_EOC_
+
+our $Config = <<'_EOC_';
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config', $Http) unless defined $block->http_config;
+    $block->set_value('config', $Config) unless defined $block->config;
+    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
+        unless defined $block->more_headers;
+});
+
+sub blob {
+    my ($key, $content) = @_;
+    my ($dir) = "$::Store/$key" =~ m{^(.*)/};
+    make_path($dir);
+    open my $fh, '>', "$::Store/$key" or die "$key: $!";
+    print $fh $content // 'blob';
+    close $fh;
+}
+
+sub wait_until {
+    my $cond = shift;
+    for (1 .. 50) {
+        return 1 if $cond->();
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+reset_db();
+seed_people();
+
+our ($Kept, $Gone, $Pending, $Moved) = map { uuid($_) } 1 .. 4;
+
+# a live file, one to delete, an upload that crashed before and after its
+# rename
+blob('org_acme/work_orders/1/kept.txt');
+add_file(id => $Kept, eid => '1', key => 'org_acme/work_orders/1/kept.txt');
+blob('org_acme/work_orders/1/gone.txt');
+add_file(id => $Gone, eid => '1', key => 'org_acme/work_orders/1/gone.txt');
+blob(".tmp/$Pending");
+add_file(id => $Pending, eid => '1', state => 'pending',
+         key => "org_acme/work_orders/1/$Pending-p.txt");
+blob("org_acme/work_orders/1/$Moved-m.txt");
+add_file(id => $Moved, eid => '1', state => 'pending',
+         key => "org_acme/work_orders/1/$Moved-m.txt");
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: delete: the row goes at once, the blob stays until the collector runs
+--- request
+DELETE /api/work_orders/1/files/00000000-0000-4000-8000-000000000002
+--- error_code: 204
+--- wait: 1
+
+
+
+=== TEST 2: the collector purged the deleted file's blob, kept the live one, reaped both pending uploads
+--- init
+Test::More::ok(::wait_until(sub { ! -e "$::Store/org_acme/work_orders/1/gone.txt" }),
+               'the deleted blob is gone');
+Test::More::ok(-e "$::Store/org_acme/work_orders/1/kept.txt", 'the live blob stays');
+Test::More::ok(! -e "$::Store/.tmp/$::Pending", 'the temporary blob of a pending upload is gone');
+Test::More::ok(! -e "$::Store/org_acme/work_orders/1/$::Moved-m.txt",
+               'so is the renamed blob of one');
+Test::More::is(::psql("SELECT purged_at IS NOT NULL FROM attachments.files WHERE id = '$::Gone'"),
+               't', 'the deleted row is kept, marked purged');
+Test::More::is(::count_rows('files', "id IN ('$::Pending', '$::Moved')"), 0,
+               'the pending rows are removed');
+Test::More::is(::psql("SELECT string_agg(file_id || ':' || (detail->>'was'), ',' ORDER BY file_id)
+                         FROM attachments.audit_log WHERE action = 'purge'"),
+               "$::Gone:deleted,$::Pending:pending,$::Moved:pending", 'one purge row each');
+--- request
+GET /api/work_orders/1/files
+--- response_body_like: ^\{"files":\[\{"id":"00000000-0000-4000-8000-000000000001",(?!.*\},\{).*\}\],"next_cursor":null\}$
+
+
+
+=== TEST 3: a blob that cannot be deleted keeps its row for the next run
+--- init
+::blob('org_acme/work_orders/2/stuck/inner.txt');
+::add_file(id => ::uuid(5), eid => '2', key => 'org_acme/work_orders/2/stuck',
+           deleted => 1);
+--- request
+GET /api/work_orders/2/files
+--- response_body
+{"files":[],"next_cursor":null}
+--- wait: 1
+--- error_log
+attachments gc: unlink() "
+failed; the row waits for the next run
+
+
+
+=== TEST 4: ...and it is still there, unpurged
+--- init
+Test::More::is(::psql("SELECT purged_at IS NULL FROM attachments.files WHERE id = '" . ::uuid(5) . "'"),
+               't', 'not purged');
+::psql("DELETE FROM attachments.files WHERE id = '" . ::uuid(5) . "'");
+--- request
+GET /api/work_orders/2/files
+--- response_body
+{"files":[],"next_cursor":null}
+
+
+
+=== TEST 5: two collectors on one database: each row purged once
+--- init
+for my $i (1 .. 250) {
+    my $key = "org_acme/work_orders/3/f$i.txt";
+    ::blob($key);
+}
+::psql("INSERT INTO attachments.files (lineage_id, organization_id, entity_type,
+            entity_id, storage, storage_key, file_name, content_type, size,
+            uploaded_by, state, deleted_at)
+        SELECT gen_random_uuid(), 'acme', 'work_orders', '3', 'main',
+               'org_acme/work_orders/3/f' || g || '.txt', 'f.txt', 'text/plain',
+               4, 'owner1', 'ready', now()
+          FROM generate_series(1, 250) g");
+# a second nginx on the same database and storage
+my $dir = File::Temp::tempdir(CLEANUP => 1);
+chmod 0755, $dir;
+mkdir "$dir/logs";
+my $port = $ENV{TEST_NGINX_SERVER_PORT} + 1;
+open my $c, '>', "$dir/nginx.conf";
+print $c "load_module $ENV{TEST_NGINX_TOP}/build/ngx_http_attachments_module.so;\n"
+    . "daemon off; master_process off; error_log $dir/logs/error.log info; pid $dir/logs/nginx.pid;\n"
+    . "events {} http { access_log off;\n"
+    . "attachments_database \"$ENV{TEST_NGINX_PG_CONNINFO}\";\n"
+    . "attachments_storage main local root=$::Store internal=/_s/;\n"
+    . "attachments_gc_interval 100ms; attachments_gc_retention 0; attachments_gc_grace 0;\n"
+    . "server { listen 127.0.0.1:$port; } }\n";
+close $c;
+my $pid = fork // die;
+if ($pid == 0) { exec '/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf"; exit 1 }
+my $done = ::wait_until(sub {
+    ::count_rows('files', "entity_id = '3' AND purged_at IS NULL") == 0 });
+kill 'QUIT', $pid;
+waitpid $pid, 0;
+Test::More::ok($done, 'all 250 purged');
+Test::More::is(::count_rows('audit_log', "action = 'purge' AND entity_id = '3'"), 250,
+               'one purge row each: no row done twice');
+Test::More::is(scalar(() = glob("$::Store/org_acme/work_orders/3/*")), 0, "no blob left");
+open my $log, '<', "$dir/logs/error.log";
+my $text = do { local $/; <$log> };
+Test::More::unlike($text, qr/\[(error|alert|crit)\]/, 'the second collector had no error');
+--- request
+GET /api/work_orders/3/files
+--- response_body
+{"files":[],"next_cursor":null}
+--- no_error_log
+[error]
