@@ -186,16 +186,20 @@ AS $$
 $$;
 
 
--- The last step of an upload (docs/upload.md): the pending rows p_ids
+-- The last step of an upload or a new version (p_action 'upload' or
+-- 'version', docs/upload.md): the pending rows p_ids
 -- become ready if the organization's and the uploader's quotas still have
 -- room, with their audit rows, all in the caller's transaction.  Returns
 -- 'ok', or 'organization' / 'user' for the quota that is exceeded (the
 -- rows stay pending for the caller to remove).  Uploads of one
 -- organization pass one at a time, so two of them cannot both fit a limit
 -- only one fits in.
+DROP FUNCTION IF EXISTS attachments.finish_upload(uuid[], text, text, text,
+                                                  text);
+
 CREATE OR REPLACE FUNCTION attachments.finish_upload(
     p_ids uuid[], p_org text, p_user text, p_request_id text,
-    p_client text)
+    p_client text, p_action text DEFAULT 'upload')
 RETURNS text
 LANGUAGE plpgsql
 AS $$
@@ -253,10 +257,10 @@ BEGIN
             entity_type, entity_id, file_id, bytes, request_id, client_addr)
         SELECT a.action, f.organization_id, p_user, f.entity_type,
                f.entity_id, f.id,
-               CASE WHEN a.action = 'upload' THEN f.size END,
+               CASE WHEN a.action = p_action THEN f.size END,
                p_request_id, p_client
           FROM attachments.files f,
-               (VALUES ('upload'), ('url_issued')) a (action)
+               (VALUES (p_action), ('url_issued')) a (action)
          WHERE f.id = ANY (p_ids);
 
     RETURN 'ok';

@@ -134,7 +134,6 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED
-        || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS
         || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH)
     {
         return ngx_http_attachments_access_end(r,
@@ -205,6 +204,11 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         *allow = "GET";
         break;
 
+    case NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS:
+        methods = NGX_HTTP_GET|NGX_HTTP_POST;
+        *allow = "GET, POST";
+        break;
+
     case NGX_HTTP_ATTACHMENTS_ROUTE_FILE:
         methods = NGX_HTTP_GET|NGX_HTTP_PATCH|NGX_HTTP_DELETE;
         *allow = "GET, PATCH, DELETE";
@@ -226,12 +230,14 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         ctx->action = "update";
         break;
 
-    case NGX_HTTP_DELETE:
-        ctx->action = "delete";
+    case NGX_HTTP_POST:
+        /* a new version changes a file; a first upload adds one */
+        ctx->action = (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS)
+                      ? "update" : "upload";
         break;
 
-    case NGX_HTTP_POST:
-        ctx->action = "upload";
+    case NGX_HTTP_DELETE:
+        ctx->action = "delete";
         break;
 
     default:
@@ -339,6 +345,14 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
         rc = ngx_http_attachments_usage(r, ctx);
         break;
 
+    case NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS:
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_attachments_upload(r, ctx);
+        }
+
+        rc = ngx_http_attachments_versions(r, ctx);
+        break;
+
     case NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT:
         rc = ngx_http_attachments_file(r, ctx, "download");
         break;
@@ -432,13 +446,6 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
         || ngx_http_attachments_pg_param(r->pool, q, &request_id) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, q,
                                          &r->connection->addr_text)
-           != NGX_OK)
-    {
-        return NULL;
-    }
-
-    if (ctx->route.file_id.len
-        && ngx_http_attachments_pg_param(r->pool, q, &ctx->route.file_id)
            != NGX_OK)
     {
         return NULL;

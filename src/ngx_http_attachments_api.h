@@ -69,6 +69,8 @@ ngx_int_t ngx_http_attachments_delete(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 ngx_int_t ngx_http_attachments_usage(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
+ngx_int_t ngx_http_attachments_versions(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx);
 json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);
 

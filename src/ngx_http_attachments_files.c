@@ -21,6 +21,10 @@
 #define NGX_HTTP_ATTACHMENTS_PATCH_MAX       65536
 
 
+static ngx_http_attachments_pg_query_t *ngx_http_attachments_file_statement(
+    ngx_http_request_t *r, ngx_http_attachments_ctx_t *ctx,
+    ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_http_attachments_pg_handler_pt handler);
 static void ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_patch_query(ngx_http_request_t *r,
@@ -28,6 +32,8 @@ static ngx_int_t ngx_http_attachments_patch_query(ngx_http_request_t *r,
 static void ngx_http_attachments_delete_done(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_usage_done(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_versions_done(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -221,8 +227,9 @@ ngx_http_attachments_file(ngx_http_request_t *r,
     action.data = (u_char *) audit;
     action.len = ngx_strlen(audit);
 
-    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_file,
-                                   ngx_http_attachments_file_done);
+    q = ngx_http_attachments_file_statement(r, ctx,
+                                            &ngx_http_attachments_sql_file,
+                                            ngx_http_attachments_file_done);
     if (q == NULL
         || ngx_http_attachments_pg_param(r->pool, q, &action) != NGX_OK)
     {
@@ -369,8 +376,9 @@ ngx_http_attachments_patch_query(ngx_http_request_t *r,
 
     /* $8 tags, $9 custom_fields, $10 set category?, $11 category */
 
-    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_update,
-                                   ngx_http_attachments_file_done);
+    q = ngx_http_attachments_file_statement(r, ctx,
+                                            &ngx_http_attachments_sql_update,
+                                            ngx_http_attachments_file_done);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -436,8 +444,9 @@ ngx_http_attachments_delete(ngx_http_request_t *r,
 {
     ngx_http_attachments_pg_query_t  *q;
 
-    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_delete,
-                                   ngx_http_attachments_delete_done);
+    q = ngx_http_attachments_file_statement(r, ctx,
+                                            &ngx_http_attachments_sql_delete,
+                                            ngx_http_attachments_delete_done);
     if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -834,4 +843,91 @@ ngx_http_attachments_usage_done(ngx_http_attachments_pg_query_t *q)
                       "user",
                       "id", ctx->user.data, ctx->user.len,
                       "used_bytes", n[2], "limit_bytes", n[3])));
+}
+
+
+
+/* GET …/files/{id}/versions: the document's visible versions, newest first */
+
+ngx_int_t
+ngx_http_attachments_versions(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx)
+{
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_http_attachments_file_statement(r, ctx,
+                                            &ngx_http_attachments_sql_versions,
+                                            ngx_http_attachments_versions_done);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attachments_run(r, q);
+}
+
+
+static void
+ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
+{
+    int                          i, n;
+    json_t                      *files;
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_attachments_ctx_t  *ctx;
+
+    r = q->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    rc = ngx_http_attachments_result(r, q);
+    if (rc != NGX_OK) {
+        ngx_http_attachments_finish(r, rc);
+        return;
+    }
+
+    n = PQntuples(q->result);
+
+    if (n == 0) {
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
+        return;
+    }
+
+    files = json_array();
+
+    for (i = 0; files && i < n; i++) {
+        if (json_array_append_new(files,
+                ngx_http_attachments_file_json(r, ctx, q->result, i))
+            != 0)
+        {
+            json_decref(files);
+            files = NULL;
+        }
+    }
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_send_json(r, NGX_HTTP_OK,
+            files ? json_pack("{s:o}", "files", files) : NULL));
+}
+
+
+
+/* a statement on one file: the common parameters, then its id as $7 */
+
+static ngx_http_attachments_pg_query_t *
+ngx_http_attachments_file_statement(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_http_attachments_pg_handler_pt handler)
+{
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_http_attachments_statement(r, ctx, stmt, handler);
+
+    if (q == NULL
+        || ngx_http_attachments_pg_param(r->pool, q, &ctx->route.file_id)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return q;
 }

@@ -29,6 +29,13 @@
     "organization_id = $1 AND entity_type = $2 AND entity_id = $3 "           \
     "AND deleted_at IS NULL AND state = 'ready'"
 
+/* only the newest visible version of a document */
+#define NEWEST_VERSION                                                        \
+    " AND NOT EXISTS (SELECT 1 FROM attachments.files n"                      \
+    "   WHERE n.lineage_id = files.lineage_id"                                \
+    "     AND n.doc_version > files.doc_version"                              \
+    "     AND n.deleted_at IS NULL AND n.state = 'ready')"
+
 #define AUDIT_COLUMNS                                                         \
     "INSERT INTO attachments.audit_log (action, organization_id, user_id, "   \
     "    entity_type, entity_id, file_id, bytes, request_id, client_addr, "    \
@@ -56,7 +63,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list = {
 
     "WITH f AS ("
     "  SELECT * FROM attachments.files"
-    "   WHERE " FILE_VISIBLE
+    "   WHERE " FILE_VISIBLE NEWEST_VERSION
     "     AND ($8::text IS NULL"
     "          OR (created_at, id) < ($8::timestamp AT TIME ZONE 'UTC',"
     "                                 $9::uuid))"
@@ -152,14 +159,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload = {
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish = {
     6, "attachments_finish",
 
-    "WITH v AS (SELECT attachments.finish_upload($7::uuid[], $1, $4, $5, $6)"
-    "           AS verdict)"
+    "WITH v AS (SELECT attachments.finish_upload($7::uuid[], $1, $4, $5, $6,"
+    "                                            $8) AS verdict)"
     " SELECT " FILE_COLUMNS ", v.verdict"
     "   FROM v LEFT JOIN attachments.files f"
     "     ON f.id = ANY ($7::uuid[]) AND v.verdict = 'ok'"
     "  ORDER BY array_position($7::uuid[], f.id)",
 
-    7
+    8
 };
 
 
@@ -246,4 +253,54 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done = {
     " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM p)",
 
     1
+};
+
+
+/* a new version: the upload's row joins the lineage of file $13 */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version = {
+    11, "attachments_version",
+
+    "INSERT INTO attachments.files (id, lineage_id, doc_version,"
+    "    organization_id, entity_type, entity_id, storage, storage_key,"
+    "    file_name, file_ext, content_type, declared_type, size, sha256,"
+    "    category, tags, custom_fields, visibility, uploaded_by, state)"
+    " SELECT x.id, b.lineage_id,"
+    "        (SELECT max(doc_version) + 1 FROM attachments.files"
+    "          WHERE lineage_id = b.lineage_id),"
+    "        $1, $2, $3, $7, x.key, x.name, x.ext, x.type,"
+    "        nullif(x.declared, ''), x.size, x.sha256,"
+    "        coalesce($9, b.category), coalesce($10::jsonb, b.tags),"
+    "        coalesce($11::jsonb, b.custom_fields),"
+    "        coalesce($12, b.visibility), $4, 'pending'"
+    "   FROM jsonb_to_recordset($8::jsonb) AS x (id uuid, key text, name text,"
+    "        ext text, type text, declared text, size bigint, sha256 text),"
+    "        attachments.files b"
+    "  WHERE b.id = $13::uuid AND b.organization_id = $1"
+    "    AND b.entity_type = $2 AND b.entity_id = $3"
+    "    AND b.deleted_at IS NULL AND b.state = 'ready'"
+    " RETURNING id",
+
+    13
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions = {
+    12, "attachments_versions",
+
+    "WITH f AS ("
+    "  SELECT v.* FROM attachments.files b JOIN attachments.files v"
+    "    ON v.lineage_id = b.lineage_id"
+    "   WHERE b.id = $7::uuid AND b.organization_id = $1"
+    "     AND b.entity_type = $2 AND b.entity_id = $3"
+    "     AND b.deleted_at IS NULL AND b.state = 'ready'"
+    "     AND v.deleted_at IS NULL AND v.state = 'ready'),"
+    " a AS ("
+    AUDIT_COLUMNS
+    "  SELECT 'url_issued', $1, $4, $2, $3, NULL, NULL, $5, $6,"
+    "         jsonb_build_object('files', jsonb_agg(id))"
+    "    FROM f HAVING count(*) > 0)"
+    " SELECT " FILE_COLUMNS " FROM f ORDER BY f.doc_version DESC",
+
+    7
 };

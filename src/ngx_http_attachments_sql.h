@@ -66,8 +66,9 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
  * upload: common, $7 storage, $8 files (jsonb records: id, key, name, ext,
  *     type, declared, size, sha256), $9 category, $10 tags, $11
  *     custom_fields, $12 visibility → pending rows
- * finish: common, $7 ids (uuid[]) → file rows (NULL when refused) with
- *     finish_upload()'s verdict after the file columns
+ * finish: common, $7 ids (uuid[]), $8 audit action ('upload' or
+ *     'version') → file rows (NULL when refused) with finish_upload()'s
+ *     verdict after the file columns
  * abort: common, $7 ids → pending rows removed
  * usage: common (no record) → used and limit bytes of org and user
  */
@@ -82,6 +83,15 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
  * gc_done: $1 ids (uuid[]) whose blobs are gone → rows purged or removed,
  *     audited
  */
+/*
+ * version: as upload, $13 the file the new version follows (its lineage;
+ *     metadata not sent is inherited) → the pending row, none if the file
+ *     is not visible
+ * versions: common, $7 file id → every visible version, newest first
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
+
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
 

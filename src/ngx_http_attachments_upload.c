@@ -75,6 +75,7 @@ typedef struct {
     ngx_http_attachments_storage_t  *storage;
     ngx_http_attachments_loc_conf_t *alcf;
     ngx_uint_t                       phase;
+    ngx_uint_t                       version;    /* POST …/versions */
 
     ngx_http_attachments_mp_t        mp;
     ngx_array_t                      blobs;
@@ -209,6 +210,7 @@ ngx_http_attachments_upload(ngx_http_request_t *r,
 
     up->request = r;
     up->ctx = ctx;
+    up->version = (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS);
     up->storage = amcf->active;
     up->alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
 
@@ -426,10 +428,14 @@ ngx_http_attachments_part_begin(void *data,
                        "a file part without a filename");
         }
 
-        if (up->blobs.nelts == up->alcf->max_files) {
+        if (up->blobs.nelts == up->alcf->max_files
+            || (up->blobs.nelts
+                && up->ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS))
+        {
             return ngx_http_attachments_upload_refuse(up,
                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "too_many_files",
-                       "more files than attachments_max_files");
+                       "more files than attachments_max_files, or more "
+                       "than one for a version");
         }
 
         b = ngx_array_push(&up->blobs);
@@ -988,7 +994,9 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
     ngx_str_null(&null);
 
     q = ngx_http_attachments_statement(r, ctx,
-                                       &ngx_http_attachments_sql_upload,
+                                       up->version
+                                       ? &ngx_http_attachments_sql_version
+                                       : &ngx_http_attachments_sql_upload,
                                        ngx_http_attachments_upload_inserted);
     if (q == NULL
         || ngx_http_attachments_pg_param(r->pool, q, &up->storage->name)
@@ -1008,7 +1016,11 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
         || ngx_http_attachments_pg_param(r->pool, q,
                                          up->visibility.data
                                          ? &up->visibility : NULL)
-           != NGX_OK)
+           != NGX_OK
+        || (up->version
+            && ngx_http_attachments_pg_param(r->pool, q,
+                                             &ctx->route.file_id)
+               != NGX_OK))
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1038,7 +1050,7 @@ static void
 ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         ids;
+    ngx_str_t                         ids, action;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -1066,6 +1078,15 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
+    if ((ngx_uint_t) PQntuples(q->result) != up->blobs.nelts) {
+        /* the file a version was sent for is not there (any more) */
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_NOT_FOUND,
+                                           "not_found",
+                                           "no such record or file");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
     if (ngx_http_attachments_upload_store(r, up) != NGX_OK
         || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK)
     {
@@ -1079,8 +1100,16 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
     next = ngx_http_attachments_statement(r, ctx,
                                           &ngx_http_attachments_sql_finish,
                                           ngx_http_attachments_upload_finished);
+    if (up->version) {
+        ngx_str_set(&action, "version");
+
+    } else {
+        ngx_str_set(&action, "upload");
+    }
+
     if (next == NULL
-        || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK)
+        || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK)
     {
         ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -57,7 +57,8 @@ pg_start() {
     if [ -n "${fresh:-}" ]; then
         "${PG_ADMIN[@]}" -d postgres -c "CREATE ROLE attachments LOGIN" \
             -c "CREATE DATABASE attachments OWNER attachments" >/dev/null
-        psql -X -q -v ON_ERROR_STOP=1 "$PG_CONNINFO" -f "$schema" >/dev/null
+        PGOPTIONS="-c client_min_messages=warning" \
+            psql -X -q -v ON_ERROR_STOP=1 "$PG_CONNINFO" -f "$schema" >/dev/null
     fi
 }
 
