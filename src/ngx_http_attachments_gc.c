@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_attachments_gc_unlink(ngx_log_t *log,
     ngx_http_attachments_storage_t *storage, ngx_str_t *name);
 static void ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
     ngx_msec_t delay);
+static void ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
+    ngx_log_t *log);
 
 
 ngx_int_t
@@ -75,6 +77,8 @@ ngx_http_attachments_gc_run(ngx_event_t *ev)
     if (ngx_exiting || ngx_terminate) {
         return;
     }
+
+    ngx_http_attachments_gc_tmp(amcf, ev->log);
 
     pool = ngx_create_pool(4096, ev->log);
     if (pool == NULL) {
@@ -293,5 +297,77 @@ ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
 
     if (!ngx_exiting && !ngx_terminate) {
         ngx_add_timer(&amcf->gc_event, delay);
+    }
+}
+
+
+/*
+ * Temporary files of uploads that died with their worker have no row:
+ * those untouched for longer than the grace go.
+ */
+
+static void
+ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
+    ngx_log_t *log)
+{
+    u_char                           *p;
+    ngx_str_t                         name;
+    ngx_dir_t                         dir;
+    ngx_uint_t                        i;
+    ngx_http_attachments_storage_t  **sp;
+    u_char                            path[NGX_MAX_PATH];
+
+    sp = amcf->storages.elts;
+
+    for (i = 0; i < amcf->storages.nelts; i++) {
+
+        if (sp[i]->root.len + sizeof("/.tmp/") + NGX_HTTP_ATTACHMENTS_UUID_LEN
+            >= NGX_MAX_PATH)
+        {
+            continue;
+        }
+
+        p = ngx_cpymem(path, sp[i]->root.data, sp[i]->root.len);
+        p = ngx_cpymem(p, "/.tmp", 5);
+        *p = '\0';
+
+        name.data = path;
+        name.len = p - path;
+
+        if (ngx_open_dir(&name, &dir) != NGX_OK) {
+            continue;
+        }
+
+        *p++ = '/';
+
+        while (ngx_read_dir(&dir) == NGX_OK) {
+
+            if (ngx_de_namelen(&dir) != NGX_HTTP_ATTACHMENTS_UUID_LEN) {
+                continue;
+            }
+
+            ngx_memcpy(p, ngx_de_name(&dir), NGX_HTTP_ATTACHMENTS_UUID_LEN);
+            p[NGX_HTTP_ATTACHMENTS_UUID_LEN] = '\0';
+
+            if (ngx_de_info(path, &dir) == NGX_FILE_ERROR
+                || !ngx_de_is_file(&dir)
+                || ngx_de_mtime(&dir) > ngx_time() - amcf->gc_grace)
+            {
+                continue;
+            }
+
+            if (ngx_delete_file(path) == NGX_FILE_ERROR) {
+                ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                              "attachments gc: " ngx_delete_file_n
+                              " \"%s\" failed", path);
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "attachments gc: stale temporary \"%s\" removed",
+                          path);
+        }
+
+        (void) ngx_close_dir(&dir);
     }
 }

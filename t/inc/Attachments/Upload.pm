@@ -59,9 +59,10 @@ sub stored_files {
 my %out;
 
 # POSTs body from another process; with $hangup_after it sends half the
-# body, waits that long and hangs up
+# body, waits that long and hangs up; with $pause it sends half the body,
+# waits that long, then the rest
 sub post_async {
-    my ($path, $body, $user, $org, $hangup_after) = @_;
+    my ($path, $body, $user, $org, $hangup_after, $pause) = @_;
     my $out = File::Temp::tmpnam();
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
@@ -72,13 +73,18 @@ sub post_async {
                  . "X-User: $user\r\nX-Org: $org\r\nConnection: close\r\n"
                  . "Content-Type: multipart/form-data; boundary=$Boundary\r\n"
                  . "Content-Length: " . length($body) . "\r\n\r\n";
-        if ($hangup_after) {
+        if ($hangup_after || $pause) {
+            $s->autoflush(1);
             print $s $head . substr($body, 0, length($body) / 2);
-            sleep $hangup_after;
-            close $s;
-            POSIX::_exit(0);
+            sleep($hangup_after || $pause);
+            if ($hangup_after) {
+                close $s;
+                POSIX::_exit(0);
+            }
+            print $s substr($body, length($body) / 2);
+        } else {
+            print $s $head . $body;
         }
-        print $s $head . $body;
         my $resp = join '', <$s>;
         my ($status) = $resp =~ m{^HTTP/1\.1 (\d+)};
         open my $fh, '>', $out;
