@@ -133,9 +133,7 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
                                                    ctx->route.error));
     }
 
-    if (rc == NGX_DECLINED
-        || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH)
-    {
+    if (rc == NGX_DECLINED) {
         return ngx_http_attachments_access_end(r,
                    ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
     }
@@ -209,6 +207,11 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         *allow = "GET, POST";
         break;
 
+    case NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH:
+        methods = NGX_HTTP_POST;
+        *allow = "POST";
+        break;
+
     case NGX_HTTP_ATTACHMENTS_ROUTE_FILE:
         methods = NGX_HTTP_GET|NGX_HTTP_PATCH|NGX_HTTP_DELETE;
         *allow = "GET, PATCH, DELETE";
@@ -232,8 +235,8 @@ ngx_http_attachments_method(ngx_http_request_t *r,
 
     case NGX_HTTP_POST:
         /* a new version changes a file; a first upload adds one */
-        ctx->action = (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS)
-                      ? "update" : "upload";
+        ctx->action = (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_FILES)
+                      ? "upload" : "update";
         break;
 
     case NGX_HTTP_DELETE:
@@ -351,6 +354,10 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
         }
 
         rc = ngx_http_attachments_versions(r, ctx);
+        break;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH:
+        rc = ngx_http_attachments_publish(r, ctx);
         break;
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT:

@@ -28,6 +28,7 @@ typedef struct {
     ngx_uint_t                       limit;
     ngx_str_t                        base;      /* of absolute URLs */
     void                            *upload;
+    void                            *publish;
 } ngx_http_attachments_ctx_t;
 
 
@@ -70,6 +71,10 @@ ngx_int_t ngx_http_attachments_delete(ngx_http_request_t *r,
 ngx_int_t ngx_http_attachments_usage(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 ngx_int_t ngx_http_attachments_versions(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx);
+
+/* publish.c */
+ngx_int_t ngx_http_attachments_publish(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);

@@ -40,6 +40,9 @@ static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 static json_t *ngx_http_attachments_json_str(u_char *p, size_t len);
+static json_t *ngx_http_attachments_public_url(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
+    u_char *key);
 static json_t *ngx_http_attachments_json_text(char *text);
 static size_t ngx_http_attachments_time(u_char *buf, int64_t us,
     ngx_uint_t micro);
@@ -614,6 +617,20 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
                       "attachments: file %s is in storage \"%V\", which is "
                       "not configured", PQgetvalue(res, row, 0), &name);
 
+    } else if (PQgetvalue(res, row, NGX_HTTP_ATTACHMENTS_COL_VISIBILITY)[0]
+               == 'p' && PQgetvalue(res, row,
+                             NGX_HTTP_ATTACHMENTS_COL_VISIBILITY)[1] == 'u')
+    {
+        /* public: permanent and unsigned, under the storage's public= */
+
+        if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
+            goto failed;
+        }
+
+        url = ngx_http_attachments_public_url(r, ctx, link.storage,
+                  (u_char *) PQgetvalue(res, row,
+                                        NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY));
+
     } else {
         link.key.data = (u_char *) PQgetvalue(res, row,
                                          NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
@@ -930,4 +947,41 @@ ngx_http_attachments_file_statement(ngx_http_request_t *r,
     }
 
     return q;
+}
+
+
+
+/* base, the storage's public= prefix, the key below "public/", escaped */
+
+static json_t *
+ngx_http_attachments_public_url(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
+    u_char *key)
+{
+    u_char  *p, *url;
+    size_t   len;
+
+    if (storage->public.len == 0 || ngx_strncmp(key, "public/", 7) != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: public file \"%s\" of storage \"%V\" "
+                      "has no public URL", key, &storage->name);
+        return json_null();
+    }
+
+    key += 7;
+    len = ngx_strlen(key);
+
+    url = ngx_pnalloc(r->pool, ctx->base.len + storage->public.len
+                      + ngx_http_attachments_escape(NULL, key, len,
+                                             NGX_HTTP_ATTACHMENTS_ESCAPE_PATH));
+    if (url == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(url, ctx->base.data, ctx->base.len);
+    p = ngx_cpymem(p, storage->public.data, storage->public.len);
+    p += ngx_http_attachments_escape(p, key, len,
+                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+
+    return ngx_http_attachments_json_str(url, p - url);
 }

@@ -769,7 +769,7 @@ ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attachments_main_conf_t *amcf = conf;
 
-    ngx_str_t                        *value;
+    ngx_str_t                        *value, *prefix;
     ngx_uint_t                        i;
     ngx_http_attachments_storage_t   *storage, **sp;
 
@@ -813,18 +813,23 @@ ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "internal=", 9) == 0) {
-            storage->internal.data = value[i].data + 9;
-            storage->internal.len = value[i].len - 9;
+        if (ngx_strncmp(value[i].data, "internal=", 9) == 0
+            || ngx_strncmp(value[i].data, "public=", 7) == 0)
+        {
+            prefix = (value[i].data[0] == 'i') ? &storage->internal
+                                               : &storage->public;
+            prefix->data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
+            prefix->len = value[i].data + value[i].len - prefix->data;
 
-            if (storage->internal.len < 2
-                || storage->internal.data[0] != '/'
-                || storage->internal.data[storage->internal.len - 1] != '/')
+            if (prefix->len < 2
+                || prefix->data[0] != '/'
+                || prefix->data[prefix->len - 1] != '/')
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"internal=\" must be a URI prefix that "
+                                   "\"%*s\" must be a URI prefix that "
                                    "starts and ends with \"/\", not \"%V\"",
-                                   &storage->internal);
+                                   value[i].data[0] == 'i' ? 9 : 7,
+                                   value[i].data, prefix);
                 return NGX_CONF_ERROR;
             }
 

@@ -33,6 +33,7 @@ typedef struct {
     ngx_str_t                        root;
     ngx_str_t                        internal;  /* internal location prefix */
     ngx_str_t                        download;  /* from attachments_download */
+    ngx_str_t                        public;    /* URI prefix of root/public/ */
 } ngx_http_attachments_storage_t;
 
 

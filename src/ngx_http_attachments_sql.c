@@ -304,3 +304,42 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions = {
 
     7
 };
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check = {
+    13, "attachments_publish_check",
+
+    "SELECT " FILE_COLUMNS ","
+    "       (SELECT coalesce(sum(size), 0) FROM attachments.files"
+    "         WHERE organization_id = $1 AND state = 'ready'"
+    "           AND deleted_at IS NULL)"
+    "       > coalesce((SELECT max_bytes FROM attachments.quotas"
+    "                    WHERE organization_id = $1 AND user_id = ''),"
+    "                  9223372036854775807)"
+    "  FROM attachments.files f"
+    " WHERE f.id = $7::uuid AND f.organization_id = $1"
+    "   AND f.entity_type = $2 AND f.entity_id = $3"
+    "   AND f.deleted_at IS NULL AND f.state = 'ready'",
+
+    7
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish = {
+    14, "attachments_publish",
+
+    "WITH f AS ("
+    "  UPDATE attachments.files"
+    "     SET visibility = 'public', storage_key = $9, updated_at = now()"
+    "   WHERE id = $7::uuid AND " FILE_VISIBLE
+    "     AND visibility = 'private' AND storage_key = $8"
+    "  RETURNING *"
+    "), a AS ("
+    AUDIT_COLUMNS
+    "  SELECT x.action, " AUDIT_VALUES("CASE WHEN x.action = 'publish'"
+                                      " THEN f.size END")
+    "    FROM f, (VALUES ('publish'), ('url_issued')) x (action))"
+    " SELECT " FILE_COLUMNS " FROM f",
+
+    9
+};

@@ -92,6 +92,15 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
 
+/*
+ * publish_check: common, $7 file id → the file row, and whether the
+ *     organization is over its quota after the file columns
+ * publish: common, $7 file id, $8 its key, $9 its public key → the file
+ *     row, public; none if it changed meanwhile
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish;
+
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
 

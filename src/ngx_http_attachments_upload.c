@@ -898,6 +898,12 @@ ngx_http_attachments_field_end(ngx_http_attachments_upload_t *up)
                        "visibility is private or public");
         }
 
+        if (v.len == 6 && up->storage->public.len == 0) {
+            return ngx_http_attachments_upload_refuse(up,
+                       NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
+                       "the storage has no public= area");
+        }
+
         dst = &up->visibility;
         break;
 
@@ -1287,6 +1293,19 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
                       "attachments: attachments_key made an unsafe key "
                       "\"%V\"", &b->key);
         return NGX_ERROR;
+    }
+
+    /* public files live in the storage's public area */
+
+    if (up->visibility.len == 6) {
+        p = ngx_pnalloc(r->pool, sizeof("public/") - 1 + b->key.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(p, "public/", 7), b->key.data, b->key.len);
+        b->key.data = p;
+        b->key.len += 7;
     }
 
     b->path.len = up->storage->root.len + 1 + b->key.len;

@@ -1,0 +1,177 @@
+# Public files: publishing moves the blob to the storage's public area and
+# gives a permanent unsigned URL served without identity; uploads may be
+# public at once; usage follows the seed rules, computed here by hand.
+
+use Test::Nginx::Socket;
+use Attachments::DB;
+use Attachments::API;
+use Attachments::Upload;
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use JSON::PP;
+
+repeat_each(1);
+plan tests => 30;
+
+our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+$ENV{TEST_NGINX_STORE} = $Store;
+
+our $Http = <<'_EOC_';
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/ public=/pub/;
+_EOC_
+
+our $Config = <<'_EOC_';
+    location /_store/ {
+        internal;
+        alias $TEST_NGINX_STORE/;
+    }
+
+    location /pub/ {
+        alias $TEST_NGINX_STORE/public/;
+    }
+
+    location /api/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config', $Http) unless defined $block->http_config;
+    $block->set_value('config', $Config) unless defined $block->config;
+});
+
+reset_db();
+seed_people();
+psql(q{INSERT INTO attachments.memberships VALUES
+         ('initech', 'peter', 'owner'), ('initech', 'milton', 'editor')});
+
+our %F;
+
+sub call {
+    my ($method, $path, $user, $org, $body) = @_;
+    my %h = ('X-User' => $user, 'X-Org' => $org);
+    $h{'Content-Type'} = "multipart/form-data; boundary=XbOuNdArY7" if defined $body;
+    my $r = HTTP::Tiny->new->request($method,
+        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
+        { headers => \%h, defined $body ? (content => $body) : () });
+    return ($r->{status}, eval { JSON::PP->new->decode($r->{content}) }, $r->{content});
+}
+
+sub usage {
+    my ($user, $org) = @_;
+    my (undef, $j) = call('GET', '/api/usage', $user, $org);
+    return "$j->{organization}{used_bytes}/$j->{user}{used_bytes}";
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: publish: the file becomes public with a permanent unsigned URL
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/7/files', 'owner1', 'acme',
+                      ::multipart(['file', 'logo.png', 'image/png', $::PNG]));
+$::F{logo} = $j->{files}[0];
+my $old = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$::F{logo}{id}'");
+($st, $j) = ::call('POST', "/api/work_orders/7/files/$::F{logo}{id}/publish", 'owner1', 'acme');
+Test::More::is($st, 200, 'published');
+Test::More::is($j->{visibility}, 'public', 'visibility public');
+Test::More::like($j->{download_url},
+                 qr{^http://127\.0\.0\.1:\d+/pub/org_acme/work_orders/7/[0-9a-f-]{36}-logo\.png$},
+                 'an unsigned URL under public=');
+Test::More::ok(exists $j->{download_url_expires_at} && !defined $j->{download_url_expires_at},
+               'that does not expire');
+Test::More::ok(!-e "$::Store/$old", 'the private name is gone');
+Test::More::ok(-e "$::Store/public/$old", 'the blob is in the public area');
+my $r = HTTP::Tiny->new->get($j->{download_url});
+Test::More::is($r->{content}, $::PNG, 'served without signature and without identity');
+Test::More::is(::audit_rows("action = 'publish'"),
+               "publish|owner1|$::F{logo}{id}|" . length($::PNG), 'audited');
+($st, $j) = ::call('POST', "/api/work_orders/7/files/$::F{logo}{id}/publish", 'owner1', 'acme');
+Test::More::is("$st $j->{visibility}", '200 public', 'publishing twice is harmless');
+($st) = ::call('GET', "/api/work_orders/7/files/$::F{logo}{id}/content", 'owner1', 'acme');
+Test::More::is($st, 200, 'content still works');
+--- request
+GET /api/work_orders/7/files/00000000-0000-4000-8000-000000000001/publish
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 405
+
+
+
+=== TEST 2: who may publish, and what
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/7/files', 'owner1', 'acme',
+                      ::multipart(['file', 'plan.pdf', 'application/pdf', $::PDF]));
+$::F{plan} = $j->{files}[0]{id};
+($st) = ::call('POST', "/api/work_orders/7/files/$::F{plan}/publish", 'viewer1', 'acme');
+Test::More::is($st, 403, 'a viewer: 403');
+($st) = ::call('POST', "/api/work_orders/7/files/$::F{plan}/publish", 'gowner', 'globex');
+Test::More::is($st, 404, 'another organization: 404');
+($st) = ::call('POST', "/api/work_orders/8/files/$::F{plan}/publish", 'owner1', 'acme');
+Test::More::is($st, 404, 'another record: 404');
+Test::More::is(::psql("SELECT visibility FROM attachments.files WHERE id = '$::F{plan}'"),
+               'private', 'still private');
+--- request
+GET /pub/
+--- error_code: 403
+
+
+
+=== TEST 3: an upload can be public at once
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/7/files', 'owner1', 'acme',
+                      ::multipart(['file', 'flyer.pdf', 'application/pdf', $::PDF],
+                                  ['visibility', undef, undef, 'public']));
+Test::More::is($st, 201, 'uploaded');
+Test::More::like($j->{files}[0]{download_url}, qr{/pub/org_acme/work_orders/7/[0-9a-f-]{36}-flyer\.pdf$},
+                 'with its public URL');
+Test::More::is(HTTP::Tiny->new->get($j->{files}[0]{download_url})->{content}, $::PDF,
+               'served');
+--- request
+GET /api/work_orders/7/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- response_body_like: "visibility":"public".*"download_url_expires_at":null
+
+
+
+=== TEST 4: usage by hand: the organization counts everything, a user their private files
+--- init
+my $A = 'a' x 100; my $B = 'b' x 30; my $C = 'c' x 7;
+my ($st, $j) = ::call('POST', '/api/leads/1/files', 'peter', 'initech',
+                      ::multipart(['file', 'a.txt', 'text/plain', $A]));
+my $a_id = $j->{files}[0]{id};
+::call('POST', '/api/leads/1/files', 'peter', 'initech',
+       ::multipart(['file', 'b.txt', 'text/plain', $B], ['visibility', undef, undef, 'public']));
+::call('POST', '/api/leads/1/files', 'milton', 'initech',
+       ::multipart(['file', 'c.txt', 'text/plain', $C]));
+Test::More::is(::usage('peter', 'initech'), '137/100', 'peter: org 100+30+7, his private 100');
+Test::More::is(::usage('milton', 'initech'), '137/7', 'milton: his private 7');
+($st) = ::call('POST', "/api/leads/1/files/$a_id/publish", 'peter', 'initech');
+Test::More::is($st, 200, 'peter publishes a.txt');
+Test::More::is(::usage('peter', 'initech'), '137/0', 'the org still counts it, peter no more');
+::psql("INSERT INTO attachments.quotas VALUES ('initech', '', 100)");
+($st, $j) = ::call('POST', '/api/leads/1/files', 'milton', 'initech',
+                   ::multipart(['file', 'd.txt', 'text/plain', "dddd\n"]));
+Test::More::is($st, 507, 'an organization over its quota takes no upload');
+my (undef, $list) = ::call('GET', '/api/leads/1/files', 'milton', 'initech');
+my ($c) = grep { $_->{file_name} eq 'c.txt' } @{$list->{files}};
+($st, $j) = ::call('POST', "/api/leads/1/files/$c->{id}/publish", 'milton', 'initech');
+Test::More::is("$st $j->{error}{code}", '507 quota_exceeded', '...and publishes nothing');
+Test::More::is(::psql("SELECT visibility FROM attachments.files WHERE id = '$c->{id}'"),
+               'private', 'nothing moved');
+--- request
+GET /api/usage
+--- more_headers
+X-User: milton
+X-Org: initech
+--- response_body
+{"organization":{"id":"initech","used_bytes":137,"limit_bytes":100},"user":{"id":"milton","used_bytes":7,"limit_bytes":null}}
