@@ -196,10 +196,13 @@ $$;
 -- only one fits in.
 DROP FUNCTION IF EXISTS attachments.finish_upload(uuid[], text, text, text,
                                                   text);
+DROP FUNCTION IF EXISTS attachments.finish_upload(uuid[], text, text, text,
+                                                  text, text);
 
 CREATE OR REPLACE FUNCTION attachments.finish_upload(
     p_ids uuid[], p_org text, p_user text, p_request_id text,
-    p_client text, p_action text DEFAULT 'upload')
+    p_client text, p_action text DEFAULT 'upload',
+    p_audit boolean DEFAULT true)
 RETURNS text
 LANGUAGE plpgsql
 AS $$
@@ -261,7 +264,7 @@ BEGIN
                p_request_id, p_client
           FROM attachments.files f,
                (VALUES (p_action), ('url_issued')) a (action)
-         WHERE f.id = ANY (p_ids);
+         WHERE f.id = ANY (p_ids) AND p_audit;
 
     RETURN 'ok';
 END

@@ -398,7 +398,8 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
     ngx_http_attachments_pg_handler_pt handler)
 {
-    ngx_str_t                          action, request_id;
+    ngx_str_t                          action, request_id, audit;
+    ngx_http_attachments_loc_conf_t   *alcf;
     ngx_http_variable_value_t         *vv;
     ngx_http_attachments_pg_query_t   *q;
     ngx_http_attachments_main_conf_t  *amcf;
@@ -455,6 +456,19 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
                                          &r->connection->addr_text)
            != NGX_OK)
     {
+        return NULL;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+
+    if (alcf->audit) {
+        ngx_str_set(&audit, "true");
+
+    } else {
+        ngx_str_set(&audit, "false");
+    }
+
+    if (ngx_http_attachments_pg_param(r->pool, q, &audit) != NGX_OK) {
         return NULL;
     }
 

@@ -182,6 +182,13 @@ static ngx_command_t  ngx_http_attachments_commands[] = {
       offsetof(ngx_http_attachments_loc_conf_t, key),
       NULL },
 
+    { ngx_string("attachments_audit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attachments_loc_conf_t, audit),
+      NULL },
+
     { ngx_string("attachments_base_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -304,6 +311,7 @@ ngx_http_attachments_create_loc_conf(ngx_conf_t *cf)
     alcf->user = NGX_CONF_UNSET_PTR;
     alcf->org = NGX_CONF_UNSET_PTR;
     alcf->base_url = NGX_CONF_UNSET_PTR;
+    alcf->audit = NGX_CONF_UNSET;
     alcf->max_file_size = NGX_CONF_UNSET;
     alcf->max_files = NGX_CONF_UNSET_UINT;
     alcf->allowed_types = NGX_CONF_UNSET_PTR;
@@ -336,6 +344,7 @@ ngx_http_attachments_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_off_value(conf->max_file_size, prev->max_file_size,
                              10 * 1024 * 1024);
     ngx_conf_merge_uint_value(conf->max_files, prev->max_files, 10);
+    ngx_conf_merge_value(conf->audit, prev->audit, 1);
     ngx_conf_merge_ptr_value(conf->allowed_types, prev->allowed_types, NULL);
     ngx_conf_merge_ptr_value(conf->key, prev->key, NULL);
 

@@ -70,6 +70,7 @@ typedef struct {
     ngx_http_attachments_sign_conf_t *sign;
 
     ngx_flag_t                       api;
+    ngx_flag_t                       audit;
     ngx_str_t                        api_prefix;
     ngx_http_complex_value_t        *user;
     ngx_http_complex_value_t        *org;

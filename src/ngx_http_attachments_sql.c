@@ -64,23 +64,23 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list = {
     "WITH f AS ("
     "  SELECT * FROM attachments.files"
     "   WHERE " FILE_VISIBLE NEWEST_VERSION
-    "     AND ($8::text IS NULL"
-    "          OR (created_at, id) < ($8::timestamp AT TIME ZONE 'UTC',"
-    "                                 $9::uuid))"
-    "     AND ($10::text IS NULL OR category = $10)"
-    "     AND ($11::text IS NULL OR tags @> jsonb_build_array($11))"
+    "     AND ($9::text IS NULL"
+    "          OR (created_at, id) < ($9::timestamp AT TIME ZONE 'UTC',"
+    "                                 $10::uuid))"
+    "     AND ($11::text IS NULL OR category = $11)"
+    "     AND ($12::text IS NULL OR tags @> jsonb_build_array($12))"
     "   ORDER BY created_at DESC, id DESC"
-    "   LIMIT $7::integer + 1),"
+    "   LIMIT $8::integer + 1),"
     " page AS ("
-    "  SELECT id FROM f ORDER BY created_at DESC, id DESC LIMIT $7::integer),"
+    "  SELECT id FROM f ORDER BY created_at DESC, id DESC LIMIT $8::integer),"
     " a AS ("
     AUDIT_COLUMNS
     "  SELECT 'url_issued', $1, $4, $2, $3, NULL, NULL, $5, $6,"
     "         jsonb_build_object('files', jsonb_agg(id))"
-    "    FROM page HAVING count(*) > 0)"
+    "    FROM page WHERE $7::boolean HAVING count(*) > 0)"
     " SELECT " FILE_COLUMNS " FROM f ORDER BY f.created_at DESC, f.id DESC",
 
-    11
+    12
 };
 
 
@@ -88,14 +88,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_file = {
     2, "attachments_file",
 
     "WITH f AS ("
-    "  SELECT * FROM attachments.files WHERE id = $7::uuid AND " FILE_VISIBLE
+    "  SELECT * FROM attachments.files WHERE id = $8::uuid AND " FILE_VISIBLE
     "), a AS ("
     AUDIT_COLUMNS
-    "  SELECT $8, " AUDIT_VALUES("CASE WHEN $8 = 'download' THEN f.size END")
-    "    FROM f)"
+    "  SELECT $9, " AUDIT_VALUES("CASE WHEN $9 = 'download' THEN f.size END")
+    "    FROM f WHERE $7::boolean)"
     " SELECT " FILE_COLUMNS " FROM f",
 
-    8
+    9
 };
 
 
@@ -104,19 +104,20 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_update = {
 
     "WITH f AS ("
     "  UPDATE attachments.files"
-    "     SET tags = coalesce($8::jsonb, tags),"
-    "         custom_fields = coalesce($9::jsonb, custom_fields),"
-    "         category = CASE WHEN $10::boolean THEN $11 ELSE category END,"
+    "     SET tags = coalesce($9::jsonb, tags),"
+    "         custom_fields = coalesce($10::jsonb, custom_fields),"
+    "         category = CASE WHEN $11::boolean THEN $12 ELSE category END,"
     "         updated_at = now()"
-    "   WHERE id = $7::uuid AND " FILE_VISIBLE
+    "   WHERE id = $8::uuid AND " FILE_VISIBLE
     "  RETURNING *"
     "), a AS ("
     AUDIT_COLUMNS
     "  SELECT x.action, " AUDIT_VALUES("NULL")
-    "    FROM f, (VALUES ('update'), ('url_issued')) x (action))"
+    "    FROM f, (VALUES ('update'), ('url_issued')) x (action)"
+    "   WHERE $7::boolean)"
     " SELECT " FILE_COLUMNS " FROM f",
 
-    11
+    12
 };
 
 
@@ -126,14 +127,15 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete = {
     "WITH f AS ("
     "  UPDATE attachments.files"
     "     SET deleted_at = now(), updated_at = now()"
-    "   WHERE id = $7::uuid AND " FILE_VISIBLE
+    "   WHERE id = $8::uuid AND " FILE_VISIBLE
     "  RETURNING *"
     "), a AS ("
     AUDIT_COLUMNS
-    "  SELECT 'delete', " AUDIT_VALUES("f.size") " FROM f)"
+    "  SELECT 'delete', " AUDIT_VALUES("f.size")
+    "    FROM f WHERE $7::boolean)"
     " SELECT f.id FROM f",
 
-    7
+    8
 };
 
 
@@ -144,29 +146,29 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload = {
     "    entity_type, entity_id, storage, storage_key, file_name, file_ext,"
     "    content_type, declared_type, size, sha256, category, tags,"
     "    custom_fields, visibility, uploaded_by, state)"
-    " SELECT x.id, x.id, $1, $2, $3, $7, x.key, x.name, x.ext, x.type,"
-    "        nullif(x.declared, ''), x.size, x.sha256, $9,"
-    "        coalesce($10::jsonb, '[]'), coalesce($11::jsonb, '{}'),"
-    "        coalesce($12, 'private'), $4, 'pending'"
-    "   FROM jsonb_to_recordset($8::jsonb) AS x (id uuid, key text, name text,"
+    " SELECT x.id, x.id, $1, $2, $3, $8, x.key, x.name, x.ext, x.type,"
+    "        nullif(x.declared, ''), x.size, x.sha256, $10,"
+    "        coalesce($11::jsonb, '[]'), coalesce($12::jsonb, '{}'),"
+    "        coalesce($13, 'private'), $4, 'pending'"
+    "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text)"
     " RETURNING id",
 
-    12
+    13
 };
 
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish = {
     6, "attachments_finish",
 
-    "WITH v AS (SELECT attachments.finish_upload($7::uuid[], $1, $4, $5, $6,"
-    "                                            $8) AS verdict)"
+    "WITH v AS (SELECT attachments.finish_upload($8::uuid[], $1, $4, $5, $6,"
+    "                                            $9, $7::boolean) AS verdict)"
     " SELECT " FILE_COLUMNS ", v.verdict"
     "   FROM v LEFT JOIN attachments.files f"
-    "     ON f.id = ANY ($7::uuid[]) AND v.verdict = 'ok'"
-    "  ORDER BY array_position($7::uuid[], f.id)",
+    "     ON f.id = ANY ($8::uuid[]) AND v.verdict = 'ok'"
+    "  ORDER BY array_position($8::uuid[], f.id)",
 
-    8
+    9
 };
 
 
@@ -174,10 +176,10 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort = {
     7, "attachments_abort",
 
     "DELETE FROM attachments.files"
-    " WHERE id = ANY ($7::uuid[]) AND state = 'pending'"
+    " WHERE id = ANY ($8::uuid[]) AND state = 'pending'"
     "   AND organization_id = $1",
 
-    7
+    8
 };
 
 
@@ -196,7 +198,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
     "       (SELECT max_bytes FROM attachments.quotas"
     "         WHERE organization_id = $1 AND user_id = $4)",
 
-    6
+    7
 };
 
 
@@ -268,20 +270,20 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version = {
     " SELECT x.id, b.lineage_id,"
     "        (SELECT max(doc_version) + 1 FROM attachments.files"
     "          WHERE lineage_id = b.lineage_id),"
-    "        $1, $2, $3, $7, x.key, x.name, x.ext, x.type,"
+    "        $1, $2, $3, $8, x.key, x.name, x.ext, x.type,"
     "        nullif(x.declared, ''), x.size, x.sha256,"
-    "        coalesce($9, b.category), coalesce($10::jsonb, b.tags),"
-    "        coalesce($11::jsonb, b.custom_fields),"
-    "        coalesce($12, b.visibility), $4, 'pending'"
-    "   FROM jsonb_to_recordset($8::jsonb) AS x (id uuid, key text, name text,"
+    "        coalesce($10, b.category), coalesce($11::jsonb, b.tags),"
+    "        coalesce($12::jsonb, b.custom_fields),"
+    "        coalesce($13, b.visibility), $4, 'pending'"
+    "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text),"
     "        attachments.files b"
-    "  WHERE b.id = $13::uuid AND b.organization_id = $1"
+    "  WHERE b.id = $14::uuid AND b.organization_id = $1"
     "    AND b.entity_type = $2 AND b.entity_id = $3"
     "    AND b.deleted_at IS NULL AND b.state = 'ready'"
     " RETURNING id",
 
-    13
+    14
 };
 
 
@@ -291,7 +293,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions = {
     "WITH f AS ("
     "  SELECT v.* FROM attachments.files b JOIN attachments.files v"
     "    ON v.lineage_id = b.lineage_id"
-    "   WHERE b.id = $7::uuid AND b.organization_id = $1"
+    "   WHERE b.id = $8::uuid AND b.organization_id = $1"
     "     AND b.entity_type = $2 AND b.entity_id = $3"
     "     AND b.deleted_at IS NULL AND b.state = 'ready'"
     "     AND v.deleted_at IS NULL AND v.state = 'ready'),"
@@ -299,10 +301,10 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions = {
     AUDIT_COLUMNS
     "  SELECT 'url_issued', $1, $4, $2, $3, NULL, NULL, $5, $6,"
     "         jsonb_build_object('files', jsonb_agg(id))"
-    "    FROM f HAVING count(*) > 0)"
+    "    FROM f WHERE $7::boolean HAVING count(*) > 0)"
     " SELECT " FILE_COLUMNS " FROM f ORDER BY f.doc_version DESC",
 
-    7
+    8
 };
 
 
@@ -317,11 +319,11 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check = {
     "                    WHERE organization_id = $1 AND user_id = ''),"
     "                  9223372036854775807)"
     "  FROM attachments.files f"
-    " WHERE f.id = $7::uuid AND f.organization_id = $1"
+    " WHERE f.id = $8::uuid AND f.organization_id = $1"
     "   AND f.entity_type = $2 AND f.entity_id = $3"
     "   AND f.deleted_at IS NULL AND f.state = 'ready'",
 
-    7
+    8
 };
 
 
@@ -330,16 +332,17 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish = {
 
     "WITH f AS ("
     "  UPDATE attachments.files"
-    "     SET visibility = 'public', storage_key = $9, updated_at = now()"
-    "   WHERE id = $7::uuid AND " FILE_VISIBLE
-    "     AND visibility = 'private' AND storage_key = $8"
+    "     SET visibility = 'public', storage_key = $10, updated_at = now()"
+    "   WHERE id = $8::uuid AND " FILE_VISIBLE
+    "     AND visibility = 'private' AND storage_key = $9"
     "  RETURNING *"
     "), a AS ("
     AUDIT_COLUMNS
     "  SELECT x.action, " AUDIT_VALUES("CASE WHEN x.action = 'publish'"
                                       " THEN f.size END")
-    "    FROM f, (VALUES ('publish'), ('url_issued')) x (action))"
+    "    FROM f, (VALUES ('publish'), ('url_issued')) x (action)"
+    "   WHERE $7::boolean)"
     " SELECT " FILE_COLUMNS " FROM f",
 
-    9
+    10
 };

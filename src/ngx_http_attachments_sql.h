@@ -4,10 +4,10 @@
  *
  * Each action is one statement, so its change and its audit_log row commit
  * together without a transaction held open across events.  Statements on a
- * parent record share their first six parameters:
+ * parent record share their first seven parameters:
  *
  *     $1 organization  $2 entity_type  $3 entity_id  $4 user
- *     $5 request id    $6 client address
+ *     $5 request id    $6 client address  $7 audit (attachments_audit)
  */
 
 
@@ -49,12 +49,12 @@ enum {
 /*
  * authorize: $1 user $2 org $3 entity_type $4 entity_id $5 action
  *     → 'allow', 'deny' (the parent is readable) or 'hidden'
- * list: common, $7 limit $8 cursor time $9 cursor id $10 category $11 tag
+ * list: common, $8 limit $9 cursor time $10 cursor id $11 category $12 tag
  *     → up to limit + 1 file rows, newest first
- * file: common, $7 file id, $8 audit action ('url_issued' or 'download')
- * update: common, $7 file id, $8 tags $9 custom_fields (jsonb or NULL),
- *     $10 whether to set category, $11 category
- * delete: common, $7 file id → the id when a file was deleted
+ * file: common, $8 file id, $9 audit action ('url_issued' or 'download')
+ * update: common, $8 file id, $9 tags $10 custom_fields (jsonb or NULL),
+ *     $11 whether to set category, $12 category
+ * delete: common, $8 file id → the id when a file was deleted
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list;
@@ -63,13 +63,13 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_update;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
 
 /*
- * upload: common, $7 storage, $8 files (jsonb records: id, key, name, ext,
- *     type, declared, size, sha256), $9 category, $10 tags, $11
- *     custom_fields, $12 visibility → pending rows
- * finish: common, $7 ids (uuid[]), $8 audit action ('upload' or
+ * upload: common, $8 storage, $9 files (jsonb records: id, key, name, ext,
+ *     type, declared, size, sha256), $10 category, $11 tags, $12
+ *     custom_fields, $13 visibility → pending rows
+ * finish: common, $8 ids (uuid[]), $9 audit action ('upload' or
  *     'version') → file rows (NULL when refused) with finish_upload()'s
  *     verdict after the file columns
- * abort: common, $7 ids → pending rows removed
+ * abort: common, $8 ids → pending rows removed
  * usage: common (no record) → used and limit bytes of org and user
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload;
@@ -84,18 +84,18 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
  *     audited
  */
 /*
- * version: as upload, $13 the file the new version follows (its lineage;
+ * version: as upload, $14 the file the new version follows (its lineage;
  *     metadata not sent is inherited) → the pending row, none if the file
  *     is not visible
- * versions: common, $7 file id → every visible version, newest first
+ * versions: common, $8 file id → every visible version, newest first
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
 
 /*
- * publish_check: common, $7 file id → the file row, and whether the
+ * publish_check: common, $8 file id → the file row, and whether the
  *     organization is over its quota after the file columns
- * publish: common, $7 file id, $8 its key, $9 its public key → the file
+ * publish: common, $8 file id, $9 its key, $10 its public key → the file
  *     row, public; none if it changed meanwhile
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check;

@@ -6,7 +6,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 91;
+plan tests => 98;
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -19,6 +19,7 @@ add_block_preprocessor(sub {
 });
 
 our $F1 = uuid(1);
+our $AuditCount;
 our $File = "/api/work_orders/123/files/$F1";
 our $Leads = '/api/leads/77/files';
 
@@ -203,3 +204,25 @@ Test::More::is(::psql("SELECT count(*) FROM attachments.files"), 8, 'no row lost
 --- response_body_like eval
 ['^\{"files":\[(?:\{"id":"[^{}]*(?:\{[^{}]*\}[^{}]*)*\},?){100}\],"next_cursor":"[^"]+"\}$',
  '^\{"files":\[(?:\{"id":"[^{}]*(?:\{[^{}]*\}[^{}]*)*\},?){50}\],"next_cursor":"[^"]+"\}$']
+
+
+
+=== TEST 12: attachments_audit off: the actions happen, no audit row is written
+--- init
+$::AuditCount = ::count_rows('audit_log');
+--- config eval
+$::ApiConfig =~ s/attachments_api;/attachments_api;\n        attachments_audit off;/r
+--- request eval
+["GET /api/work_orders/123/files", "PATCH $::File\n{\"category\":\"unaudited\"}"]
+--- response_body_like eval
+['^\{"files":\[\{', '"category":"unaudited"']
+
+
+
+=== TEST 13: ...none
+--- init
+Test::More::is(::count_rows('audit_log'), $::AuditCount, 'no new audit row');
+--- request
+GET /plain
+--- response_body
+plain
