@@ -81,6 +81,7 @@ typedef struct {
     ngx_array_t                      blobs;
     ngx_http_attachments_blob_t     *blob;       /* being received */
     EVP_MD_CTX                      *sha;
+    time_t                           touched;    /* the temporary's mtime */
     u_char                          *wbuf;
     size_t                           wlen;
     size_t                           sniffed;
@@ -559,6 +560,16 @@ ngx_http_attachments_part_body(void *data, u_char *p, size_t len)
         return ngx_http_attachments_upload_refuse(up,
                    NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "file_too_large",
                    "a file is over attachments_max_file_size");
+    }
+
+    /*
+     * the collector takes a temporary untouched for attachments_gc_grace
+     * for the leftover of a dead worker: a slow upload keeps it fresh
+     */
+
+    if (up->touched != ngx_time()) {
+        up->touched = ngx_time();
+        (void) futimens(b->fd, NULL);
     }
 
     if (!up->typed) {

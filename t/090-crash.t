@@ -49,9 +49,10 @@ http {
     attachments_allowed_types *;
     attachments_gc_interval 300ms;
     attachments_gc_retention 0;
-    attachments_gc_grace 1s;
+    attachments_gc_grace 2s;
     server {
         listen 127.0.0.1:$port;
+        location /files/ { attachments_download main; }
         location /api/ {
             attachments_api;
             attachments_user \$http_x_user;
@@ -81,7 +82,7 @@ sub worker { my $w = `pgrep -P \$(cat $dir/logs/nginx.pid)`; chomp $w; $w }
 sub settled {
     my $what = shift;
     my $ok = 0;
-    for (1 .. 50) {
+    for (1 .. 80) {
         $ok = psql("SELECT count(*) FROM attachments.files WHERE state = 'pending'") == 0
               && stored_files("$dir/store/.tmp") eq '';
         last if $ok;
