@@ -11,7 +11,7 @@ use File::Path qw(make_path);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 24;
+plan tests => 28;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -82,10 +82,25 @@ run_tests();
 __DATA__
 
 === TEST 1: delete: the row goes at once, the blob stays until the collector runs
+--- http_config eval
+$::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 0;/r
+--- request eval
+["DELETE /api/work_orders/1/files/00000000-0000-4000-8000-000000000002",
+ "GET /api/work_orders/1/files/00000000-0000-4000-8000-000000000002"]
+--- error_code eval
+[204, 404]
+
+
+
+=== TEST 1a: with the collector off the deleted file's blob is still there
+--- init
+Test::More::ok(-e "$::Store/org_acme/work_orders/1/gone.txt", 'the blob stays');
+--- http_config eval
+$::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 0;/r
 --- request
-DELETE /api/work_orders/1/files/00000000-0000-4000-8000-000000000002
---- error_code: 204
---- wait: 1
+GET /api/work_orders/1/files
+--- response_body_like: "next_cursor":null
+--- wait: 0.5
 
 
 
