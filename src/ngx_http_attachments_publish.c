@@ -203,6 +203,12 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
     pb = ctx->publish;
 
+    if (q->rc == NGX_ERROR) {
+        /* committed or not, nobody knows: both names stay */
+        ngx_http_attachments_finish(r, ngx_http_attachments_result(r, q));
+        return;
+    }
+
     rc = ngx_http_attachments_result(r, q);
 
     if (rc != NGX_OK || PQntuples(q->result) != 1) {

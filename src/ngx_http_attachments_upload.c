@@ -970,7 +970,7 @@ static void
 ngx_http_attachments_upload_received(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         rows, null;
+    ngx_str_t                         rows;
     ngx_uint_t                        i;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_blob_t      *b;
@@ -1007,8 +1007,6 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-
-    ngx_str_null(&null);
 
     q = ngx_http_attachments_statement(r, ctx,
                                        up->version
