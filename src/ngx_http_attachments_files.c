@@ -40,6 +40,12 @@ static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 static json_t *ngx_http_attachments_json_str(u_char *p, size_t len);
+static ngx_int_t ngx_http_attachments_s3_redirect(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g);
+static ngx_int_t ngx_http_attachments_absolute_url(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_link_t *link,
+    ngx_str_t *url);
 static json_t *ngx_http_attachments_public_url(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
     u_char *key);
@@ -306,6 +312,12 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
                                         NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
     g.type.len = ngx_strlen(g.type.data);
 
+    if (storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3) {
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_s3_redirect(r, storage, &key, &g));
+        return;
+    }
+
     ngx_http_attachments_finish(r,
         ngx_http_attachments_serve(r, storage, &key, &g));
 }
@@ -550,8 +562,8 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row)
 {
     char                            *v;
-    u_char                          *p;
     json_t                          *file, *value, *url, *expires;
+    ngx_int_t                        rc;
     ngx_str_t                        name, signed_url;
     ngx_uint_t                       i;
     ngx_http_attachments_link_t      link;
@@ -646,19 +658,11 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
             goto failed;
         }
 
-        if (ngx_http_attachments_signed_url(r, &link, &signed_url) == NGX_OK)
-        {
-            p = ngx_pnalloc(r->pool, ctx->base.len + signed_url.len);
-            if (p == NULL) {
-                goto failed;
-            }
+        rc = (link.storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3)
+             ? ngx_http_attachments_s3_url(r, &link, &signed_url)
+             : ngx_http_attachments_absolute_url(r, ctx, &link, &signed_url);
 
-            signed_url.len = ngx_cpymem(ngx_cpymem(p, ctx->base.data,
-                                                   ctx->base.len),
-                                        signed_url.data, signed_url.len)
-                             - p;
-            signed_url.data = p;
-
+        if (rc == NGX_OK) {
             url = ngx_http_attachments_json_str(signed_url.data,
                                                 signed_url.len);
             expires = ngx_http_attachments_json_str(at,
@@ -984,4 +988,70 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
                                      NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
 
     return ngx_http_attachments_json_str(url, p - url);
+}
+
+
+
+/* a signed download URL of a local storage, behind the base */
+
+static ngx_int_t
+ngx_http_attachments_absolute_url(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_link_t *link,
+    ngx_str_t *url)
+{
+    u_char     *p;
+    ngx_str_t   path;
+
+    if (ngx_http_attachments_signed_url(r, link, &path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->base.len + path.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    url->data = p;
+    p = ngx_cpymem(p, ctx->base.data, ctx->base.len);
+    p = ngx_cpymem(p, path.data, path.len);
+    url->len = p - url->data;
+
+    return NGX_OK;
+}
+
+
+
+/* /content of a file in S3: 302 to a fresh presigned URL */
+
+static ngx_int_t
+ngx_http_attachments_s3_redirect(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g)
+{
+    ngx_str_t                     url;
+    ngx_table_elt_t              *h;
+    ngx_http_attachments_link_t   link;
+
+    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
+
+    link.storage = storage;
+    link.key = *key;
+    link.filename = g->filename;
+    link.type = g->type;
+
+    if (ngx_http_attachments_s3_url(r, &link, &url) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_http_attachments_add_header(r, "Location", NULL);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = url;
+
+    /* nginx's own 302 page, like return 302 */
+    r->headers_out.location = h;
+
+    return NGX_HTTP_MOVED_TEMPORARILY;
 }

@@ -166,6 +166,11 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
 
         storage = ngx_http_attachments_lookup_storage(amcf, &name);
 
+        if (storage && storage->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL) {
+            /* objects in S3 wait for the collector's S3 support */
+            continue;
+        }
+
         if (storage == NULL) {
             ngx_log_error(NGX_LOG_WARN, q->log, 0,
                           "attachments gc: file %s is in storage \"%V\", "
@@ -321,7 +326,8 @@ ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
 
     for (i = 0; i < amcf->storages.nelts; i++) {
 
-        if (sp[i]->root.len + sizeof("/.tmp/") + NGX_HTTP_ATTACHMENTS_UUID_LEN
+        if (sp[i]->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL
+            || sp[i]->root.len + sizeof("/.tmp/") + NGX_HTTP_ATTACHMENTS_UUID_LEN
             >= NGX_MAX_PATH)
         {
             continue;

@@ -460,6 +460,17 @@ ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf)
         amcf->active = sp[0];
     }
 
+    if (amcf->active
+        && amcf->active->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "uploads to the s3 storage \"%V\" are not "
+                           "supported yet: make a local storage active "
+                           "(attachments_active_storage)",
+                           &amcf->active->name);
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_init_msec_value(amcf->gc_interval, 5 * 60 * 1000);
     ngx_conf_init_value(amcf->gc_retention, 30 * 86400);
     ngx_conf_init_value(amcf->gc_grace, 3600);
@@ -797,15 +808,27 @@ ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     storage->name = value[1];
 
-    if (ngx_strcmp(value[2].data, "local") == 0) {
-        storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL;
+    if (ngx_strcmp(value[2].data, "s3") == 0) {
+        storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_S3;
 
-    } else {
+        if (ngx_http_attachments_s3_conf(cf, storage, value, cf->args->nelts)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        goto done;
+    }
+
+    if (ngx_strcmp(value[2].data, "local") != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "unknown storage type \"%V\" "
-                           "(the supported type is \"local\")", &value[2]);
+                           "(the supported types are \"local\" and \"s3\")",
+                           &value[2]);
         return NGX_CONF_ERROR;
     }
+
+    storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL;
 
     for (i = 3; i < cf->args->nelts; i++) {
 
@@ -854,6 +877,8 @@ ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "\"internal=\"", &storage->name);
         return NGX_CONF_ERROR;
     }
+
+done:
 
     sp = ngx_array_push(&amcf->storages);
     if (sp == NULL) {
@@ -949,6 +974,14 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     storage = ngx_http_attachments_conf_storage(cf, &value[1]);
     if (storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (storage->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is downloaded from S3 through "
+                           "presigned URLs, not through nginx",
+                           &storage->name);
         return NGX_CONF_ERROR;
     }
 

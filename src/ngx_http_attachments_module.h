@@ -14,11 +14,13 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_pg.h"
 #include <magic.h>
 
 
 #define NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL  1
+#define NGX_HTTP_ATTACHMENTS_STORAGE_S3     2
 
 
 typedef struct {
@@ -34,6 +36,13 @@ typedef struct {
     ngx_str_t                        internal;  /* internal location prefix */
     ngx_str_t                        download;  /* from attachments_download */
     ngx_str_t                        public;    /* URI prefix of root/public/ */
+
+    /* s3 */
+    ngx_http_attachments_sigv4_t     sigv4;
+    ngx_str_t                        scheme;    /* "https://" */
+    ngx_str_t                        host;      /* as in Host */
+    ngx_str_t                        bucket;
+    ngx_uint_t                       virtual_host;
 } ngx_http_attachments_storage_t;
 
 
@@ -112,6 +121,12 @@ ngx_http_attachments_storage_t *ngx_http_attachments_storage_by_name(
     ngx_http_request_t *r, ngx_str_t *name);
 ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
     ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
+
+/* s3.c */
+char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
+ngx_int_t ngx_http_attachments_s3_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_str_t *url);
 
 /* gc.c */
 ngx_int_t ngx_http_attachments_gc_init(ngx_cycle_t *cycle,
