@@ -55,6 +55,23 @@ my ($url) = $json =~ /"file_name":"welcome\.txt".*?"download_url":"([^"]+)"/;
 is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
    'which downloads the demo file');
 
+# conf/s3-example.conf: nginx -t accepts it as shipped
+{
+    my $t = tempdir('attachments-s3conf.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    mkdir "$t/$_" for qw(conf conf/keys logs);
+    open my $k, '>', "$t/conf/keys/archive.secret" or die $!;
+    print $k "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    close $k;
+    open my $c, '>', "$t/conf/nginx.conf" or die $!;
+    print $c "load_module $top/build/ngx_http_attachments_module.so;\n"
+           . "error_log $t/logs/error.log; pid $t/logs/nginx.pid;\n"
+           . "events {} http { include $top/conf/s3-example.conf; }\n";
+    close $c;
+    local $ENV{MINIO_SECRET} = 'minio-secret-key';
+    my $out = `/usr/sbin/nginx -t -p $t -c $t/conf/nginx.conf 2>&1`;
+    is($?, 0, 'conf/s3-example.conf passes nginx -t') or diag $out;
+}
+
 my $again = `$top/tools/service start 2>&1`;
 is($?, 0, 'running make run twice is harmless') or diag $again;
 
