@@ -118,7 +118,15 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $(DEBIAN_PKGS); \
+	fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends nodejs npm; \
 	fi
+	@# s3rver, the S3-compatible server of the S3 suites
+	@[ -x node_modules/.bin/s3rver ] \
+	    || npm install --no-audit --no-fund --loglevel=error
 
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
       $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
