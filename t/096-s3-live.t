@@ -16,7 +16,7 @@ use Time::HiRes qw(sleep);
 use POSIX ();
 
 repeat_each(1);
-plan tests => 13;
+plan tests => 16;
 
 my $top = $ENV{TEST_NGINX_TOP};
 my $s3rver = "$top/node_modules/.bin/s3rver";
@@ -28,10 +28,10 @@ $ENV{TEST_NGINX_S3_PORT} = $port;
 
 our $S3 = fork // die "fork: $!";
 if ($S3 == 0) {
-    open STDOUT, '>', "$data.log";
+    open STDOUT, '>', '/dev/null';
     open STDERR, '>&', \*STDOUT;
-    exec $s3rver, '-d', $data, '-p', $port, '-a', '127.0.0.1',
-         '--configure-bucket', 'files';
+    { exec $s3rver, '-d', $data, '-p', $port, '-a', '127.0.0.1',
+         '--configure-bucket', 'files' };
     POSIX::_exit(1);
 }
 END { kill 'TERM', $S3 if $S3; }
