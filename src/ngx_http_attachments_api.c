@@ -476,12 +476,19 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
 }
 
 
-/* NGX_AGAIN: the statement runs; otherwise the request was answered */
+/*
+ * NGX_AGAIN: the statement runs; otherwise the request was answered.  A
+ * statement that could not be made (NULL) is a 500.
+ */
 
 ngx_int_t
 ngx_http_attachments_run(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q)
 {
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
         return ngx_http_attachments_send_unavailable(r);
     }
@@ -493,23 +500,31 @@ ngx_http_attachments_run(ngx_http_request_t *r,
 }
 
 
-/* NGX_OK: the statement gave its result; otherwise answered */
+/*
+ * 0: the statement gave its result (with one: exactly one row).  Otherwise
+ * the status to answer with through ngx_http_attachments_refused(): 503
+ * when the database is gone, 500 when the statement failed, 404.
+ */
 
-ngx_int_t
+ngx_uint_t
 ngx_http_attachments_result(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q)
+    ngx_http_attachments_pg_query_t *q, ngx_uint_t one)
 {
     r->read_event_handler = ngx_http_block_reading;
 
-    if (q->rc == NGX_OK) {
-        return NGX_OK;
-    }
-
     if (q->rc == NGX_ERROR) {
-        return ngx_http_attachments_send_unavailable(r);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    return ngx_http_attachments_refused(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (q->rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (one && PQntuples(q->result) != 1) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    return 0;
 }
 
 

@@ -39,8 +39,8 @@ ngx_http_attachments_pg_query_t *ngx_http_attachments_statement(
     ngx_http_attachments_pg_handler_pt handler);
 ngx_int_t ngx_http_attachments_run(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q);
-ngx_int_t ngx_http_attachments_result(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q);
+ngx_uint_t ngx_http_attachments_result(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q, ngx_uint_t one);
 void ngx_http_attachments_finish(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_attachments_refused(ngx_http_request_t *r,
     ngx_uint_t status);
@@ -78,6 +78,8 @@ ngx_int_t ngx_http_attachments_publish(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);
+json_t *ngx_http_attachments_files_json(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, PGresult *res, int n);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_API_H_INCLUDED_ */

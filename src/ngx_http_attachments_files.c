@@ -163,11 +163,11 @@ ngx_http_attachments_list(ngx_http_request_t *r,
 static void
 ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
 {
-    int                          i, n;
+    int                          n;
     char                        *v;
     u_char                      *p;
-    json_t                      *files, *file, *next;
-    ngx_int_t                    rc;
+    json_t                      *files, *next;
+    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
     u_char                       cursor[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1
@@ -176,28 +176,19 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK) {
-        ngx_http_attachments_finish(r, rc);
+    status = ngx_http_attachments_result(r, q, 0);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
     n = PQntuples(q->result);
 
-    files = json_array();
+    files = ngx_http_attachments_files_json(r, ctx, q->result,
+                                            ngx_min(n, (int) ctx->limit));
     if (files == NULL) {
         ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
-    }
-
-    for (i = 0; i < n && i < (int) ctx->limit; i++) {
-        file = ngx_http_attachments_file_json(r, ctx, q->result, i);
-
-        if (json_array_append_new(files, file) != 0) {
-            json_decref(files);
-            ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
     }
 
     /* the statement fetched one row more than the page to know */
@@ -254,7 +245,7 @@ ngx_http_attachments_file(ngx_http_request_t *r,
 static void
 ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_int_t                        rc;
+    ngx_uint_t                        status;
     ngx_str_t                        name, key;
     PGresult                        *res;
     ngx_http_request_t              *r;
@@ -266,15 +257,9 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
     res = q->result;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK) {
-        ngx_http_attachments_finish(r, rc);
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_attachments_finish(r,
-            ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
+    status = ngx_http_attachments_result(r, q, 1);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
@@ -457,43 +442,33 @@ ngx_int_t
 ngx_http_attachments_delete(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    ngx_http_attachments_pg_query_t  *q;
-
-    q = ngx_http_attachments_file_statement(r, ctx,
-                                            &ngx_http_attachments_sql_delete,
-                                            ngx_http_attachments_delete_done);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_attachments_run(r, q);
+    return ngx_http_attachments_run(r,
+               ngx_http_attachments_file_statement(r, ctx,
+                   &ngx_http_attachments_sql_delete,
+                   ngx_http_attachments_delete_done));
 }
 
 
 static void
 ngx_http_attachments_delete_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_int_t            rc;
+    ngx_uint_t            status;
     ngx_http_request_t  *r;
 
     r = q->data;
 
-    rc = ngx_http_attachments_result(r, q);
+    status = ngx_http_attachments_result(r, q, 1);
 
-    if (rc == NGX_OK) {
-        if (PQntuples(q->result) != 1) {
-            rc = ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND);
-
-        } else {
-            r->headers_out.status = NGX_HTTP_NO_CONTENT;
-            r->headers_out.content_length_n = 0;
-            r->header_only = 1;
-
-            rc = ngx_http_send_header(r);
-        }
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+        return;
     }
 
-    ngx_http_attachments_finish(r, rc);
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    ngx_http_attachments_finish(r, ngx_http_send_header(r));
 }
 
 
@@ -814,15 +789,10 @@ ngx_int_t
 ngx_http_attachments_usage(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    ngx_http_attachments_pg_query_t  *q;
-
-    q = ngx_http_attachments_statement(r, ctx, &ngx_http_attachments_sql_usage,
-                                       ngx_http_attachments_usage_done);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_attachments_run(r, q);
+    return ngx_http_attachments_run(r,
+               ngx_http_attachments_statement(r, ctx,
+                   &ngx_http_attachments_sql_usage,
+                   ngx_http_attachments_usage_done));
 }
 
 
@@ -832,17 +802,18 @@ ngx_http_attachments_usage_done(ngx_http_attachments_pg_query_t *q)
     int                          i;
     char                        *v;
     json_t                      *n[4];
-    ngx_int_t                    rc;
+    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK || PQntuples(q->result) != 1) {
-        ngx_http_attachments_finish(r, rc != NGX_OK ? rc
-                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    status = ngx_http_attachments_result(r, q, 1);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r,
+                                   status == NGX_HTTP_NOT_FOUND
+                                   ? NGX_HTTP_INTERNAL_SERVER_ERROR : status));
         return;
     }
 
@@ -874,34 +845,28 @@ ngx_int_t
 ngx_http_attachments_versions(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    ngx_http_attachments_pg_query_t  *q;
-
-    q = ngx_http_attachments_file_statement(r, ctx,
-                                            &ngx_http_attachments_sql_versions,
-                                            ngx_http_attachments_versions_done);
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_attachments_run(r, q);
+    return ngx_http_attachments_run(r,
+               ngx_http_attachments_file_statement(r, ctx,
+                   &ngx_http_attachments_sql_versions,
+                   ngx_http_attachments_versions_done));
 }
 
 
 static void
 ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
 {
-    int                          i, n;
+    int                          n;
     json_t                      *files;
-    ngx_int_t                    rc;
+    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK) {
-        ngx_http_attachments_finish(r, rc);
+    status = ngx_http_attachments_result(r, q, 0);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
@@ -913,17 +878,7 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    files = json_array();
-
-    for (i = 0; files && i < n; i++) {
-        if (json_array_append_new(files,
-                ngx_http_attachments_file_json(r, ctx, q->result, i))
-            != 0)
-        {
-            json_decref(files);
-            files = NULL;
-        }
-    }
+    files = ngx_http_attachments_files_json(r, ctx, q->result, n);
 
     ngx_http_attachments_finish(r,
         ngx_http_attachments_send_json(r, NGX_HTTP_OK,
@@ -1054,4 +1009,30 @@ ngx_http_attachments_s3_redirect(ngx_http_request_t *r,
     r->headers_out.location = h;
 
     return NGX_HTTP_MOVED_TEMPORARILY;
+}
+
+
+
+/* the first n rows as an array of file objects; NULL on failure */
+
+json_t *
+ngx_http_attachments_files_json(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, PGresult *res, int n)
+{
+    int      i;
+    json_t  *files;
+
+    files = json_array();
+
+    for (i = 0; files && i < n; i++) {
+        if (json_array_append_new(files,
+                ngx_http_attachments_file_json(r, ctx, res, i))
+            != 0)
+        {
+            json_decref(files);
+            files = NULL;
+        }
+    }
+
+    return files;
 }

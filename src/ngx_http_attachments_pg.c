@@ -64,6 +64,8 @@ static void ngx_http_attachments_pg_release(
 static void ngx_http_attachments_pg_fail(ngx_http_attachments_pg_conn_t *pc);
 static void ngx_http_attachments_pg_close(ngx_http_attachments_pg_conn_t *pc);
 static void ngx_http_attachments_pg_dispatch(ngx_http_attachments_pg_t *pg);
+static ngx_http_attachments_pg_query_t *ngx_http_attachments_pg_dequeue(
+    ngx_http_attachments_pg_t *pg);
 static ngx_http_attachments_pg_conn_t *ngx_http_attachments_pg_slot(
     ngx_http_attachments_pg_t *pg);
 static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
@@ -747,7 +749,6 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_release(ngx_http_attachments_pg_conn_t *pc)
 {
-    ngx_queue_t                      *head;
     ngx_connection_t                 *c;
     ngx_http_attachments_pg_t        *pg;
     ngx_http_attachments_pg_query_t  *q;
@@ -766,18 +767,9 @@ ngx_http_attachments_pg_release(ngx_http_attachments_pg_conn_t *pc)
 
     pc->state = NGX_HTTP_ATTACHMENTS_PG_IDLE;
 
-    if (!ngx_queue_empty(&pg->waiting)) {
-        head = ngx_queue_head(&pg->waiting);
-        ngx_queue_remove(head);
-        pg->nwaiting--;
+    q = ngx_http_attachments_pg_dequeue(pg);
 
-        q = ngx_queue_data(head, ngx_http_attachments_pg_query_t, queue);
-        q->queued = 0;
-
-        if (q->wait.timer_set) {
-            ngx_del_timer(&q->wait);
-        }
-
+    if (q) {
         if (ngx_http_attachments_pg_send(pc, q) != NGX_OK) {
             pc->query = q;
             ngx_http_attachments_pg_fail(pc);
@@ -848,7 +840,6 @@ ngx_http_attachments_pg_close(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_dispatch(ngx_http_attachments_pg_t *pg)
 {
-    ngx_queue_t                      *head;
     ngx_http_attachments_pg_conn_t   *pc;
     ngx_http_attachments_pg_query_t  *q;
 
@@ -859,21 +850,39 @@ ngx_http_attachments_pg_dispatch(ngx_http_attachments_pg_t *pg)
             return;
         }
 
-        head = ngx_queue_head(&pg->waiting);
-        ngx_queue_remove(head);
-        pg->nwaiting--;
-
-        q = ngx_queue_data(head, ngx_http_attachments_pg_query_t, queue);
-        q->queued = 0;
-
-        if (q->wait.timer_set) {
-            ngx_del_timer(&q->wait);
-        }
+        q = ngx_http_attachments_pg_dequeue(pg);
 
         if (ngx_http_attachments_pg_connect(pc, q) != NGX_OK) {
             ngx_http_attachments_pg_finish(q, NGX_ERROR);
         }
     }
+}
+
+
+/* the query that waited longest, out of the queue; NULL: none waits */
+
+static ngx_http_attachments_pg_query_t *
+ngx_http_attachments_pg_dequeue(ngx_http_attachments_pg_t *pg)
+{
+    ngx_queue_t                      *head;
+    ngx_http_attachments_pg_query_t  *q;
+
+    if (ngx_queue_empty(&pg->waiting)) {
+        return NULL;
+    }
+
+    head = ngx_queue_head(&pg->waiting);
+    ngx_queue_remove(head);
+    pg->nwaiting--;
+
+    q = ngx_queue_data(head, ngx_http_attachments_pg_query_t, queue);
+    q->queued = 0;
+
+    if (q->wait.timer_set) {
+        ngx_del_timer(&q->wait);
+    }
+
+    return q;
 }
 
 

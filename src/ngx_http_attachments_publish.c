@@ -64,6 +64,7 @@ static void
 ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 {
     ngx_int_t                          rc;
+    ngx_uint_t                         status;
     ngx_str_t                          name;
     PGresult                          *res;
     ngx_http_request_t                *r;
@@ -75,15 +76,9 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
     res = q->result;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK) {
-        ngx_http_attachments_finish(r, rc);
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_attachments_finish(r,
-            ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
+    status = ngx_http_attachments_result(r, q, 1);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
@@ -194,7 +189,7 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 static void
 ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_int_t                        rc;
+    ngx_uint_t                       status;
     ngx_http_request_t              *r;
     ngx_http_attachments_ctx_t      *ctx;
     ngx_http_attachments_publish_t  *pb;
@@ -203,21 +198,22 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
     pb = ctx->publish;
 
-    if (q->rc == NGX_ERROR) {
+    status = ngx_http_attachments_result(r, q, 1);
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         /* committed or not, nobody knows: both names stay */
-        ngx_http_attachments_finish(r, ngx_http_attachments_result(r, q));
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
-    rc = ngx_http_attachments_result(r, q);
-
-    if (rc != NGX_OK || PQntuples(q->result) != 1) {
+    if (status) {
         /* not published: the second name goes */
         (void) ngx_delete_file(pb->public_path.data);
 
-        ngx_http_attachments_finish(r, rc != NGX_OK ? rc
-            : ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
-                  "conflict", "the file changed meanwhile"));
+        ngx_http_attachments_finish(r, status == NGX_HTTP_NOT_FOUND
+            ? ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
+                  "conflict", "the file changed meanwhile")
+            : ngx_http_attachments_refused(r, status));
         return;
     }
 

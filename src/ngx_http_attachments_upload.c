@@ -1065,6 +1065,7 @@ static void
 ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 {
     ngx_int_t                         rc;
+    ngx_uint_t                        status;
     ngx_str_t                         ids, action;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
@@ -1087,9 +1088,9 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    rc = ngx_http_attachments_result(r, q);
-    if (rc != NGX_OK) {
-        ngx_http_attachments_finish(r, rc);
+    status = ngx_http_attachments_result(r, q, 0);
+    if (status) {
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
@@ -1145,10 +1146,10 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 static void
 ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 {
-    int                               i, n;
+    int                               n;
     char                             *result;
     json_t                           *files;
-    ngx_int_t                         rc;
+    ngx_uint_t                        status;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -1157,11 +1158,11 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
     up = ctx->upload;
 
-    rc = ngx_http_attachments_result(r, q);
+    status = ngx_http_attachments_result(r, q, 0);
 
-    if (rc != NGX_OK) {
+    if (status) {
         /* committed or not: the collector will know from the rows */
-        ngx_http_attachments_finish(r, rc);
+        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
         return;
     }
 
@@ -1182,17 +1183,7 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 
     up->phase = NGX_HTTP_ATTACHMENTS_STORED;
 
-    files = json_array();
-
-    for (i = 0; files && i < n; i++) {
-        if (json_array_append_new(files,
-                ngx_http_attachments_file_json(r, ctx, q->result, i))
-            != 0)
-        {
-            json_decref(files);
-            files = NULL;
-        }
-    }
+    files = ngx_http_attachments_files_json(r, ctx, q->result, n);
 
     ngx_http_attachments_finish(r,
         ngx_http_attachments_send_json(r, NGX_HTTP_CREATED,
