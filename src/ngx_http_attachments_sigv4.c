@@ -23,6 +23,14 @@
 
 static u_char *ngx_http_attachments_sigv4_hmac(u_char *key, size_t key_len,
     u_char *data, size_t len, u_char *out);
+static ngx_int_t ngx_http_attachments_sigv4_sign(
+    ngx_http_attachments_sigv4_t *s, u_char *date, u_char *hash, u_char *out);
+static ngx_int_t ngx_http_attachments_sigv4_path(EVP_MD_CTX *ctx,
+    ngx_str_t *path);
+static u_char *ngx_http_attachments_sigv4_scope(u_char *p,
+    ngx_http_attachments_sigv4_t *s, u_char *date);
+static u_char *ngx_http_attachments_sigv4_hex(u_char *dst, u_char *src);
+
 
 
 /* RFC 3986 unreserved stay; so does "/" in a path; the rest is %XX */
@@ -138,9 +146,7 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
     u_char          date[sizeof("20260201T103000Z")];
     u_char          expires[NGX_TIME_T_LEN + 1];
     u_char          md[EVP_MAX_MD_SIZE];
-    u_char          sts[256], sig[32];
     size_t          ex_len;
-    static u_char   hex[] = "0123456789abcdef";
 
     if (gmtime_r(&p->now, &tm) == NULL) {
         return 0;
@@ -244,45 +250,188 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
 
     EVP_MD_CTX_free(ctx);
 
-    /* the string to sign */
-
-    if (sizeof(sts) < 17 + 17 + 9 + s->region.len + 1 + s->service.len + 14
-                      + 64)
-    {
+    if (ngx_http_attachments_sigv4_sign(s, date, md, d) != NGX_OK) {
         return 0;
     }
 
-    if (ngx_http_attachments_sigv4_key(s, date) != NGX_OK) {
-        return 0;
-    }
-
-    n = 0;
-    n = ngx_cpymem(sts, SIGV4_ALGORITHM "\n", 17) - sts;
-    n = ngx_cpymem(sts + n, date, 16) - sts;
-    sts[n++] = '\n';
-    n = ngx_cpymem(sts + n, date, 8) - sts;
-    sts[n++] = '/';
-    n = ngx_cpymem(sts + n, s->region.data, s->region.len) - sts;
-    sts[n++] = '/';
-    n = ngx_cpymem(sts + n, s->service.data, s->service.len) - sts;
-    n = ngx_cpymem(sts + n, "/aws4_request\n", 14) - sts;
-
-    for (md_len = 0; md_len < 32; md_len++) {
-        sts[n++] = hex[md[md_len] >> 4];
-        sts[n++] = hex[md[md_len] & 0xf];
-    }
-
-    if (ngx_http_attachments_sigv4_hmac(s->key, 32, sts, n, sig) == NULL) {
-        return 0;
-    }
-
-    for (n = 0; n < 32; n++) {
-        *d++ = hex[sig[n] >> 4];
-        *d++ = hex[sig[n] & 0xf];
-    }
-
-    return d - dst;
+    return d + 64 - dst;
 
 #undef PUT
 #undef ESC
+}
+
+
+/*
+ * The Authorization header of a request signed in its headers (host,
+ * x-amz-content-sha256, x-amz-date: what the module sends), with dst NULL
+ * only measured.  Fills rq->date.  Returns 0 when signing fails.
+ */
+
+size_t
+ngx_http_attachments_sigv4_authorization(u_char *dst,
+    ngx_http_attachments_sigv4_t *s, ngx_http_attachments_sigv4_request_t *rq)
+{
+    u_char       *p;
+    struct tm     tm;
+    unsigned int  md_len;
+    EVP_MD_CTX   *ctx;
+    u_char        md[EVP_MAX_MD_SIZE];
+
+#define SIGV4_HEADERS  "host;x-amz-content-sha256;x-amz-date"
+
+    if (dst == NULL) {
+        return sizeof(SIGV4_ALGORITHM " Credential=") - 1 + s->access_key.len
+               + sizeof("/YYYYMMDD/") - 1 + s->region.len + 1
+               + s->service.len + sizeof("/aws4_request, SignedHeaders="
+                                         SIGV4_HEADERS ", Signature=") - 1
+               + 64;
+    }
+
+    if (gmtime_r(&rq->now, &tm) == NULL) {
+        return 0;
+    }
+
+    (void) strftime((char *) rq->date, sizeof(rq->date), "%Y%m%dT%H%M%SZ",
+                    &tm);
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1
+        || EVP_DigestUpdate(ctx, rq->method.data, rq->method.len) != 1
+        || EVP_DigestUpdate(ctx, "\n", 1) != 1
+        || ngx_http_attachments_sigv4_path(ctx, &rq->path) != NGX_OK
+        || EVP_DigestUpdate(ctx, "\n\nhost:", 7) != 1
+        || EVP_DigestUpdate(ctx, rq->host.data, rq->host.len) != 1
+        || EVP_DigestUpdate(ctx, "\nx-amz-content-sha256:", 22) != 1
+        || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
+        || EVP_DigestUpdate(ctx, "\nx-amz-date:", 12) != 1
+        || EVP_DigestUpdate(ctx, rq->date, 16) != 1
+        || EVP_DigestUpdate(ctx, "\n\n" SIGV4_HEADERS "\n",
+                            sizeof("\n\n" SIGV4_HEADERS "\n") - 1) != 1
+        || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
+        || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+    {
+        EVP_MD_CTX_free(ctx);
+        return 0;
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    p = ngx_cpymem(dst, SIGV4_ALGORITHM " Credential=",
+                   sizeof(SIGV4_ALGORITHM " Credential=") - 1);
+    p = ngx_cpymem(p, s->access_key.data, s->access_key.len);
+    *p++ = '/';
+    p = ngx_http_attachments_sigv4_scope(p, s, rq->date);
+    p = ngx_cpymem(p, ", SignedHeaders=" SIGV4_HEADERS ", Signature=",
+                   sizeof(", SignedHeaders=" SIGV4_HEADERS ", Signature=") - 1);
+
+    if (ngx_http_attachments_sigv4_sign(s, rq->date, md, p) != NGX_OK) {
+        return 0;
+    }
+
+    return p + 64 - dst;
+
+#undef SIGV4_HEADERS
+}
+
+
+/* the escaped path, hashed in pieces: it may be long */
+
+static ngx_int_t
+ngx_http_attachments_sigv4_path(EVP_MD_CTX *ctx, ngx_str_t *path)
+{
+    size_t   n, len;
+    u_char  *p, *last;
+    u_char   buf[3 * 256];
+
+    p = path->data;
+    last = p + path->len;
+
+    while (p < last) {
+        n = ngx_min((size_t) (last - p), 256);
+        len = ngx_http_attachments_aws_escape(buf, p, n, 1);
+
+        if (EVP_DigestUpdate(ctx, buf, len) != 1) {
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "YYYYMMDD/region/service/aws4_request" */
+
+static u_char *
+ngx_http_attachments_sigv4_scope(u_char *p, ngx_http_attachments_sigv4_t *s,
+    u_char *date)
+{
+    p = ngx_cpymem(p, date, 8);
+    *p++ = '/';
+    p = ngx_cpymem(p, s->region.data, s->region.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, s->service.data, s->service.len);
+
+    return ngx_cpymem(p, "/aws4_request", 13);
+}
+
+
+/* 64 hex digits: the signature of the canonical request's hash at date */
+
+static ngx_int_t
+ngx_http_attachments_sigv4_sign(ngx_http_attachments_sigv4_t *s,
+    u_char *date, u_char *hash, u_char *out)
+{
+    u_char  *p;
+    u_char   sts[512], sig[32];
+
+    if (17 + 17 + 9 + s->region.len + 1 + s->service.len + 14 + 64
+        > sizeof(sts))
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_attachments_sigv4_key(s, date) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(sts, SIGV4_ALGORITHM "\n", 17);
+    p = ngx_cpymem(p, date, 16);
+    *p++ = '\n';
+    p = ngx_http_attachments_sigv4_scope(p, s, date);
+    *p++ = '\n';
+    p = ngx_http_attachments_sigv4_hex(p, hash);
+
+    if (ngx_http_attachments_sigv4_hmac(s->key, 32, sts, p - sts, sig)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_attachments_sigv4_hex(out, sig);
+
+    return NGX_OK;
+}
+
+
+/* 32 bytes as 64 lower-case hex digits (ngx_hex_dump() is not in the pure
+ * build of the unit tests) */
+
+static u_char *
+ngx_http_attachments_sigv4_hex(u_char *dst, u_char *src)
+{
+    ngx_uint_t     i;
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < 32; i++) {
+        *dst++ = hex[src[i] >> 4];
+        *dst++ = hex[src[i] & 0xf];
+    }
+
+    return dst;
 }

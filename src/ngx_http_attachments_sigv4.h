@@ -1,7 +1,8 @@
 
 /*
- * AWS Signature Version 4 for S3: query-presigned GET URLs, byte for byte
- * what AWS SDKs make for the same inputs and clock.  Pure code over nginx
+ * AWS Signature Version 4 for S3: query-presigned GET URLs and signed
+ * request headers, byte for byte what AWS SDKs make for the same inputs
+ * and clock.  Pure code over nginx
  * types and OpenSSL, unit-tested against AWS's published example and
  * checked against botocore.
  */
@@ -40,12 +41,25 @@ typedef struct {
 } ngx_http_attachments_presign_t;
 
 
+/* a request signed in its headers: PUT and DELETE of objects */
+typedef struct {
+    ngx_str_t     method;
+    ngx_str_t     host;
+    ngx_str_t     path;             /* decoded */
+    time_t        now;
+    u_char       *payload;          /* SHA-256 of the body, 64 hex digits */
+    u_char        date[sizeof("20260201T103000Z")];  /* x-amz-date, out */
+} ngx_http_attachments_sigv4_request_t;
+
+
 size_t ngx_http_attachments_aws_escape(u_char *dst, u_char *src, size_t len,
     ngx_uint_t path);
 ngx_int_t ngx_http_attachments_sigv4_key(ngx_http_attachments_sigv4_t *s,
     u_char *day);
 size_t ngx_http_attachments_presign(u_char *dst,
     ngx_http_attachments_sigv4_t *s, ngx_http_attachments_presign_t *p);
+size_t ngx_http_attachments_sigv4_authorization(u_char *dst,
+    ngx_http_attachments_sigv4_t *s, ngx_http_attachments_sigv4_request_t *rq);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_SIGV4_H_INCLUDED_ */

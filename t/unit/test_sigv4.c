@@ -78,11 +78,68 @@ test_escape(void)
 }
 
 
+/* known answers: botocore's S3SigV4Auth for the same request and clock */
+
+static void
+test_authorization(void)
+{
+    size_t                                n;
+    u_char                                auth[512];
+    ngx_http_attachments_sigv4_t          s;
+    ngx_http_attachments_sigv4_request_t  rq;
+
+    ngx_memzero(&s, sizeof(s));
+    ngx_memzero(&rq, sizeof(rq));
+    SET(s.access_key, "AKIAIOSFODNN7EXAMPLE");
+    SET(s.secret, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    SET(s.region, "us-east-1");
+    SET(s.service, "s3");
+    SET(rq.method, "PUT");
+    SET(rq.host, "127.0.0.1:4569");
+    SET(rq.path, "/files/org_acme/work_orders/123/contract.pdf");
+    rq.now = 1769941800;
+    rq.payload = (u_char *)
+        "7b825a9f5e17c0e230398c4c4ba624b118c3dd824f20dda76c58aeece142c45f";
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    is_str(auth, n,
+           "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260201/"
+           "us-east-1/s3/aws4_request, SignedHeaders=host;"
+           "x-amz-content-sha256;x-amz-date, Signature="
+           "f3ef9d26af9af3356948e08d49bd663c88415ea16efeec2a37eac70e3191e571",
+           "PUT signed in its headers as botocore signs it");
+    is_str(rq.date, 16, "20260201T103000Z", "x-amz-date");
+    ok(n == ngx_http_attachments_sigv4_authorization(NULL, &s, &rq),
+       "measuring matches writing");
+
+    /* a virtual-host DELETE, the key escaped in the canonical request */
+
+    SET(s.region, "eu-west-1");
+    ngx_memzero(s.day, 8);          /* the key cache is per region */
+    SET(rq.method, "DELETE");
+    SET(rq.host, "bkt.s3.eu-west-1.amazonaws.com");
+    SET(rq.path, "/org_acme/a b/r\xc3\xa9sum\xc3\xa9.pdf");
+    rq.payload = (u_char *)
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    ok(n > 64 && ngx_strncmp(auth + n - 64,
+           "c201c22d74adb0a4390146cdaead580706a5c37932b1eddb0c2b5ccdb1fe5f9e",
+           64) == 0, "DELETE of an escaped key as botocore signs it");
+
+    rq.path.len--;
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    ok(n > 64 && ngx_strncmp(auth + n - 64, "c201c22d74adb0a439", 18) != 0,
+       "another path, another signature");
+}
+
+
 int
 main(void)
 {
     test_aws_example();
     test_escape();
+    test_authorization();
 
     return done_testing();
 }
