@@ -461,12 +461,13 @@ ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (amcf->active
-        && amcf->active->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL)
+        && amcf->active->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3
+        && (amcf->active->proxy.len == 0 || amcf->active->root.len == 0))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "uploads to the s3 storage \"%V\" are not "
-                           "supported yet: make a local storage active "
-                           "(attachments_active_storage)",
+                           "the s3 storage \"%V\" receives uploads and "
+                           "needs \"proxy=\" (an internal location that "
+                           "proxy_pass'es to its endpoint) and \"temp=\"",
                            &amcf->active->name);
         return NGX_CONF_ERROR;
     }

@@ -43,6 +43,7 @@ typedef struct {
     ngx_str_t                        host;      /* as in Host */
     ngx_str_t                        bucket;
     ngx_uint_t                       virtual_host;
+    ngx_str_t                        proxy;     /* internal location prefix */
 } ngx_http_attachments_storage_t;
 
 
@@ -102,6 +103,26 @@ typedef struct {
 } ngx_http_attachments_link_t;
 
 
+/* a PUT or DELETE of an object in an s3 storage */
+typedef struct ngx_http_attachments_s3_op_s  ngx_http_attachments_s3_op_t;
+
+typedef void (*ngx_http_attachments_s3_handler_pt)(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op);
+
+struct ngx_http_attachments_s3_op_s {
+    ngx_http_attachments_storage_t     *storage;
+    ngx_uint_t                          method;    /* NGX_HTTP_PUT, _DELETE */
+    ngx_str_t                           key;
+    ngx_str_t                           file;      /* PUT: the body */
+    off_t                               size;
+    u_char                             *sha256;    /* PUT: 64 hex digits */
+    ngx_uint_t                          status;    /* the answer's */
+    off_t                               sent;      /* to the store */
+    ngx_http_attachments_s3_handler_pt  handler;
+    void                               *data;
+};
+
+
 /* download.c: signed URLs, and request helpers the API shares */
 ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_signed_url(ngx_http_request_t *r,
@@ -127,6 +148,8 @@ char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
 ngx_int_t ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url);
+ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op);
 
 /* gc.c */
 ngx_int_t ngx_http_attachments_gc_init(ngx_cycle_t *cycle,

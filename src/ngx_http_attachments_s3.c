@@ -1,8 +1,11 @@
 
 /*
- * S3-compatible storages: their configuration and their download URLs,
- * SigV4 query-presigned GETs (ngx_http_attachments_sigv4.c) that carry the
- * file's name and type as response-content-disposition and -type.
+ * S3-compatible storages: their configuration; their download URLs, SigV4
+ * query-presigned GETs (ngx_http_attachments_sigv4.c) that carry the file's
+ * name and type as response-content-disposition and -type; and the PUTs and
+ * DELETEs of objects, made as subrequests to the internal location named by
+ * "proxy=", whose proxy_pass reaches the endpoint without blocking (as
+ * auth_request does), signed in their headers by the module.
  */
 
 
@@ -11,16 +14,30 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_api.h"
 
 
 static ngx_int_t ngx_http_attachments_s3_secret(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value);
+static ngx_int_t ngx_http_attachments_s3_path(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path);
+static ngx_int_t ngx_http_attachments_s3_header(ngx_http_request_t *r,
+    ngx_list_t *headers, char *name, u_char *value, size_t len);
+static ngx_int_t ngx_http_attachments_s3_body(ngx_http_request_t *sr,
+    ngx_http_attachments_s3_op_t *op);
+static ngx_int_t ngx_http_attachments_s3_sent(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_attachments_s3_wake(ngx_http_request_t *r);
+
+
+static u_char  ngx_http_attachments_s3_empty[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 
 /*
  * attachments_storage <name> s3 endpoint=<url> region=<r> bucket=<b>
  *     access_key=<id> (secret_file=<path> | secret_env=<VAR)
- *     [style=path|virtual]
+ *     [style=path|virtual] [proxy=<internal location> temp=<dir>]
  */
 
 char *
@@ -67,6 +84,31 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
+            }
+
+            continue;
+
+        } else if (PARAM("proxy")) {
+            if (v.len < 2 || v.data[0] != '/' || v.data[v.len - 1] != '/') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"proxy=\" must be a location prefix "
+                                   "that starts and ends with \"/\", "
+                                   "not \"%V\"", &v);
+                return NGX_CONF_ERROR;
+            }
+
+            storage->proxy = v;
+            continue;
+
+        } else if (PARAM("temp")) {
+            /* where uploads wait for their PUT, as "<temp>/.tmp/<uuid>" */
+            storage->root = v;
+
+            if (v.len == 0
+                || ngx_conf_full_name(cf->cycle, &storage->root, 0)
+                   != NGX_OK)
+            {
+                goto invalid;
             }
 
             continue;
@@ -245,6 +287,34 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf,
 }
 
 
+/* "/bucket/key" or, on the bucket's own host, "/key"; not escaped */
+
+static ngx_int_t
+ngx_http_attachments_s3_path(ngx_http_request_t *r,
+    ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path)
+{
+    u_char  *p;
+
+    path->len = 1 + (s->virtual_host ? 0 : s->bucket.len + 1) + key->len;
+    path->data = ngx_pnalloc(r->pool, path->len);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = path->data;
+    *p++ = '/';
+
+    if (!s->virtual_host) {
+        p = ngx_cpymem(p, s->bucket.data, s->bucket.len);
+        *p++ = '/';
+    }
+
+    ngx_memcpy(p, key->data, key->len);
+
+    return NGX_OK;
+}
+
+
 /* an absolute presigned GET for link, valid attachments_url_ttl (≤ 7 days) */
 
 ngx_int_t
@@ -267,24 +337,9 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ps.expires = ngx_min(alcf->url_ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
     ps.type = link->type;
 
-    /* "/bucket/key" or, on the bucket's own host, "/key" */
-
-    ps.path.len = 1 + (s->virtual_host ? 0 : s->bucket.len + 1)
-                  + link->key.len;
-    ps.path.data = ngx_pnalloc(r->pool, ps.path.len);
-    if (ps.path.data == NULL) {
+    if (ngx_http_attachments_s3_path(r, s, &link->key, &ps.path) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    p = ps.path.data;
-    *p++ = '/';
-
-    if (!s->virtual_host) {
-        p = ngx_cpymem(p, s->bucket.data, s->bucket.len);
-        *p++ = '/';
-    }
-
-    ngx_memcpy(p, link->key.data, link->key.len);
 
     ps.disposition.len = ngx_http_attachments_disposition(NULL,
                                                           &link->filename);
@@ -317,4 +372,279 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
     link->expires = ps.now + ps.expires;
 
     return NGX_OK;
+}
+
+
+/*
+ * Starts op (a PUT of a file, or a DELETE) as a subrequest through the
+ * storage's proxy= location.  op->handler is called in the request's
+ * context once the object store answered (op->status) or could not be
+ * reached (502, 504).  The caller runs the posted requests.
+ */
+
+ngx_int_t
+ngx_http_attachments_s3_send(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op)
+{
+    u_char                                *p, *date;
+    ngx_str_t                              uri, auth;
+    ngx_http_request_t                    *sr;
+    ngx_http_attachments_ctx_t            *ctx;
+    ngx_http_post_subrequest_t            *ps;
+    ngx_http_attachments_storage_t        *s;
+    ngx_http_attachments_sigv4_request_t   rq;
+
+    s = op->storage;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    ngx_memzero(&rq, sizeof(ngx_http_attachments_sigv4_request_t));
+
+    if (ngx_http_attachments_s3_path(r, s, &op->key, &rq.path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the proxy= prefix for the leading "/": proxy_pass puts it back */
+
+    uri.len = s->proxy.len + rq.path.len - 1;
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
+    ngx_memcpy(p, rq.path.data + 1, rq.path.len - 1);
+
+    if (op->method == NGX_HTTP_PUT) {
+        ngx_str_set(&rq.method, "PUT");
+        rq.payload = op->sha256;
+
+    } else {
+        ngx_str_set(&rq.method, "DELETE");
+        rq.payload = ngx_http_attachments_s3_empty;
+        op->size = 0;
+    }
+
+    rq.host = s->host;
+    rq.now = ngx_time();
+
+    /* the x-amz-date value follows the signature: rq is on the stack */
+
+    auth.len = ngx_http_attachments_sigv4_authorization(NULL, &s->sigv4, &rq);
+    auth.data = ngx_pnalloc(r->pool, auth.len + 16);
+    if (auth.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    auth.len = ngx_http_attachments_sigv4_authorization(auth.data, &s->sigv4,
+                                                        &rq);
+    if (auth.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: SigV4 signing failed for \"%V\"",
+                      &op->key);
+        return NGX_ERROR;
+    }
+
+    date = ngx_cpymem(auth.data + auth.len, rq.date, 16) - 16;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_attachments_s3_sent;
+    ps->data = op;
+
+    if (ngx_http_subrequest(r, &uri, NULL, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->method = op->method;
+    sr->method_name = rq.method;
+
+    /* S3's answer only counts by its status; a body is not wanted */
+    sr->header_only = 1;
+
+    /* the client's headers are not the object store's business */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = op->size;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 4,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK
+        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
+                                          "x-amz-date", date, 16)
+           != NGX_OK
+        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
+                                          "x-amz-content-sha256",
+                                          rq.payload, 64)
+           != NGX_OK
+        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
+                                          "Authorization", auth.data,
+                                          auth.len)
+           != NGX_OK
+        || ngx_http_attachments_s3_body(sr, op) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    op->status = 0;
+    ctx->s3 = op;
+    r->write_event_handler = ngx_http_attachments_s3_wake;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_s3_header(ngx_http_request_t *r, ngx_list_t *headers,
+    char *name, u_char *value, size_t len)
+{
+    size_t            n;
+    ngx_table_elt_t  *h;
+
+    n = ngx_strlen(name);
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->lowcase_key = ngx_pnalloc(r->pool, n);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) name;
+    h->key.len = n;
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, n);
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
+}
+
+
+/* the subrequest's body: the file, sent from disk, or nothing */
+
+static ngx_int_t
+ngx_http_attachments_s3_body(ngx_http_request_t *sr,
+    ngx_http_attachments_s3_op_t *op)
+{
+    ngx_buf_t                 *b;
+    ngx_pool_cleanup_t        *cln;
+    ngx_pool_cleanup_file_t   *clnf;
+
+    sr->request_body = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (sr->request_body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (op->size == 0) {
+        return NGX_OK;
+    }
+
+    b = ngx_calloc_buf(sr->pool);
+    cln = ngx_pool_cleanup_add(sr->pool, sizeof(ngx_pool_cleanup_file_t));
+    if (b == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->file = ngx_pcalloc(sr->pool, sizeof(ngx_file_t));
+    if (b->file == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->file->fd = ngx_open_file(op->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                                0);
+    if (b->file->fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_CRIT, sr->connection->log, ngx_errno,
+                      ngx_open_file_n " \"%V\" failed", &op->file);
+        return NGX_ERROR;
+    }
+
+    clnf = cln->data;
+    clnf->fd = b->file->fd;
+    clnf->name = op->file.data;
+    clnf->log = sr->connection->log;
+    cln->handler = ngx_pool_cleanup_file;
+
+    b->file->name = op->file;
+    b->file->log = sr->connection->log;
+    b->in_file = 1;
+    b->file_last = op->size;
+    b->last_buf = 1;
+
+    sr->request_body->bufs = ngx_alloc_chain_link(sr->pool);
+    if (sr->request_body->bufs == NULL) {
+        return NGX_ERROR;
+    }
+
+    sr->request_body->bufs->buf = b;
+    sr->request_body->bufs->next = NULL;
+
+    return NGX_OK;
+}
+
+
+/* the subrequest is done, maybe more than once: its status is kept */
+
+static ngx_int_t
+ngx_http_attachments_s3_sent(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_attachments_s3_op_t *op = data;
+
+    ngx_uint_t                  i;
+    ngx_http_upstream_state_t  *state;
+
+    op->sent = 0;
+
+    if (sr->upstream_states) {
+        state = sr->upstream_states->elts;
+
+        for (i = 0; i < sr->upstream_states->nelts; i++) {
+            op->sent += state[i].bytes_sent;
+        }
+    }
+
+    if (sr->headers_out.status) {
+        op->status = sr->headers_out.status;
+
+    } else {
+        op->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
+                                                       : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_attachments_s3_wake(ngx_http_request_t *r)
+{
+    ngx_http_attachments_ctx_t    *ctx;
+    ngx_http_attachments_s3_op_t  *op;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    op = ctx->s3;
+
+    if (op == NULL || op->status == 0) {
+        return;
+    }
+
+    ctx->s3 = NULL;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (op->status < 200 || op->status >= 300) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: %s \"%V\" in s3 storage \"%V\": %ui",
+                      op->method == NGX_HTTP_PUT ? "PUT" : "DELETE",
+                      &op->key, &op->storage->name, op->status);
+    }
+
+    op->handler(r, op);
 }

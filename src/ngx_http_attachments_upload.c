@@ -64,6 +64,7 @@ typedef struct {
     off_t                            size;
     ngx_fd_t                         fd;
     unsigned                         renamed:1;
+    unsigned                         put:1;      /* in the s3 storage */
     u_char                           id[NGX_HTTP_ATTACHMENTS_UUID_LEN];
     u_char                           sha256[64];
 } ngx_http_attachments_blob_t;
@@ -97,6 +98,10 @@ typedef struct {
     ngx_str_t                        custom_fields;
     ngx_str_t                        visibility;
 
+    ngx_http_attachments_s3_op_t     op;         /* s3: PUT or DELETE */
+    ngx_uint_t                       next;       /* s3: blob it is for */
+    unsigned                         kept:1;     /* s3: objects may stay */
+
     ngx_uint_t                       status;     /* refused with */
     const char                      *code;
     const char                      *message;
@@ -114,8 +119,18 @@ static void ngx_http_attachments_upload_inserted(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_upload_finished(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_upload_commit(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_put(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op);
 static void ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_unput(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_unput_done(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op);
 static void ngx_http_attachments_upload_aborted(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_upload_ids(ngx_http_request_t *r,
@@ -1064,13 +1079,10 @@ failed:
 static void
 ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_int_t                         rc;
     ngx_uint_t                        status;
-    ngx_str_t                         ids, action;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
-    ngx_http_attachments_pg_query_t  *next;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
@@ -1103,9 +1115,12 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    if (ngx_http_attachments_upload_store(r, up) != NGX_OK
-        || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK)
-    {
+    if (up->storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3) {
+        ngx_http_attachments_upload_put(r, up);
+        return;
+    }
+
+    if (ngx_http_attachments_upload_store(r, up) != NGX_OK) {
         ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "unavailable",
                                            "the storage is unavailable");
@@ -1113,9 +1128,20 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    next = ngx_http_attachments_statement(r, ctx,
-                                          &ngx_http_attachments_sql_finish,
-                                          ngx_http_attachments_upload_finished);
+    ngx_http_attachments_upload_commit(r, up);
+}
+
+
+/* the blobs are in place: finish_upload() makes them files, or refuses */
+
+static void
+ngx_http_attachments_upload_commit(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_int_t                         rc;
+    ngx_str_t                         ids, action;
+    ngx_http_attachments_pg_query_t  *next;
+
     if (up->version) {
         ngx_str_set(&action, "version");
 
@@ -1123,11 +1149,19 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         ngx_str_set(&action, "upload");
     }
 
+    next = ngx_http_attachments_statement(r, up->ctx,
+                                          &ngx_http_attachments_sql_finish,
+                                          ngx_http_attachments_upload_finished);
+
     if (next == NULL
+        || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK)
     {
-        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_attachments_upload_refuse(up,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "internal", "internal error");
+        ngx_http_attachments_upload_abort(r, up);
         return;
     }
 
@@ -1137,9 +1171,89 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
     r->read_event_handler = ngx_http_block_reading;
 
     if (rc != NGX_AGAIN) {
+        /* answered; pending rows (and s3 objects) are the collector's */
         up->phase = NGX_HTTP_ATTACHMENTS_INSERTING;
         ngx_http_attachments_finish(r, rc);
     }
+}
+
+
+/*
+ * s3: the blobs are PUT one after the other (up->next), each from its
+ * temporary file; any refusal or failure undoes the ones already there.
+ */
+
+static void
+ngx_http_attachments_upload_put(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_http_attachments_blob_t  *b;
+
+    if (up->next == up->blobs.nelts) {
+        /* the temporary files are not needed any more */
+        ngx_http_attachments_upload_remove(up);
+        ngx_http_attachments_upload_commit(r, up);
+        return;
+    }
+
+    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (b->fd != NGX_INVALID_FILE) {
+        ngx_close_file(b->fd);
+        b->fd = NGX_INVALID_FILE;
+    }
+
+    up->op.storage = up->storage;
+    up->op.method = NGX_HTTP_PUT;
+    up->op.key = b->key;
+    up->op.file = b->tmp;
+    up->op.size = b->size;
+    up->op.sha256 = b->sha256;
+    up->op.handler = ngx_http_attachments_upload_put_done;
+    up->op.data = up;
+
+    if (ngx_http_attachments_s3_send(r, &up->op) != NGX_OK) {
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the storage is unavailable");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    ngx_http_run_posted_requests(r->connection);
+}
+
+
+static void
+ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op)
+{
+    ngx_http_attachments_blob_t    *b;
+    ngx_http_attachments_upload_t  *up;
+
+    up = op->data;
+    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (op->status < 200 || op->status >= 300) {
+        /*
+         * S3's refusals are final; with no answer after bytes went out it
+         * is unknown whether the object is there: a DELETE makes sure
+         */
+        b->put = (op->status == NGX_HTTP_BAD_GATEWAY
+                  || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
+                 && op->sent > 0;
+
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the storage is unavailable");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    b->put = 1;
+    up->next++;
+
+    ngx_http_attachments_upload_put(r, up);
 }
 
 
@@ -1197,11 +1311,51 @@ static void
 ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up)
 {
-    ngx_str_t                         ids;
-    ngx_http_attachments_pg_query_t  *q;
-
     up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
     ngx_http_attachments_upload_remove(up);
+
+    up->next = 0;
+    ngx_http_attachments_upload_unput(r, up);
+}
+
+
+/* s3 objects PUT are deleted one after the other, then the pending rows */
+
+static void
+ngx_http_attachments_upload_unput(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_str_t                         ids;
+    ngx_http_attachments_blob_t      *b;
+    ngx_http_attachments_pg_query_t  *q;
+
+    b = up->blobs.elts;
+
+    while (up->next < up->blobs.nelts && !b[up->next].put) {
+        up->next++;
+    }
+
+    if (up->next < up->blobs.nelts) {
+        up->op.storage = up->storage;
+        up->op.method = NGX_HTTP_DELETE;
+        up->op.key = b[up->next].key;
+        up->op.handler = ngx_http_attachments_upload_unput_done;
+        up->op.data = up;
+
+        if (ngx_http_attachments_s3_send(r, &up->op) == NGX_OK) {
+            ngx_http_run_posted_requests(r->connection);
+            return;
+        }
+
+        up->kept = 1;
+    }
+
+    if (up->kept) {
+        /* the pending rows stay, so that the objects are not forgotten */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_upload_answer(r, up, up->status));
+        return;
+    }
 
     q = ngx_http_attachments_statement(r, up->ctx,
                                        &ngx_http_attachments_sql_abort,
@@ -1218,6 +1372,29 @@ ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     }
 
     r->read_event_handler = ngx_http_block_reading;
+}
+
+
+static void
+ngx_http_attachments_upload_unput_done(ngx_http_request_t *r,
+    ngx_http_attachments_s3_op_t *op)
+{
+    ngx_http_attachments_upload_t  *up;
+
+    up = op->data;
+
+    if ((op->status >= 200 && op->status < 300)
+        || op->status == NGX_HTTP_NOT_FOUND)
+    {
+        ((ngx_http_attachments_blob_t *) up->blobs.elts)[up->next].put = 0;
+
+    } else {
+        up->kept = 1;
+    }
+
+    up->next++;
+
+    ngx_http_attachments_upload_unput(r, up);
 }
 
 

@@ -10,7 +10,7 @@ use JSON::PP;
 use File::Temp ();
 
 repeat_each(1);
-plan tests => 22;
+plan tests => 24;
 
 our $Http = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=2;
@@ -139,18 +139,32 @@ s3 storage "cloud" needs "endpoint=", "region=", "bucket=", "access_key=" and "s
 
 
 
-=== TEST 5: uploads cannot go to S3 yet
+=== TEST 5: an s3 storage that receives uploads needs proxy= and temp=
 --- http_config
     attachments_storage cloud s3 endpoint=http://127.0.0.1:4569 region=us-east-1
-        bucket=files access_key=AK secret_file=$TEST_NGINX_TOP/t/data/s3.secret;
+        bucket=files access_key=AK secret_file=$TEST_NGINX_TOP/t/data/s3.secret
+        temp=/tmp;
 --- config
 --- must_die
 --- error_log
-uploads to the s3 storage "cloud" are not supported yet
+the s3 storage "cloud" receives uploads and needs "proxy=" (an internal location that proxy_pass'es to its endpoint) and "temp="
 
 
 
-=== TEST 6: an endpoint is a scheme and a host
+=== TEST 6: proxy= is a location prefix
+--- http_config
+    attachments_storage main local root=/srv internal=/_s/;
+    attachments_storage cloud s3 endpoint=http://127.0.0.1:4569 region=us-east-1
+        bucket=files access_key=AK secret_file=$TEST_NGINX_TOP/t/data/s3.secret
+        proxy=/_s3;
+--- config
+--- must_die
+--- error_log
+"proxy=" must be a location prefix that starts and ends with "/", not "/_s3"
+
+
+
+=== TEST 7: an endpoint is a scheme and a host
 --- http_config
     attachments_storage main local root=/srv internal=/_s/;
     attachments_storage cloud s3 endpoint=127.0.0.1:4569 region=us-east-1
@@ -162,7 +176,7 @@ uploads to the s3 storage "cloud" are not supported yet
 
 
 
-=== TEST 7: S3 files are not downloaded through nginx
+=== TEST 8: S3 files are not downloaded through nginx
 --- http_config
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
     attachments_storage main local root=/srv internal=/_s/;
@@ -176,7 +190,7 @@ storage "cloud" is downloaded from S3 through presigned URLs, not through nginx
 
 
 
-=== TEST 8: a missing environment secret
+=== TEST 9: a missing environment secret
 --- http_config
     attachments_storage main local root=/srv internal=/_s/;
     attachments_storage cloud s3 endpoint=http://h region=r bucket=b access_key=AK

@@ -8,38 +8,15 @@
 use Test::Nginx::Socket;
 use Attachments::DB;
 use Attachments::API;
+use Attachments::S3;
 use HTTP::Tiny;
 use JSON::PP;
-use File::Temp qw(tempdir);
-use IO::Socket::INET;
-use Time::HiRes qw(sleep);
-use POSIX ();
+use Time::HiRes ();
 
 repeat_each(1);
 plan tests => 16;
 
-my $top = $ENV{TEST_NGINX_TOP};
-my $s3rver = "$top/node_modules/.bin/s3rver";
--x $s3rver or BAIL_OUT("$s3rver is missing: run make deps");
-
-my $data = tempdir('attachments-s3rver.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1')->sockport;
-$ENV{TEST_NGINX_S3_PORT} = $port;
-
-our $S3 = fork // die "fork: $!";
-if ($S3 == 0) {
-    open STDOUT, '>', '/dev/null';
-    open STDERR, '>&', \*STDOUT;
-    { exec $s3rver, '-d', $data, '-p', $port, '-a', '127.0.0.1',
-         '--configure-bucket', 'files' };
-    POSIX::_exit(1);
-}
-END { kill 'TERM', $S3 if $S3; }
-
-for (1 .. 100) {
-    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    sleep 0.1;
-}
+my $port = start_s3rver();
 
 # the object, put there as any S3 client would
 system('/usr/bin/python3', '-c', <<"_PY_") == 0 or BAIL_OUT('cannot put the object');
@@ -60,8 +37,6 @@ our $Http = <<'_EOC_';
     attachments_storage cloud s3 endpoint=http://127.0.0.1:$TEST_NGINX_S3_PORT
         region=us-east-1 bucket=files access_key=S3RVER secret_env=S3_SECRET;
 _EOC_
-
-$ENV{S3_SECRET} = 'S3RVER';
 
 add_block_preprocessor(sub {
     my $block = shift;

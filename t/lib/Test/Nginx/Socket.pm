@@ -351,6 +351,7 @@ sub nth ($$) {
 sub check_patterns ($$$$) {
     my ($name, $log, $patterns, $want) = @_;
     my @p = ref $patterns eq 'ARRAY' ? @$patterns
+          : ref $patterns eq 'Regexp' ? ($patterns)
           : grep { /\S/ } split /\n/, $patterns;
 
     for my $p (@p) {
