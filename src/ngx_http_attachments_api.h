@@ -29,7 +29,7 @@ typedef struct {
     ngx_str_t                        base;      /* of absolute URLs */
     void                            *upload;
     void                            *publish;
-    ngx_http_attachments_s3_op_t    *s3;        /* under way */
+    ngx_http_attachments_storage_op_t  *s3;     /* under way */
 } ngx_http_attachments_ctx_t;
 
 

@@ -40,12 +40,6 @@ static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 static json_t *ngx_http_attachments_json_str(u_char *p, size_t len);
-static ngx_int_t ngx_http_attachments_s3_redirect(ngx_http_request_t *r,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
-    ngx_http_attachments_grant_t *g);
-static ngx_int_t ngx_http_attachments_absolute_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_link_t *link,
-    ngx_str_t *url);
 static json_t *ngx_http_attachments_public_url(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
     u_char *key);
@@ -250,7 +244,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
     PGresult                        *res;
     ngx_http_request_t              *r;
     ngx_http_attachments_ctx_t      *ctx;
-    ngx_http_attachments_grant_t     g;
+    ngx_http_attachments_link_t      link;
     ngx_http_attachments_storage_t  *storage;
 
     r = q->data;
@@ -288,23 +282,18 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    ngx_memzero(&g, sizeof(ngx_http_attachments_grant_t));
+    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
 
-    g.filename.data = (u_char *) PQgetvalue(res, 0,
-                                            NGX_HTTP_ATTACHMENTS_COL_FILE_NAME);
-    g.filename.len = ngx_strlen(g.filename.data);
-    g.type.data = (u_char *) PQgetvalue(res, 0,
-                                        NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
-    g.type.len = ngx_strlen(g.type.data);
+    link.storage = storage;
+    link.key = key;
+    link.filename.data = (u_char *) PQgetvalue(res, 0,
+                                           NGX_HTTP_ATTACHMENTS_COL_FILE_NAME);
+    link.filename.len = ngx_strlen(link.filename.data);
+    link.type.data = (u_char *) PQgetvalue(res, 0,
+                                       NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
+    link.type.len = ngx_strlen(link.type.data);
 
-    if (storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3) {
-        ngx_http_attachments_finish(r,
-            ngx_http_attachments_s3_redirect(r, storage, &key, &g));
-        return;
-    }
-
-    ngx_http_attachments_finish(r,
-        ngx_http_attachments_serve(r, storage, &key, &g));
+    ngx_http_attachments_finish(r, storage->kind->serve(r, &link));
 }
 
 
@@ -538,7 +527,6 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
 {
     char                            *v;
     json_t                          *file, *value, *url, *expires;
-    ngx_int_t                        rc;
     ngx_str_t                        name, signed_url;
     ngx_uint_t                       i;
     ngx_http_attachments_link_t      link;
@@ -633,11 +621,9 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
             goto failed;
         }
 
-        rc = (link.storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3)
-             ? ngx_http_attachments_s3_url(r, &link, &signed_url)
-             : ngx_http_attachments_absolute_url(r, ctx, &link, &signed_url);
+        link.base = ctx->base;
 
-        if (rc == NGX_OK) {
+        if (link.storage->kind->presign(r, &link, &signed_url) == NGX_OK) {
             url = ngx_http_attachments_json_str(signed_url.data,
                                                 signed_url.len);
             expires = ngx_http_attachments_json_str(at,
@@ -945,71 +931,6 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
     return ngx_http_attachments_json_str(url, p - url);
 }
 
-
-
-/* a signed download URL of a local storage, behind the base */
-
-static ngx_int_t
-ngx_http_attachments_absolute_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_link_t *link,
-    ngx_str_t *url)
-{
-    u_char     *p;
-    ngx_str_t   path;
-
-    if (ngx_http_attachments_signed_url(r, link, &path) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, ctx->base.len + path.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    url->data = p;
-    p = ngx_cpymem(p, ctx->base.data, ctx->base.len);
-    p = ngx_cpymem(p, path.data, path.len);
-    url->len = p - url->data;
-
-    return NGX_OK;
-}
-
-
-
-/* /content of a file in S3: 302 to a fresh presigned URL */
-
-static ngx_int_t
-ngx_http_attachments_s3_redirect(ngx_http_request_t *r,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
-    ngx_http_attachments_grant_t *g)
-{
-    ngx_str_t                     url;
-    ngx_table_elt_t              *h;
-    ngx_http_attachments_link_t   link;
-
-    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
-
-    link.storage = storage;
-    link.key = *key;
-    link.filename = g->filename;
-    link.type = g->type;
-
-    if (ngx_http_attachments_s3_url(r, &link, &url) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h = ngx_http_attachments_add_header(r, "Location", NULL);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value = url;
-
-    /* nginx's own 302 page, like return 302 */
-    r->headers_out.location = h;
-
-    return NGX_HTTP_MOVED_TEMPORARILY;
-}
 
 
 

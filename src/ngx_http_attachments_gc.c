@@ -9,8 +9,10 @@
  * nodes may share a database), deletes their blobs, then marks the rows
  * purged (or removes pending ones) with audit rows.  A row whose blob
  * could not be deleted stays for the next run: it is never forgotten
- * before its blob is gone.  Runs repeat at once while batches come back
- * full, then wait for the interval.
+ * before its blob is gone.  Blobs are deleted through the storage
+ * interface, without a request: kinds that need one (s3, whose DELETEs are
+ * subrequests) decline, and their rows stay.  Runs repeat at once while
+ * batches come back full, then wait for the interval.
  */
 
 
@@ -130,6 +132,7 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
     ngx_uint_t                          gone;
     ngx_http_attachments_storage_t     *storage;
     ngx_http_attachments_pg_query_t    *done;
+    ngx_http_attachments_storage_op_t   op;
     ngx_http_attachments_main_conf_t   *amcf;
     u_char                              tmp[sizeof(".tmp/") - 1
                                             + NGX_HTTP_ATTACHMENTS_UUID_LEN];
@@ -166,11 +169,6 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
 
         storage = ngx_http_attachments_lookup_storage(amcf, &name);
 
-        if (storage && storage->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL) {
-            /* objects in S3 wait for the collector's S3 support */
-            continue;
-        }
-
         if (storage == NULL) {
             ngx_log_error(NGX_LOG_WARN, q->log, 0,
                           "attachments gc: file %s is in storage \"%V\", "
@@ -179,8 +177,25 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
             continue;
         }
 
-        gone = (ngx_http_attachments_gc_unlink(q->log, storage, &key)
-                == NGX_OK);
+        /* without a request only some kinds can delete (local, not s3) */
+
+        ngx_memzero(&op, sizeof(ngx_http_attachments_storage_op_t));
+        op.storage = storage;
+        op.key = key;
+        op.log = q->log;
+
+        if (storage->kind->delete(NULL, &op) == NGX_DECLINED) {
+            continue;
+        }
+
+        gone = (op.status == NGX_HTTP_NO_CONTENT);
+
+        if (!gone) {
+            ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                          "attachments gc: the blob of file %s stays; "
+                          "the row waits for the next run",
+                          PQgetvalue(q->result, i, 0));
+        }
 
         /* an upload that stopped before its rename left the temporary */
 
@@ -326,7 +341,7 @@ ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
 
     for (i = 0; i < amcf->storages.nelts; i++) {
 
-        if (sp[i]->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL
+        if (sp[i]->root.len == 0
             || sp[i]->root.len + sizeof("/.tmp/") + NGX_HTTP_ATTACHMENTS_UUID_LEN
             >= NGX_MAX_PATH)
         {

@@ -28,8 +28,6 @@ static ngx_int_t ngx_http_attachments_add_variables(ngx_conf_t *cf);
 
 static char *ngx_http_attachments_signing_key(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -461,7 +459,7 @@ ngx_http_attachments_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (amcf->active
-        && amcf->active->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3
+        && amcf->active->kind == &ngx_http_attachments_s3_kind
         && (amcf->active->proxy.len == 0 || amcf->active->root.len == 0))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -783,157 +781,12 @@ ngx_http_attachments_key_cleanup(void *data)
 }
 
 
-/* attachments_storage <name> local root=<dir> internal=<uri> */
-
-static char *
-ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_attachments_main_conf_t *amcf = conf;
-
-    ngx_str_t                        *value, *prefix;
-    ngx_uint_t                        i;
-    ngx_http_attachments_storage_t   *storage, **sp;
-
-    value = cf->args->elts;
-
-    if (ngx_http_attachments_find_storage(cf, &value[1]) != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate storage \"%V\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    storage = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_storage_t));
-    if (storage == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    storage->name = value[1];
-
-    if (ngx_strcmp(value[2].data, "s3") == 0) {
-        storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_S3;
-
-        if (ngx_http_attachments_s3_conf(cf, storage, value, cf->args->nelts)
-            != NGX_CONF_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        goto done;
-    }
-
-    if (ngx_strcmp(value[2].data, "local") != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown storage type \"%V\" "
-                           "(the supported types are \"local\" and \"s3\")",
-                           &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    storage->type = NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL;
-
-    for (i = 3; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "root=", 5) == 0) {
-            storage->root.data = value[i].data + 5;
-            storage->root.len = value[i].len - 5;
-
-            if (storage->root.len == 0
-                || ngx_conf_full_name(cf->cycle, &storage->root, 0) != NGX_OK)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "internal=", 9) == 0
-            || ngx_strncmp(value[i].data, "public=", 7) == 0)
-        {
-            prefix = (value[i].data[0] == 'i') ? &storage->internal
-                                               : &storage->public;
-            prefix->data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
-            prefix->len = value[i].data + value[i].len - prefix->data;
-
-            if (prefix->len < 2
-                || prefix->data[0] != '/'
-                || prefix->data[prefix->len - 1] != '/')
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"%*s\" must be a URI prefix that "
-                                   "starts and ends with \"/\", not \"%V\"",
-                                   value[i].data[0] == 'i' ? 9 : 7,
-                                   value[i].data, prefix);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    if (storage->root.len == 0 || storage->internal.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "local storage \"%V\" needs \"root=\" and "
-                           "\"internal=\"", &storage->name);
-        return NGX_CONF_ERROR;
-    }
-
-done:
-
-    sp = ngx_array_push(&amcf->storages);
-    if (sp == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    *sp = storage;
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\"", &value[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-ngx_http_attachments_storage_t *
-ngx_http_attachments_lookup_storage(ngx_http_attachments_main_conf_t *amcf,
-    ngx_str_t *name)
-{
-    ngx_uint_t                         i;
-    ngx_http_attachments_storage_t   **sp;
-
-    sp = amcf->storages.elts;
-
-    for (i = 0; i < amcf->storages.nelts; i++) {
-        if (sp[i]->name.len == name->len
-            && ngx_strncmp(sp[i]->name.data, name->data, name->len) == 0)
-        {
-            return sp[i];
-        }
-    }
-
-    return NULL;
-}
-
-
 static ngx_http_attachments_storage_t *
 ngx_http_attachments_find_storage(ngx_conf_t *cf, ngx_str_t *name)
 {
     return ngx_http_attachments_lookup_storage(
                ngx_http_conf_get_module_main_conf(cf,
                                                   ngx_http_attachments_module),
-               name);
-}
-
-
-ngx_http_attachments_storage_t *
-ngx_http_attachments_storage_by_name(ngx_http_request_t *r, ngx_str_t *name)
-{
-    return ngx_http_attachments_lookup_storage(
-               ngx_http_get_module_main_conf(r, ngx_http_attachments_module),
                name);
 }
 
@@ -978,7 +831,7 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (storage->type != NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL) {
+    if (!storage->kind->served_by_nginx) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "storage \"%V\" is downloaded from S3 through "
                            "presigned URLs, not through nginx",

@@ -19,8 +19,37 @@
 #include <magic.h>
 
 
-#define NGX_HTTP_ATTACHMENTS_STORAGE_LOCAL  1
-#define NGX_HTTP_ATTACHMENTS_STORAGE_S3     2
+typedef struct ngx_http_attachments_storage_s  ngx_http_attachments_storage_t;
+typedef struct ngx_http_attachments_storage_op_s
+    ngx_http_attachments_storage_op_t;
+typedef struct ngx_http_attachments_link_s  ngx_http_attachments_link_t;
+
+
+/*
+ * The storage interface (ngx_http_attachments_storage.c): one kind per
+ * implementation, "local" there and "s3" in ngx_http_attachments_s3.c.
+ * create, delete and health answer NGX_OK (done, op->status set), NGX_AGAIN
+ * (op->handler is called later, in the request's context), NGX_DECLINED
+ * (not possible here, e.g. without a request) or NGX_ERROR.
+ */
+typedef struct {
+    ngx_str_t                        name;
+    char                          *(*conf)(ngx_conf_t *cf,
+                                       ngx_http_attachments_storage_t *s,
+                                       ngx_str_t *value, ngx_uint_t n);
+    ngx_int_t                      (*create)(ngx_http_request_t *r,
+                                       ngx_http_attachments_storage_op_t *op);
+    ngx_int_t                      (*delete)(ngx_http_request_t *r,
+                                       ngx_http_attachments_storage_op_t *op);
+    ngx_int_t                      (*serve)(ngx_http_request_t *r,
+                                       ngx_http_attachments_link_t *link);
+    ngx_int_t                      (*presign)(ngx_http_request_t *r,
+                                       ngx_http_attachments_link_t *link,
+                                       ngx_str_t *url);
+    ngx_int_t                      (*health)(ngx_http_request_t *r,
+                                       ngx_http_attachments_storage_op_t *op);
+    ngx_uint_t                       served_by_nginx;  /* downloads */
+} ngx_http_attachments_storage_kind_t;
 
 
 typedef struct {
@@ -29,10 +58,10 @@ typedef struct {
 } ngx_http_attachments_key_t;
 
 
-typedef struct {
+struct ngx_http_attachments_storage_s {
     ngx_str_t                        name;
-    ngx_uint_t                       type;
-    ngx_str_t                        root;
+    ngx_http_attachments_storage_kind_t  *kind;
+    ngx_str_t                        root;      /* s3: temp= */
     ngx_str_t                        internal;  /* internal location prefix */
     ngx_str_t                        download;  /* from attachments_download */
     ngx_str_t                        public;    /* URI prefix of root/public/ */
@@ -44,7 +73,7 @@ typedef struct {
     ngx_str_t                        bucket;
     ngx_uint_t                       virtual_host;
     ngx_str_t                        proxy;     /* internal location prefix */
-} ngx_http_attachments_storage_t;
+};
 
 
 /* attachments_sign: what $attachments_signed_url grants */
@@ -93,33 +122,37 @@ typedef struct {
 } ngx_http_attachments_loc_conf_t;
 
 
-/* a file to mint a download URL for */
-typedef struct {
+/* a file to mint a download URL for, or to serve */
+struct ngx_http_attachments_link_s {
     ngx_http_attachments_storage_t  *storage;
     ngx_str_t                        key;       /* storage key */
     ngx_str_t                        filename;
     ngx_str_t                        type;
     time_t                           expires;   /* 0: now + url_ttl */
-} ngx_http_attachments_link_t;
+    ngx_str_t                        base;      /* of absolute local URLs */
+};
 
 
-/* a PUT or DELETE of an object in an s3 storage */
-typedef struct ngx_http_attachments_s3_op_s  ngx_http_attachments_s3_op_t;
+/* what a storage is asked to do with one object */
+typedef void (*ngx_http_attachments_storage_handler_pt)(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 
-typedef void (*ngx_http_attachments_s3_handler_pt)(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op);
+struct ngx_http_attachments_storage_op_s {
+    ngx_http_attachments_storage_t         *storage;
+    ngx_str_t                               key;
+    ngx_str_t                               file;     /* create: the blob */
+    off_t                                   size;
+    u_char                                 *sha256;   /* create: 64 hex */
+    ngx_log_t                              *log;
+    ngx_uint_t                              status;   /* 2xx: done */
+    unsigned                                uncertain:1;  /* create failed,
+                                                   the object may be there */
+    ngx_http_attachments_storage_handler_pt handler;
+    void                                   *data;
 
-struct ngx_http_attachments_s3_op_s {
-    ngx_http_attachments_storage_t     *storage;
-    ngx_uint_t                          method;    /* NGX_HTTP_PUT, _DELETE */
-    ngx_str_t                           key;
-    ngx_str_t                           file;      /* PUT: the body */
-    off_t                               size;
-    u_char                             *sha256;    /* PUT: 64 hex digits */
-    ngx_uint_t                          status;    /* the answer's */
-    off_t                               sent;      /* to the store */
-    ngx_http_attachments_s3_handler_pt  handler;
-    void                               *data;
+    /* s3 */
+    ngx_uint_t                              method;
+    off_t                                   sent;
 };
 
 
@@ -137,19 +170,16 @@ ngx_int_t ngx_http_attachments_arg(ngx_http_request_t *r, char *name,
 ngx_int_t ngx_http_attachments_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
 
-/* module.c */
+/* storage.c */
+char *ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_http_attachments_storage_t *ngx_http_attachments_storage_by_name(
     ngx_http_request_t *r, ngx_str_t *name);
 ngx_http_attachments_storage_t *ngx_http_attachments_lookup_storage(
     ngx_http_attachments_main_conf_t *amcf, ngx_str_t *name);
 
-/* s3.c */
-char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
-ngx_int_t ngx_http_attachments_s3_url(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link, ngx_str_t *url);
-ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op);
+extern ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind;
+extern ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind;
 
 /* gc.c */
 ngx_int_t ngx_http_attachments_gc_init(ngx_cycle_t *cycle,

@@ -15,8 +15,23 @@
 
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_api.h"
+#include "ngx_http_attachments_json.h"
 
 
+static char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
+static ngx_int_t ngx_http_attachments_s3_create(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static ngx_int_t ngx_http_attachments_s3_delete(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static ngx_int_t ngx_http_attachments_s3_serve(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link);
+static ngx_int_t ngx_http_attachments_s3_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_str_t *url);
+static ngx_int_t ngx_http_attachments_s3_health(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_secret(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value);
 static ngx_int_t ngx_http_attachments_s3_path(ngx_http_request_t *r,
@@ -24,10 +39,22 @@ static ngx_int_t ngx_http_attachments_s3_path(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_s3_header(ngx_http_request_t *r,
     ngx_list_t *headers, char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_attachments_s3_body(ngx_http_request_t *sr,
-    ngx_http_attachments_s3_op_t *op);
+    ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_sent(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_attachments_s3_wake(ngx_http_request_t *r);
+
+
+ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
+    ngx_string("s3"),
+    ngx_http_attachments_s3_conf,
+    ngx_http_attachments_s3_create,
+    ngx_http_attachments_s3_delete,
+    ngx_http_attachments_s3_serve,
+    ngx_http_attachments_s3_url,
+    ngx_http_attachments_s3_health,
+    0
+};
 
 
 static u_char  ngx_http_attachments_s3_empty[] =
@@ -40,7 +67,7 @@ static u_char  ngx_http_attachments_s3_empty[] =
  *     [style=path|virtual] [proxy=<internal location> temp=<dir>]
  */
 
-char *
+static char *
 ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
@@ -317,7 +344,7 @@ ngx_http_attachments_s3_path(ngx_http_request_t *r,
 
 /* an absolute presigned GET for link, valid attachments_url_ttl (≤ 7 days) */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
@@ -375,16 +402,84 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
 }
 
 
+static ngx_int_t
+ngx_http_attachments_s3_create(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    op->method = NGX_HTTP_PUT;
+    return ngx_http_attachments_s3_send(r, op);
+}
+
+
+/* objects are deleted through a request's subrequest: not by the collector */
+
+static ngx_int_t
+ngx_http_attachments_s3_delete(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    if (r == NULL || op->storage->proxy.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    op->method = NGX_HTTP_DELETE;
+    return ngx_http_attachments_s3_send(r, op);
+}
+
+
+/* HEAD of the bucket, through proxy= */
+
+static ngx_int_t
+ngx_http_attachments_s3_health(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    if (op->storage->proxy.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_str_null(&op->key);
+    op->method = NGX_HTTP_HEAD;
+
+    return ngx_http_attachments_s3_send(r, op);
+}
+
+
+/* /content of a file in S3: 302 to a fresh presigned URL */
+
+static ngx_int_t
+ngx_http_attachments_s3_serve(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link)
+{
+    ngx_str_t         url;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_attachments_s3_url(r, link, &url) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_http_attachments_add_header(r, "Location", NULL);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = url;
+
+    /* nginx's own 302 page, like return 302 */
+    r->headers_out.location = h;
+
+    return NGX_HTTP_MOVED_TEMPORARILY;
+}
+
+
 /*
- * Starts op (a PUT of a file, or a DELETE) as a subrequest through the
+ * Starts op (a PUT of a file, a DELETE, a HEAD) as a subrequest through the
  * storage's proxy= location.  op->handler is called in the request's
  * context once the object store answered (op->status) or could not be
  * reached (502, 504).  The caller runs the posted requests.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_attachments_s3_send(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op)
+    ngx_http_attachments_storage_op_t *op)
 {
     u_char                                *p, *date;
     ngx_str_t                              uri, auth;
@@ -419,7 +514,13 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
         rq.payload = op->sha256;
 
     } else {
-        ngx_str_set(&rq.method, "DELETE");
+        if (op->method == NGX_HTTP_DELETE) {
+            ngx_str_set(&rq.method, "DELETE");
+
+        } else {
+            ngx_str_set(&rq.method, "HEAD");
+        }
+
         rq.payload = ngx_http_attachments_s3_empty;
         op->size = 0;
     }
@@ -492,10 +593,11 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     }
 
     op->status = 0;
+    op->uncertain = 0;
     ctx->s3 = op;
     r->write_event_handler = ngx_http_attachments_s3_wake;
 
-    return NGX_OK;
+    return NGX_AGAIN;
 }
 
 
@@ -532,7 +634,7 @@ ngx_http_attachments_s3_header(ngx_http_request_t *r, ngx_list_t *headers,
 
 static ngx_int_t
 ngx_http_attachments_s3_body(ngx_http_request_t *sr,
-    ngx_http_attachments_s3_op_t *op)
+    ngx_http_attachments_storage_op_t *op)
 {
     ngx_buf_t                 *b;
     ngx_pool_cleanup_t        *cln;
@@ -596,7 +698,7 @@ static ngx_int_t
 ngx_http_attachments_s3_sent(ngx_http_request_t *sr, void *data,
     ngx_int_t rc)
 {
-    ngx_http_attachments_s3_op_t *op = data;
+    ngx_http_attachments_storage_op_t *op = data;
 
     ngx_uint_t                  i;
     ngx_http_upstream_state_t  *state;
@@ -619,6 +721,11 @@ ngx_http_attachments_s3_sent(ngx_http_request_t *sr, void *data,
                                                        : NGX_HTTP_BAD_GATEWAY;
     }
 
+    /* S3's refusals are final; no answer after bytes went out is not */
+    op->uncertain = (op->status == NGX_HTTP_BAD_GATEWAY
+                     || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
+                    && op->sent > 0;
+
     return rc;
 }
 
@@ -627,7 +734,7 @@ static void
 ngx_http_attachments_s3_wake(ngx_http_request_t *r)
 {
     ngx_http_attachments_ctx_t    *ctx;
-    ngx_http_attachments_s3_op_t  *op;
+    ngx_http_attachments_storage_op_t  *op;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
     op = ctx->s3;
@@ -642,7 +749,8 @@ ngx_http_attachments_s3_wake(ngx_http_request_t *r)
     if (op->status < 200 || op->status >= 300) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: %s \"%V\" in s3 storage \"%V\": %ui",
-                      op->method == NGX_HTTP_PUT ? "PUT" : "DELETE",
+                      op->method == NGX_HTTP_PUT ? "PUT"
+                      : op->method == NGX_HTTP_DELETE ? "DELETE" : "HEAD",
                       &op->key, &op->storage->name, op->status);
     }
 

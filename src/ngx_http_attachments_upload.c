@@ -9,11 +9,13 @@
  * nothing (docs/upload.md):
  *
  *   1. rows inserted "pending";
- *   2. blobs fsync'd, renamed to their keys, directories fsync'd;
+ *   2. blobs created in the active storage through the storage interface
+ *      (local: fsync'd, renamed to their keys, directories fsync'd; s3: PUT
+ *      from the temporary file);
  *   3. attachments.finish_upload(): quotas checked under a per-organization
  *      lock, rows "ready", audit rows, in one transaction.
  *
- * Any failure before 3 commits removes the blobs (and, after 1, the rows);
+ * Any failure before 3 commits deletes the blobs (and, after 1, the rows);
  * a crash leaves temporary files and pending rows for the collector.
  */
 
@@ -60,11 +62,9 @@ typedef struct {
     ngx_str_t                        type;       /* sniffed */
     ngx_str_t                        key;
     ngx_str_t                        tmp;
-    ngx_str_t                        path;
     off_t                            size;
     ngx_fd_t                         fd;
-    unsigned                         renamed:1;
-    unsigned                         put:1;      /* in the s3 storage */
+    unsigned                         created:1;  /* in the storage */
     u_char                           id[NGX_HTTP_ATTACHMENTS_UUID_LEN];
     u_char                           sha256[64];
 } ngx_http_attachments_blob_t;
@@ -98,9 +98,9 @@ typedef struct {
     ngx_str_t                        custom_fields;
     ngx_str_t                        visibility;
 
-    ngx_http_attachments_s3_op_t     op;         /* s3: PUT or DELETE */
-    ngx_uint_t                       next;       /* s3: blob it is for */
-    unsigned                         kept:1;     /* s3: objects may stay */
+    ngx_http_attachments_storage_op_t  op;       /* create or delete */
+    ngx_uint_t                       next;       /* blob op is for */
+    unsigned                         kept:1;     /* blobs that stay */
 
     ngx_uint_t                       status;     /* refused with */
     const char                      *code;
@@ -121,16 +121,16 @@ static void ngx_http_attachments_upload_finished(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_upload_commit(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
-static void ngx_http_attachments_upload_put(ngx_http_request_t *r,
+static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
-static void ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op);
+static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
-static void ngx_http_attachments_upload_unput(ngx_http_request_t *r,
+static void ngx_http_attachments_upload_delete(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
-static void ngx_http_attachments_upload_unput_done(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op);
+static void ngx_http_attachments_upload_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_upload_aborted(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_upload_ids(ngx_http_request_t *r,
@@ -139,8 +139,9 @@ static ngx_int_t ngx_http_attachments_upload_rows(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up, ngx_str_t *rows);
 static ngx_int_t ngx_http_attachments_upload_key(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up, ngx_http_attachments_blob_t *b);
-static ngx_int_t ngx_http_attachments_upload_store(ngx_http_request_t *r,
-    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_op(ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_blob_t *b,
+    ngx_http_attachments_storage_handler_pt handler);
 static void ngx_http_attachments_upload_remove(
     ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_cleanup(void *data);
@@ -1115,20 +1116,8 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    if (up->storage->type == NGX_HTTP_ATTACHMENTS_STORAGE_S3) {
-        ngx_http_attachments_upload_put(r, up);
-        return;
-    }
-
-    if (ngx_http_attachments_upload_store(r, up) != NGX_OK) {
-        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the storage is unavailable");
-        ngx_http_attachments_upload_abort(r, up);
-        return;
-    }
-
-    ngx_http_attachments_upload_commit(r, up);
+    up->next = 0;
+    ngx_http_attachments_upload_create(r, up);
 }
 
 
@@ -1179,54 +1168,61 @@ ngx_http_attachments_upload_commit(ngx_http_request_t *r,
 
 
 /*
- * s3: the blobs are PUT one after the other (up->next), each from its
- * temporary file; any refusal or failure undoes the ones already there.
+ * The blobs go into the storage one after the other (up->next), each from
+ * its temporary file: at once (local) or once the store answered (s3).
+ * Any refusal or failure undoes the ones already there.
  */
 
 static void
-ngx_http_attachments_upload_put(ngx_http_request_t *r,
+ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up)
 {
+    ngx_int_t                     rc;
     ngx_http_attachments_blob_t  *b;
 
-    if (up->next == up->blobs.nelts) {
-        /* the temporary files are not needed any more */
-        ngx_http_attachments_upload_remove(up);
-        ngx_http_attachments_upload_commit(r, up);
-        return;
+    for ( ;; ) {
+        if (up->next == up->blobs.nelts) {
+            /* what temporary files are left are not needed any more */
+            ngx_http_attachments_upload_remove(up);
+            ngx_http_attachments_upload_commit(r, up);
+            return;
+        }
+
+        b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+        if (b->fd != NGX_INVALID_FILE) {
+            ngx_close_file(b->fd);
+            b->fd = NGX_INVALID_FILE;
+        }
+
+        ngx_http_attachments_upload_op(up, b,
+                                       ngx_http_attachments_upload_created);
+
+        rc = up->storage->kind->create(r, &up->op);
+
+        if (rc == NGX_AGAIN) {
+            ngx_http_run_posted_requests(r->connection);
+            return;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_http_attachments_upload_refuse(up,
+                                               NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "unavailable",
+                                               "the storage is unavailable");
+            ngx_http_attachments_upload_abort(r, up);
+            return;
+        }
+
+        b->created = 1;
+        up->next++;
     }
-
-    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
-
-    if (b->fd != NGX_INVALID_FILE) {
-        ngx_close_file(b->fd);
-        b->fd = NGX_INVALID_FILE;
-    }
-
-    up->op.storage = up->storage;
-    up->op.method = NGX_HTTP_PUT;
-    up->op.key = b->key;
-    up->op.file = b->tmp;
-    up->op.size = b->size;
-    up->op.sha256 = b->sha256;
-    up->op.handler = ngx_http_attachments_upload_put_done;
-    up->op.data = up;
-
-    if (ngx_http_attachments_s3_send(r, &up->op) != NGX_OK) {
-        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the storage is unavailable");
-        ngx_http_attachments_upload_abort(r, up);
-        return;
-    }
-
-    ngx_http_run_posted_requests(r->connection);
 }
 
 
 static void
-ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op)
+ngx_http_attachments_upload_created(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
 {
     ngx_http_attachments_blob_t    *b;
     ngx_http_attachments_upload_t  *up;
@@ -1235,13 +1231,8 @@ ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
     b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
 
     if (op->status < 200 || op->status >= 300) {
-        /*
-         * S3's refusals are final; with no answer after bytes went out it
-         * is unknown whether the object is there: a DELETE makes sure
-         */
-        b->put = (op->status == NGX_HTTP_BAD_GATEWAY
-                  || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
-                 && op->sent > 0;
+        /* unknown whether it is there: a delete makes sure it is not */
+        b->created = op->uncertain;
 
         ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "unavailable",
@@ -1250,10 +1241,28 @@ ngx_http_attachments_upload_put_done(ngx_http_request_t *r,
         return;
     }
 
-    b->put = 1;
+    b->created = 1;
     up->next++;
 
-    ngx_http_attachments_upload_put(r, up);
+    ngx_http_attachments_upload_create(r, up);
+}
+
+
+static void
+ngx_http_attachments_upload_op(ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_blob_t *b,
+    ngx_http_attachments_storage_handler_pt handler)
+{
+    ngx_memzero(&up->op, sizeof(ngx_http_attachments_storage_op_t));
+
+    up->op.storage = up->storage;
+    up->op.key = b->key;
+    up->op.file = b->tmp;
+    up->op.size = b->size;
+    up->op.sha256 = b->sha256;
+    up->op.log = up->request->connection->log;
+    up->op.handler = handler;
+    up->op.data = up;
 }
 
 
@@ -1315,43 +1324,49 @@ ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_remove(up);
 
     up->next = 0;
-    ngx_http_attachments_upload_unput(r, up);
+    ngx_http_attachments_upload_delete(r, up);
 }
 
 
-/* s3 objects PUT are deleted one after the other, then the pending rows */
+/* the blobs created are deleted one after the other, then the rows */
 
 static void
-ngx_http_attachments_upload_unput(ngx_http_request_t *r,
+ngx_http_attachments_upload_delete(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up)
 {
+    ngx_int_t                         rc;
     ngx_str_t                         ids;
     ngx_http_attachments_blob_t      *b;
     ngx_http_attachments_pg_query_t  *q;
 
     b = up->blobs.elts;
 
-    while (up->next < up->blobs.nelts && !b[up->next].put) {
-        up->next++;
-    }
+    for ( /* void */ ; up->next < up->blobs.nelts; up->next++) {
 
-    if (up->next < up->blobs.nelts) {
-        up->op.storage = up->storage;
-        up->op.method = NGX_HTTP_DELETE;
-        up->op.key = b[up->next].key;
-        up->op.handler = ngx_http_attachments_upload_unput_done;
-        up->op.data = up;
+        if (!b[up->next].created) {
+            continue;
+        }
 
-        if (ngx_http_attachments_s3_send(r, &up->op) == NGX_OK) {
+        ngx_http_attachments_upload_op(up, &b[up->next],
+                                       ngx_http_attachments_upload_deleted);
+
+        rc = up->storage->kind->delete(r, &up->op);
+
+        if (rc == NGX_AGAIN) {
             ngx_http_run_posted_requests(r->connection);
             return;
         }
 
-        up->kept = 1;
+        if (rc == NGX_OK) {
+            b[up->next].created = 0;
+
+        } else {
+            up->kept = 1;
+        }
     }
 
     if (up->kept) {
-        /* the pending rows stay, so that the objects are not forgotten */
+        /* the pending rows stay, so that the blobs are not forgotten */
         ngx_http_attachments_finish(r,
             ngx_http_attachments_upload_answer(r, up, up->status));
         return;
@@ -1376,17 +1391,19 @@ ngx_http_attachments_upload_unput(ngx_http_request_t *r,
 
 
 static void
-ngx_http_attachments_upload_unput_done(ngx_http_request_t *r,
-    ngx_http_attachments_s3_op_t *op)
+ngx_http_attachments_upload_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
 {
+    ngx_http_attachments_blob_t    *b;
     ngx_http_attachments_upload_t  *up;
 
     up = op->data;
+    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
 
     if ((op->status >= 200 && op->status < 300)
         || op->status == NGX_HTTP_NOT_FOUND)
     {
-        ((ngx_http_attachments_blob_t *) up->blobs.elts)[up->next].put = 0;
+        b->created = 0;
 
     } else {
         up->kept = 1;
@@ -1394,7 +1411,7 @@ ngx_http_attachments_upload_unput_done(ngx_http_request_t *r,
 
     up->next++;
 
-    ngx_http_attachments_upload_unput(r, up);
+    ngx_http_attachments_upload_delete(r, up);
 }
 
 
@@ -1484,18 +1501,6 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
         b->key.data = p;
         b->key.len += 7;
     }
-
-    b->path.len = up->storage->root.len + 1 + b->key.len;
-    b->path.data = ngx_pnalloc(r->pool, b->path.len + 1);
-    if (b->path.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(b->path.data, up->storage->root.data,
-                   up->storage->root.len);
-    *p++ = '/';
-    p = ngx_cpymem(p, b->key.data, b->key.len);
-    *p = '\0';
 
     return NGX_OK;
 }
@@ -1595,60 +1600,11 @@ ngx_http_attachments_upload_ids(ngx_http_request_t *r,
 }
 
 
-/* temporary names to keys; the directories' entries made durable */
-
-static ngx_int_t
-ngx_http_attachments_upload_store(ngx_http_request_t *r,
-    ngx_http_attachments_upload_t *up)
-{
-    u_char                       *slash;
-    ngx_fd_t                      fd;
-    ngx_uint_t                    i;
-    ngx_http_attachments_blob_t  *b;
-
-    b = up->blobs.elts;
-
-    for (i = 0; i < up->blobs.nelts; i++) {
-
-        if (ngx_create_full_path(b[i].path.data, 0755) != 0) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          ngx_create_dir_n " for \"%V\" failed", &b[i].path);
-            return NGX_ERROR;
-        }
-
-        if (ngx_rename_file(b[i].tmp.data, b[i].path.data) == NGX_FILE_ERROR)
-        {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          ngx_rename_file_n " \"%V\" to \"%V\" failed",
-                          &b[i].tmp, &b[i].path);
-            return NGX_ERROR;
-        }
-
-        b[i].renamed = 1;
-
-        slash = (u_char *) strrchr((char *) b[i].path.data, '/');
-        *slash = '\0';
-
-        fd = ngx_open_file(b[i].path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-        if (fd != NGX_INVALID_FILE) {
-            (void) fsync(fd);
-            ngx_close_file(fd);
-        }
-
-        *slash = '/';
-    }
-
-    return NGX_OK;
-}
-
-
-/* blobs of an upload that did not make it: temporary or in place */
+/* the temporary files, whatever became of the upload */
 
 static void
 ngx_http_attachments_upload_remove(ngx_http_attachments_upload_t *up)
 {
-    ngx_str_t                    *name;
     ngx_uint_t                    i;
     ngx_http_attachments_blob_t  *b;
 
@@ -1660,25 +1616,32 @@ ngx_http_attachments_upload_remove(ngx_http_attachments_upload_t *up)
             b[i].fd = NGX_INVALID_FILE;
         }
 
-        name = b[i].renamed ? &b[i].path : &b[i].tmp;
-
-        if (name->data && ngx_delete_file(name->data) == NGX_FILE_ERROR
+        if (b[i].tmp.data && ngx_delete_file(b[i].tmp.data) == NGX_FILE_ERROR
             && ngx_errno != NGX_ENOENT)
         {
             ngx_log_error(NGX_LOG_CRIT, up->request->connection->log,
                           ngx_errno, ngx_delete_file_n " \"%V\" failed",
-                          name);
+                          &b[i].tmp);
         }
 
-        name->data = NULL;
+        b[i].tmp.data = NULL;
     }
 }
 
+
+/*
+ * The request ends with the upload unfinished (a client gone, a worker
+ * exiting): blobs that can be deleted without a request are; the others
+ * stay with their pending rows for the collector.
+ */
 
 static void
 ngx_http_attachments_upload_cleanup(void *data)
 {
     ngx_http_attachments_upload_t  *up = data;
+
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
 
     /* once finish_upload() was sent, the rows say whether blobs stay */
 
@@ -1686,6 +1649,16 @@ ngx_http_attachments_upload_cleanup(void *data)
         && up->phase != NGX_HTTP_ATTACHMENTS_STORED)
     {
         ngx_http_attachments_upload_remove(up);
+
+        b = up->blobs.elts;
+
+        for (i = 0; i < up->blobs.nelts; i++) {
+            if (b[i].created) {
+                ngx_http_attachments_upload_op(up, &b[i], NULL);
+                up->op.log = ngx_cycle->log;
+                (void) up->storage->kind->delete(NULL, &up->op);
+            }
+        }
     }
 
     EVP_MD_CTX_free(up->sha);

@@ -136,8 +136,8 @@ GET /api/work_orders/2/files
 {"files":[],"next_cursor":null}
 --- wait: 1
 --- error_log
-attachments gc: unlink() "
-failed; the row waits for the next run
+attachments: unlink() "
+stays; the row waits for the next run
 
 
 
