@@ -29,6 +29,7 @@ typedef struct {
     ngx_str_t                        base;      /* of absolute URLs */
     void                            *upload;
     void                            *publish;
+    void                            *health;
     ngx_http_attachments_storage_op_t  *s3;     /* under way */
 } ngx_http_attachments_ctx_t;
 
@@ -79,6 +80,7 @@ ngx_int_t ngx_http_attachments_publish(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 json_t *ngx_http_attachments_file_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int row);
+ngx_int_t ngx_http_attachments_health_handler(ngx_http_request_t *r);
 json_t *ngx_http_attachments_files_json(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, PGresult *res, int n);
 

@@ -32,6 +32,8 @@ static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_attachments_health(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -106,6 +108,13 @@ static ngx_command_t  ngx_http_attachments_commands[] = {
     { ngx_string("attachments_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_attachments_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attachments_health,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -902,6 +911,25 @@ ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_attachments_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_health: this location answers the health checks */
+
+static char *
+ngx_http_attachments_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_attachments_health_handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_http_attachments_health_handler;
 
     return NGX_CONF_OK;
 }

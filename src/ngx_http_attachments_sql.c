@@ -346,3 +346,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish = {
 
     10
 };
+
+
+/* attachments_health: the database answers */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health = {
+    15, "attachments_health",
+
+    "SELECT 1",
+
+    0
+};

@@ -104,5 +104,8 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
 
+/* health: → one row */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
+
 
 #endif /* _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_ */
