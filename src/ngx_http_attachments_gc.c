@@ -10,8 +10,8 @@
  * purged (or removes pending ones) with audit rows.  A row whose blob
  * could not be deleted stays for the next run: it is never forgotten
  * before its blob is gone.  Blobs are deleted through the storage
- * interface, without a request: kinds that need one (s3, whose DELETEs are
- * subrequests) decline, and their rows stay.  Runs repeat at once while
+ * interface, without a request, one after the other (s3: by the module's
+ * own client, ngx_http_attachments_s3_client.c).  Runs repeat at once while
  * batches come back full, then wait for the interval.
  */
 
@@ -29,6 +29,26 @@
 
 
 static void ngx_http_attachments_gc_run(ngx_event_t *ev);
+typedef struct {
+    ngx_http_attachments_main_conf_t   *amcf;
+    PGresult                           *res;      /* the claimed rows */
+    ngx_log_t                          *log;
+    int                                 n;
+    int                                 i;        /* row being swept */
+    ngx_str_t                           ids;      /* of the rows to purge */
+    u_char                             *p;
+    ngx_http_attachments_storage_op_t   op;
+} ngx_http_attachments_gc_batch_t;
+
+
+static void ngx_http_attachments_gc_sweep(
+    ngx_http_attachments_gc_batch_t *gb);
+static void ngx_http_attachments_gc_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_gc_swept(
+    ngx_http_attachments_gc_batch_t *gb);
+static void ngx_http_attachments_gc_purge(
+    ngx_http_attachments_gc_batch_t *gb);
 static void ngx_http_attachments_gc_claimed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
@@ -126,16 +146,9 @@ failed:
 static void
 ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
 {
-    int                                 i, n;
-    u_char                             *p;
-    ngx_str_t                           name, key, ids;
-    ngx_uint_t                          gone;
-    ngx_http_attachments_storage_t     *storage;
-    ngx_http_attachments_pg_query_t    *done;
-    ngx_http_attachments_storage_op_t   op;
+    int                                 n;
+    ngx_http_attachments_gc_batch_t    *gb;
     ngx_http_attachments_main_conf_t   *amcf;
-    u_char                              tmp[sizeof(".tmp/") - 1
-                                            + NGX_HTTP_ATTACHMENTS_UUID_LEN];
 
     amcf = q->data;
 
@@ -151,86 +164,163 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    ids.data = ngx_pnalloc(amcf->gc_pool,
-                           2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
-    if (ids.data == NULL) {
+    gb = ngx_pcalloc(amcf->gc_pool, sizeof(ngx_http_attachments_gc_batch_t));
+    if (gb == NULL) {
         ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
         return;
     }
 
-    p = ids.data;
-    *p++ = '{';
-
-    for (i = 0; i < n; i++) {
-        name.data = (u_char *) PQgetvalue(q->result, i, 1);
-        name.len = ngx_strlen(name.data);
-        key.data = (u_char *) PQgetvalue(q->result, i, 2);
-        key.len = ngx_strlen(key.data);
-
-        storage = ngx_http_attachments_lookup_storage(amcf, &name);
-
-        if (storage == NULL) {
-            ngx_log_error(NGX_LOG_WARN, q->log, 0,
-                          "attachments gc: file %s is in storage \"%V\", "
-                          "which is not configured; kept",
-                          PQgetvalue(q->result, i, 0), &name);
-            continue;
-        }
-
-        /* without a request only some kinds can delete (local, not s3) */
-
-        ngx_memzero(&op, sizeof(ngx_http_attachments_storage_op_t));
-        op.storage = storage;
-        op.key = key;
-        op.log = q->log;
-
-        if (storage->kind->delete(NULL, &op) == NGX_DECLINED) {
-            continue;
-        }
-
-        gone = (op.status == NGX_HTTP_NO_CONTENT);
-
-        if (!gone) {
-            ngx_log_error(NGX_LOG_ERR, q->log, 0,
-                          "attachments gc: the blob of file %s stays; "
-                          "the row waits for the next run",
-                          PQgetvalue(q->result, i, 0));
-        }
-
-        /* an upload that stopped before its rename left the temporary */
-
-        if (PQgetvalue(q->result, i, 3)[0] == 'p') {
-            key.data = tmp;
-            key.len = ngx_cpymem(ngx_cpymem(tmp, ".tmp/", 5),
-                                 PQgetvalue(q->result, i, 0),
-                                 NGX_HTTP_ATTACHMENTS_UUID_LEN)
-                      - tmp;
-
-            gone = gone
-                   && ngx_http_attachments_gc_unlink(q->log, storage, &key)
-                      == NGX_OK;
-        }
-
-        if (!gone) {
-            continue;
-        }
-
-        if (p != ids.data + 1) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, PQgetvalue(q->result, i, 0),
-                       NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    gb->ids.data = ngx_pnalloc(amcf->gc_pool,
+                               2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+    if (gb->ids.data == NULL) {
+        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        return;
     }
 
-    *p++ = '}';
-    ids.len = p - ids.data;
+    gb->amcf = amcf;
+    gb->res = q->result;
+    gb->log = q->log;
+    gb->n = n;
+    gb->p = gb->ids.data;
+    *gb->p++ = '{';
 
-    done = ngx_http_attachments_pg_query(amcf->gc_pool, q->log,
+    ngx_http_attachments_gc_sweep(gb);
+}
+
+
+/* the rows' blobs, from row gb->i on, one after the other */
+
+static void
+ngx_http_attachments_gc_sweep(ngx_http_attachments_gc_batch_t *gb)
+{
+    ngx_int_t                          rc;
+    ngx_str_t                          name;
+    ngx_http_attachments_storage_t    *storage;
+
+    for ( /* void */ ; gb->i < gb->n; gb->i++) {
+        name.data = (u_char *) PQgetvalue(gb->res, gb->i, 1);
+        name.len = ngx_strlen(name.data);
+
+        storage = ngx_http_attachments_lookup_storage(gb->amcf, &name);
+
+        if (storage == NULL) {
+            ngx_log_error(NGX_LOG_WARN, gb->log, 0,
+                          "attachments gc: file %s is in storage \"%V\", "
+                          "which is not configured; kept",
+                          PQgetvalue(gb->res, gb->i, 0), &name);
+            continue;
+        }
+
+        ngx_memzero(&gb->op, sizeof(ngx_http_attachments_storage_op_t));
+        gb->op.storage = storage;
+        gb->op.key.data = (u_char *) PQgetvalue(gb->res, gb->i, 2);
+        gb->op.key.len = ngx_strlen(gb->op.key.data);
+        gb->op.log = gb->log;
+        gb->op.pool = gb->amcf->gc_pool;
+        gb->op.handler = ngx_http_attachments_gc_deleted;
+        gb->op.data = gb;
+
+        rc = storage->kind->delete(NULL, &gb->op);
+
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_WARN, gb->log, 0,
+                          "attachments gc: file %s: storage \"%V\" cannot "
+                          "delete it now; kept",
+                          PQgetvalue(gb->res, gb->i, 0), &name);
+            continue;
+        }
+
+        ngx_http_attachments_gc_swept(gb);
+    }
+
+    ngx_http_attachments_gc_purge(gb);
+}
+
+
+static void
+ngx_http_attachments_gc_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_gc_batch_t  *gb = op->data;
+
+    ngx_http_attachments_gc_swept(gb);
+
+    gb->i++;
+    ngx_http_attachments_gc_sweep(gb);
+}
+
+
+/* row gb->i's blob was asked to go: its id joins the purge if it is gone */
+
+static void
+ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
+{
+    ngx_str_t   key;
+    ngx_uint_t  gone;
+    u_char      tmp[sizeof(".tmp/") - 1 + NGX_HTTP_ATTACHMENTS_UUID_LEN];
+
+    /* a blob already gone is gone */
+    gone = (gb->op.status >= 200 && gb->op.status < 300)
+           || gb->op.status == NGX_HTTP_NOT_FOUND;
+
+    if (!gone) {
+        ngx_log_error(NGX_LOG_ERR, gb->log, 0,
+                      "attachments gc: the blob of file %s stays; "
+                      "the row waits for the next run",
+                      PQgetvalue(gb->res, gb->i, 0));
+        return;
+    }
+
+    /* an upload that stopped before its rename left the temporary */
+
+    if (PQgetvalue(gb->res, gb->i, 3)[0] == 'p'
+        && gb->op.storage->root.len)
+    {
+        key.data = tmp;
+        key.len = ngx_cpymem(ngx_cpymem(tmp, ".tmp/", 5),
+                             PQgetvalue(gb->res, gb->i, 0),
+                             NGX_HTTP_ATTACHMENTS_UUID_LEN)
+                  - tmp;
+
+        if (ngx_http_attachments_gc_unlink(gb->log, gb->op.storage, &key)
+            != NGX_OK)
+        {
+            return;
+        }
+    }
+
+    if (gb->p != gb->ids.data + 1) {
+        *gb->p++ = ',';
+    }
+
+    gb->p = ngx_cpymem(gb->p, PQgetvalue(gb->res, gb->i, 0),
+                       NGX_HTTP_ATTACHMENTS_UUID_LEN);
+}
+
+
+/* the rows whose blobs are gone: purged, or removed if pending */
+
+static void
+ngx_http_attachments_gc_purge(ngx_http_attachments_gc_batch_t *gb)
+{
+    ngx_http_attachments_pg_query_t    *done;
+    ngx_http_attachments_main_conf_t   *amcf;
+
+    amcf = gb->amcf;
+
+    *gb->p++ = '}';
+    gb->ids.len = gb->p - gb->ids.data;
+
+    done = ngx_http_attachments_pg_query(amcf->gc_pool, gb->log,
                                          amcf->database,
                                          &ngx_http_attachments_sql_gc_done);
     if (done == NULL
-        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &ids) != NGX_OK)
+        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &gb->ids)
+           != NGX_OK)
     {
         ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
         return;
@@ -240,7 +330,7 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
     done->data = amcf;
 
     /* a full batch: more may wait */
-    amcf->gc_more = (n == NGX_HTTP_ATTACHMENTS_GC_BATCH);
+    amcf->gc_more = (gb->n == NGX_HTTP_ATTACHMENTS_GC_BATCH);
 
     if (ngx_http_attachments_pg_run(done) != NGX_AGAIN) {
         ngx_http_attachments_gc_next(amcf, amcf->gc_interval);

@@ -73,6 +73,11 @@ struct ngx_http_attachments_storage_s {
     ngx_str_t                        bucket;
     ngx_uint_t                       virtual_host;
     ngx_str_t                        proxy;     /* internal location prefix */
+    ngx_addr_t                      *addr;      /* of the endpoint, or NULL */
+    ngx_str_t                        server_name;  /* NUL-terminated */
+#if (NGX_SSL)
+    ngx_ssl_t                       *ssl;       /* https:// */
+#endif
 };
 
 
@@ -144,6 +149,7 @@ struct ngx_http_attachments_storage_op_s {
     off_t                                   size;
     u_char                                 *sha256;   /* create: 64 hex */
     ngx_log_t                              *log;
+    ngx_pool_t                             *pool;     /* without request */
     ngx_uint_t                              status;   /* 2xx: done */
     unsigned                                uncertain:1;  /* create failed,
                                                    the object may be there */

@@ -16,6 +16,7 @@
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_api.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_s3.h"
 
 
 static char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
@@ -34,7 +35,7 @@ static ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_secret(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value);
-static ngx_int_t ngx_http_attachments_s3_path(ngx_http_request_t *r,
+static ngx_int_t ngx_http_attachments_s3_path(ngx_pool_t *pool,
     ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path);
 static ngx_int_t ngx_http_attachments_s3_header(ngx_http_request_t *r,
     ngx_list_t *headers, char *name, u_char *value, size_t len);
@@ -65,6 +66,7 @@ static u_char  ngx_http_attachments_s3_empty[] =
  * attachments_storage <name> s3 endpoint=<url> region=<r> bucket=<b>
  *     access_key=<id> (secret_file=<path> | secret_env=<VAR)
  *     [style=path|virtual] [proxy=<internal location> temp=<dir>]
+ *     [ca=<file>]
  */
 
 static char *
@@ -72,10 +74,11 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
     u_char      *p, *last;
-    ngx_str_t    v, endpoint, *dst;
+    ngx_str_t    v, endpoint, ca, *dst;
     ngx_uint_t   i;
 
     ngx_str_null(&endpoint);
+    ngx_str_null(&ca);
     ngx_str_set(&storage->sigv4.service, "s3");
 
     for (i = 3; i < n; i++) {
@@ -126,6 +129,9 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
 
             storage->proxy = v;
             continue;
+
+        } else if (PARAM("ca")) {
+            dst = &ca;
 
         } else if (PARAM("temp")) {
             /* where uploads wait for their PUT, as "<temp>/.tmp/<uuid>" */
@@ -230,7 +236,7 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         storage->host = v;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_attachments_s3_client_conf(cf, storage, &ca);
 
 invalid:
 
@@ -317,13 +323,13 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf,
 /* "/bucket/key" or, on the bucket's own host, "/key"; not escaped */
 
 static ngx_int_t
-ngx_http_attachments_s3_path(ngx_http_request_t *r,
+ngx_http_attachments_s3_path(ngx_pool_t *pool,
     ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path)
 {
     u_char  *p;
 
     path->len = 1 + (s->virtual_host ? 0 : s->bucket.len + 1) + key->len;
-    path->data = ngx_pnalloc(r->pool, path->len);
+    path->data = ngx_pnalloc(pool, path->len);
     if (path->data == NULL) {
         return NGX_ERROR;
     }
@@ -364,7 +370,9 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ps.expires = ngx_min(alcf->url_ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
     ps.type = link->type;
 
-    if (ngx_http_attachments_s3_path(r, s, &link->key, &ps.path) != NGX_OK) {
+    if (ngx_http_attachments_s3_path(r->pool, s, &link->key, &ps.path)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -411,18 +419,26 @@ ngx_http_attachments_s3_create(ngx_http_request_t *r,
 }
 
 
-/* objects are deleted through a request's subrequest: not by the collector */
+/*
+ * A request's deletions are subrequests through proxy=; the collector's,
+ * without a request, go through the module's own client (op->pool).
+ */
 
 static ngx_int_t
 ngx_http_attachments_s3_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    if (r == NULL || op->storage->proxy.len == 0) {
-        return NGX_DECLINED;
+    op->method = NGX_HTTP_DELETE;
+
+    if (r && op->storage->proxy.len) {
+        return ngx_http_attachments_s3_send(r, op);
     }
 
-    op->method = NGX_HTTP_DELETE;
-    return ngx_http_attachments_s3_send(r, op);
+    if (op->pool) {
+        return ngx_http_attachments_s3_client(op->pool, op);
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -470,44 +486,22 @@ ngx_http_attachments_s3_serve(ngx_http_request_t *r,
 }
 
 
-/*
- * Starts op (a PUT of a file, a DELETE, a HEAD) as a subrequest through the
- * storage's proxy= location.  op->handler is called in the request's
- * context once the object store answered (op->status) or could not be
- * reached (502, 504).  The caller runs the posted requests.
- */
+/* op's method, path and headers, signed now */
 
-static ngx_int_t
-ngx_http_attachments_s3_send(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op)
+ngx_int_t
+ngx_http_attachments_s3_sign(ngx_pool_t *pool,
+    ngx_http_attachments_storage_op_t *op, ngx_http_attachments_s3_signed_t *sg)
 {
-    u_char                                *p, *date;
-    ngx_str_t                              uri, auth;
-    ngx_http_request_t                    *sr;
-    ngx_http_attachments_ctx_t            *ctx;
-    ngx_http_post_subrequest_t            *ps;
     ngx_http_attachments_storage_t        *s;
     ngx_http_attachments_sigv4_request_t   rq;
 
     s = op->storage;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
     ngx_memzero(&rq, sizeof(ngx_http_attachments_sigv4_request_t));
 
-    if (ngx_http_attachments_s3_path(r, s, &op->key, &rq.path) != NGX_OK) {
+    if (ngx_http_attachments_s3_path(pool, s, &op->key, &rq.path) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    /* the proxy= prefix for the leading "/": proxy_pass puts it back */
-
-    uri.len = s->proxy.len + rq.path.len - 1;
-    uri.data = ngx_pnalloc(r->pool, uri.len);
-    if (uri.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
-    ngx_memcpy(p, rq.path.data + 1, rq.path.len - 1);
 
     if (op->method == NGX_HTTP_PUT) {
         ngx_str_set(&rq.method, "PUT");
@@ -530,22 +524,68 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
 
     /* the x-amz-date value follows the signature: rq is on the stack */
 
-    auth.len = ngx_http_attachments_sigv4_authorization(NULL, &s->sigv4, &rq);
-    auth.data = ngx_pnalloc(r->pool, auth.len + 16);
-    if (auth.data == NULL) {
+    sg->authorization.len = ngx_http_attachments_sigv4_authorization(NULL,
+                                                             &s->sigv4, &rq);
+    sg->authorization.data = ngx_pnalloc(pool, sg->authorization.len + 16);
+    if (sg->authorization.data == NULL) {
         return NGX_ERROR;
     }
 
-    auth.len = ngx_http_attachments_sigv4_authorization(auth.data, &s->sigv4,
-                                                        &rq);
-    if (auth.len == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    sg->authorization.len = ngx_http_attachments_sigv4_authorization(
+                                sg->authorization.data, &s->sigv4, &rq);
+    if (sg->authorization.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
                       "attachments: SigV4 signing failed for \"%V\"",
                       &op->key);
         return NGX_ERROR;
     }
 
-    date = ngx_cpymem(auth.data + auth.len, rq.date, 16) - 16;
+    sg->date = ngx_cpymem(sg->authorization.data + sg->authorization.len,
+                          rq.date, 16) - 16;
+    sg->method = rq.method;
+    sg->path = rq.path;
+    sg->payload = rq.payload;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Starts op (a PUT of a file, a DELETE, a HEAD) as a subrequest through the
+ * storage's proxy= location.  op->handler is called in the request's
+ * context once the object store answered (op->status) or could not be
+ * reached (502, 504).  The caller runs the posted requests.
+ */
+
+static ngx_int_t
+ngx_http_attachments_s3_send(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    u_char                            *p;
+    ngx_str_t                          uri;
+    ngx_http_request_t                *sr;
+    ngx_http_attachments_ctx_t        *ctx;
+    ngx_http_post_subrequest_t        *ps;
+    ngx_http_attachments_storage_t    *s;
+    ngx_http_attachments_s3_signed_t   sg;
+
+    s = op->storage;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    if (ngx_http_attachments_s3_sign(r->pool, op, &sg) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the proxy= prefix for the leading "/": proxy_pass puts it back */
+
+    uri.len = s->proxy.len + sg.path.len - 1;
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
+    ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
@@ -563,7 +603,7 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     }
 
     sr->method = op->method;
-    sr->method_name = rq.method;
+    sr->method_name = sg.method;
 
     /* S3's answer only counts by its status; a body is not wanted */
     sr->header_only = 1;
@@ -577,15 +617,16 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
                       sizeof(ngx_table_elt_t))
         != NGX_OK
         || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
-                                          "x-amz-date", date, 16)
+                                          "x-amz-date", sg.date, 16)
            != NGX_OK
         || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
                                           "x-amz-content-sha256",
-                                          rq.payload, 64)
+                                          sg.payload, 64)
            != NGX_OK
         || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
-                                          "Authorization", auth.data,
-                                          auth.len)
+                                          "Authorization",
+                                          sg.authorization.data,
+                                          sg.authorization.len)
            != NGX_OK
         || ngx_http_attachments_s3_body(sr, op) != NGX_OK)
     {

@@ -3,8 +3,9 @@
 #   {"op": "sign", "method", "url", "body_hex", "date", "region"}
 #       -> {"authorization": …}: botocore's SigV4 header signature of that
 #          request at that x-amz-date, to compare with what nginx sent
-#   {"op": "get" | "head", "port", "key"}  (s3rver, bucket "files")
+#   {"op": "get", "port", "key"}  (s3rver, bucket "files")
 #       -> {"status": …, "body_hex": …}
+#   {"op": "put", "port", "key", "body_hex"} -> {"status": 200}
 
 import binascii
 import datetime
@@ -41,6 +42,11 @@ for line in sys.stdin:
         aws_access_key_id='S3RVER', aws_secret_access_key='S3RVER',
         config=Config(signature_version='s3v4',
                       s3={'addressing_style': 'path'}))
+    if c['op'] == 'put':
+        client.put_object(Bucket='files', Key=c['key'],
+                          Body=binascii.unhexlify(c['body_hex']))
+        print(json.dumps({'status': 200}))
+        continue
     try:
         o = client.get_object(Bucket='files', Key=c['key'])
         print(json.dumps({'status': 200,
