@@ -32,7 +32,7 @@ PURE_CFLAGS := -g -O2 -W -Wall -Wno-unused-parameter -Werror $(NGX_INCS)
 DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libmagic-dev libpcre2-dev zlib1g-dev postgresql \
                postgresql-contrib libtest-base-perl wrk python3-botocore \
-               curl openssl make gcc clang
+               curl openssl ca-certificates make gcc clang
 
 FUZZ_TIME  ?= 60
 
