@@ -16,7 +16,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 46;
+plan tests => 51;
 
 start_s3rver();
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
@@ -257,3 +257,24 @@ for my $del (grep { $_->[0] eq 'DELETE' } @ops) {
 GET /plain
 --- response_body
 plain
+
+
+
+=== TEST 8: soft delete hides the file and leaves its object to the collector
+--- init
+my $id = ::psql("SELECT id FROM attachments.files WHERE entity_id = '21'
+                 AND file_name = 'dot.png'");
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
+my $r = HTTP::Tiny->new->delete(
+    "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/21/files/$id",
+    { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
+Test::More::is($r->{status}, 204, 'deleted');
+Test::More::is(::object($key)->{status}, 200, 'the object stays until the collector runs');
+Test::More::is(::psql("SELECT deleted_at IS NOT NULL FROM attachments.files WHERE id = '$id'"),
+               't', 'the row is marked deleted');
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- request
+GET /api/work_orders/21/files
+--- response_body_like: ^(?!.*dot\.png)\{"files":\[\{"id":.*"file_name":"report\.pdf"
