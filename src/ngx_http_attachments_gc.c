@@ -264,7 +264,7 @@ ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
     u_char      tmp[sizeof(".tmp/") - 1 + NGX_HTTP_ATTACHMENTS_UUID_LEN];
 
     /* a blob already gone is gone */
-    gone = (gb->op.status >= 200 && gb->op.status < 300)
+    gone = ngx_http_attachments_op_done(&gb->op)
            || gb->op.status == NGX_HTTP_NOT_FOUND;
 
     if (!gone) {

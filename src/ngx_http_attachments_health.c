@@ -158,7 +158,7 @@ ngx_http_attachments_health_storages(ngx_http_request_t *r,
 
         ngx_http_attachments_health_record(h, (char *) sp[h->next]->name.data,
             rc == NGX_DECLINED ? "unchecked"
-            : (rc == NGX_OK && h->op.status >= 200 && h->op.status < 300)
+            : (rc == NGX_OK && ngx_http_attachments_op_done(&h->op))
               ? "ok" : "unavailable");
     }
 
@@ -182,7 +182,7 @@ ngx_http_attachments_health_checked(ngx_http_request_t *r,
     h = op->data;
 
     ngx_http_attachments_health_record(h, (char *) op->storage->name.data,
-                                       op->status >= 200 && op->status < 300
+                                       ngx_http_attachments_op_done(op)
                                        ? "ok" : "unavailable");
     h->next++;
 

@@ -162,6 +162,10 @@ struct ngx_http_attachments_storage_op_s {
 };
 
 
+#define ngx_http_attachments_op_done(op)                                      \
+    ((op)->status >= 200 && (op)->status < 300)
+
+
 /* download.c: signed URLs, and request helpers the API shares */
 ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_signed_url(ngx_http_request_t *r,

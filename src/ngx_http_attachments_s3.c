@@ -787,7 +787,7 @@ ngx_http_attachments_s3_wake(ngx_http_request_t *r)
     ctx->s3 = NULL;
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    if (op->status < 200 || op->status >= 300) {
+    if (!ngx_http_attachments_op_done(op)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: %s \"%V\" in s3 storage \"%V\": %ui",
                       op->method == NGX_HTTP_PUT ? "PUT"

@@ -125,6 +125,8 @@ static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_upload_unavailable(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_delete(ngx_http_request_t *r,
@@ -1206,11 +1208,7 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
         }
 
         if (rc != NGX_OK) {
-            ngx_http_attachments_upload_refuse(up,
-                                               NGX_HTTP_SERVICE_UNAVAILABLE,
-                                               "unavailable",
-                                               "the storage is unavailable");
-            ngx_http_attachments_upload_abort(r, up);
+            ngx_http_attachments_upload_unavailable(r, up);
             return;
         }
 
@@ -1230,14 +1228,11 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
     up = op->data;
     b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
 
-    if (op->status < 200 || op->status >= 300) {
+    if (!ngx_http_attachments_op_done(op)) {
         /* unknown whether it is there: a delete makes sure it is not */
         b->created = op->uncertain;
 
-        ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the storage is unavailable");
-        ngx_http_attachments_upload_abort(r, up);
+        ngx_http_attachments_upload_unavailable(r, up);
         return;
     }
 
@@ -1245,6 +1240,17 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
     up->next++;
 
     ngx_http_attachments_upload_create(r, up);
+}
+
+
+static void
+ngx_http_attachments_upload_unavailable(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "the storage is unavailable");
+    ngx_http_attachments_upload_abort(r, up);
 }
 
 
@@ -1400,7 +1406,7 @@ ngx_http_attachments_upload_deleted(ngx_http_request_t *r,
     up = op->data;
     b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
 
-    if ((op->status >= 200 && op->status < 300)
+    if (ngx_http_attachments_op_done(op)
         || op->status == NGX_HTTP_NOT_FOUND)
     {
         b->created = 0;
