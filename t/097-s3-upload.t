@@ -16,7 +16,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 51;
+plan tests => 58;
 
 start_s3rver();
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
@@ -87,6 +87,13 @@ add_block_preprocessor(sub {
 
 reset_db();
 seed_people();
+
+# 5 MB a PDF by its first bytes
+our $Big = do {
+    open my $r, '<:raw', '/dev/urandom' or die $!;
+    read($r, my $bytes, 5 * 1024 * 1024) == 5 * 1024 * 1024 or die;
+    $PDF . $bytes;
+};
 
 sub api {
     my $path = shift;
@@ -260,7 +267,31 @@ plain
 
 
 
-=== TEST 8: soft delete hides the file and leaves its object to the collector
+=== TEST 8: a large file streams from the temporary file to the bucket
+--- http_config eval: $::Http . "    client_max_body_size 16m;\n"
+--- request eval
+::upload_request('/api/work_orders/26/files',
+                 ['file', 'big.pdf', 'application/pdf', $::Big])
+--- error_code: 201
+--- response_body_like: "file_name":"big\.pdf"
+
+
+
+=== TEST 9: its object holds every byte
+--- init
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE entity_id = '26'");
+my $o = ::object($key);
+Test::More::is($o->{status}, 200, 'the object is there');
+Test::More::ok(pack('H*', $o->{body_hex} // '') eq $::Big, 'with the 5 MB sent, unchanged');
+Test::More::is(::stored_files("$::Tmp/.tmp"), '', 'no temporary file left');
+--- request
+GET /plain
+--- response_body
+plain
+
+
+
+=== TEST 10: soft delete hides the file and leaves its object to the collector
 --- init
 my $id = ::psql("SELECT id FROM attachments.files WHERE entity_id = '21'
                  AND file_name = 'dot.png'");
