@@ -432,8 +432,8 @@ ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
     for (i = 0; i < amcf->storages.nelts; i++) {
 
         if (sp[i]->root.len == 0
-            || sp[i]->root.len + sizeof("/.tmp/") + NGX_HTTP_ATTACHMENTS_UUID_LEN
-            >= NGX_MAX_PATH)
+            || sp[i]->root.len + sizeof("/.tmp/")
+               + NGX_HTTP_ATTACHMENTS_UUID_LEN >= NGX_MAX_PATH)
         {
             continue;
         }

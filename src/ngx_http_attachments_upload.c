@@ -1150,8 +1150,8 @@ ngx_http_attachments_upload_commit(ngx_http_request_t *r,
         || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK)
     {
         ngx_http_attachments_upload_refuse(up,
-                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           "internal", "internal error");
+            NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+            "the request failed; the error log says why");
         ngx_http_attachments_upload_abort(r, up);
         return;
     }
