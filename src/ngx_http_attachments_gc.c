@@ -37,6 +37,8 @@ typedef struct {
     int                                 i;        /* row being swept */
     ngx_str_t                           ids;      /* of the rows to purge */
     u_char                             *p;
+    ngx_str_t                           kept;     /* blobs that stayed */
+    u_char                             *k;
     ngx_http_attachments_storage_op_t   op;
 } ngx_http_attachments_gc_batch_t;
 
@@ -49,6 +51,7 @@ static void ngx_http_attachments_gc_swept(
     ngx_http_attachments_gc_batch_t *gb);
 static void ngx_http_attachments_gc_purge(
     ngx_http_attachments_gc_batch_t *gb);
+static void ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id);
 static void ngx_http_attachments_gc_claimed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
@@ -147,6 +150,7 @@ static void
 ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
 {
     int                                 n;
+    size_t                              len;
     ngx_http_attachments_gc_batch_t    *gb;
     ngx_http_attachments_main_conf_t   *amcf;
 
@@ -170,8 +174,11 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    gb->ids.data = ngx_pnalloc(amcf->gc_pool,
-                               2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+    /* room for two array literals of n ids: purged, and kept */
+
+    len = 2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1);
+
+    gb->ids.data = ngx_pnalloc(amcf->gc_pool, 2 * len);
     if (gb->ids.data == NULL) {
         ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
         return;
@@ -183,6 +190,9 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
     gb->n = n;
     gb->p = gb->ids.data;
     *gb->p++ = '{';
+    gb->kept.data = gb->ids.data + len;
+    gb->k = gb->kept.data;
+    *gb->k++ = '{';
 
     ngx_http_attachments_gc_sweep(gb);
 }
@@ -272,6 +282,8 @@ ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
                       "attachments gc: the blob of file %s stays; "
                       "the row waits for the next run",
                       PQgetvalue(gb->res, gb->i, 0));
+        ngx_http_attachments_gc_id(&gb->k, gb->kept.data,
+                                   PQgetvalue(gb->res, gb->i, 0));
         return;
     }
 
@@ -289,16 +301,27 @@ ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
         if (ngx_http_attachments_gc_unlink(gb->log, gb->op.storage, &key)
             != NGX_OK)
         {
+            ngx_http_attachments_gc_id(&gb->k, gb->kept.data,
+                                       PQgetvalue(gb->res, gb->i, 0));
             return;
         }
     }
 
-    if (gb->p != gb->ids.data + 1) {
-        *gb->p++ = ',';
+    ngx_http_attachments_gc_id(&gb->p, gb->ids.data,
+                               PQgetvalue(gb->res, gb->i, 0));
+}
+
+
+/* an id appended to an array literal begun at start */
+
+static void
+ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id)
+{
+    if (*p != start + 1) {
+        *(*p)++ = ',';
     }
 
-    gb->p = ngx_cpymem(gb->p, PQgetvalue(gb->res, gb->i, 0),
-                       NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    *p = ngx_cpymem(*p, id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
 }
 
 
@@ -314,12 +337,16 @@ ngx_http_attachments_gc_purge(ngx_http_attachments_gc_batch_t *gb)
 
     *gb->p++ = '}';
     gb->ids.len = gb->p - gb->ids.data;
+    *gb->k++ = '}';
+    gb->kept.len = gb->k - gb->kept.data;
 
     done = ngx_http_attachments_pg_query(amcf->gc_pool, gb->log,
                                          amcf->database,
                                          &ngx_http_attachments_sql_gc_done);
     if (done == NULL
         || ngx_http_attachments_pg_param(amcf->gc_pool, done, &gb->ids)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &gb->kept)
            != NGX_OK)
     {
         ngx_http_attachments_gc_next(amcf, amcf->gc_interval);

@@ -251,10 +251,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done = {
     "         jsonb_build_object('was', 'deleted') FROM d"
     "  UNION ALL"
     "  SELECT 'purge', organization_id, entity_type, entity_id, id, size,"
-    "         jsonb_build_object('was', 'pending') FROM p)"
+    "         jsonb_build_object('was', 'pending') FROM p"
+    "), k AS ("
+    "  UPDATE attachments.files SET gc_claimed_at = NULL"
+    "   WHERE id = ANY ($2::uuid[])"
+    "  RETURNING 1)"
     " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM p)",
 
-    1
+    2
 };
 
 

@@ -81,7 +81,7 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
  * gc_claim: $1 retention, $2 grace (seconds), $3 batch size → id,
  *     storage, storage_key, 'deleted' or 'pending' of the rows claimed
  * gc_done: $1 ids (uuid[]) whose blobs are gone → rows purged or removed,
- *     audited
+ *     audited; $2 ids whose blobs stayed → claims released for the next run
  */
 /*
  * version: as upload, $14 the file the new version follows (its lineage;
