@@ -501,6 +501,27 @@ ngx_http_attachments_run(ngx_http_request_t *r,
 
 
 /*
+ * For a statement the request sees through whether its client stays or
+ * not, because other steps hang on its outcome (uploads, publishing):
+ * NGX_AGAIN, or NGX_ERROR when it cannot run (the database is unavailable,
+ * or q is NULL).  Nothing is answered: the caller undoes and answers.
+ */
+
+ngx_int_t
+ngx_http_attachments_run_through(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q)
+{
+    if (q == NULL || ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
+        return NGX_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    return NGX_AGAIN;
+}
+
+
+/*
  * 0: the statement gave its result (with one: exactly one row).  Otherwise
  * the status to answer with through ngx_http_attachments_refused(): 503
  * when the database is gone, 500 when the statement failed, 404.

@@ -63,7 +63,6 @@ ngx_http_attachments_publish(ngx_http_request_t *r,
 static void
 ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_int_t                          rc;
     ngx_uint_t                         status;
     ngx_str_t                          name;
     PGresult                          *res;
@@ -144,20 +143,6 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    /* a second name first: the row can only ever point at a blob */
-
-    if (ngx_create_full_path(pb->public_path.data, 0755) != 0
-        || (link((char *) pb->path.data, (char *) pb->public_path.data) == -1
-            && ngx_errno != NGX_EEXIST))
-    {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "attachments: link() \"%V\" to \"%V\" failed",
-                      &pb->path, &pb->public_path);
-        ngx_http_attachments_finish(r,
-            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
-        return;
-    }
-
     next = ngx_http_attachments_statement(r, ctx,
                                           &ngx_http_attachments_sql_publish,
                                           ngx_http_attachments_publish_done);
@@ -172,16 +157,29 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
+    /* a second name first: the row can only ever point at a blob */
+
+    if (ngx_create_full_path(pb->public_path.data, 0755) != 0
+        || (link((char *) pb->path.data, (char *) pb->public_path.data) == -1
+            && ngx_errno != NGX_EEXIST))
+    {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "attachments: link() \"%V\" to \"%V\" failed",
+                      &pb->path, &pb->public_path);
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
+        return;
+    }
+
     ctx->publish = pb;
 
-    rc = ngx_http_attachments_run(r, next);
-
     /* the move is finished whether the client stays or not */
-    r->read_event_handler = ngx_http_block_reading;
 
-    if (rc != NGX_AGAIN) {
+    if (ngx_http_attachments_run_through(r, next) != NGX_AGAIN) {
+        /* not published: the second name goes */
         (void) ngx_delete_file(pb->public_path.data);
-        ngx_http_attachments_finish(r, rc);
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
     }
 }
 

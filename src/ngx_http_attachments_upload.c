@@ -987,7 +987,6 @@ ngx_http_attachments_field_end(ngx_http_attachments_upload_t *up)
 static void
 ngx_http_attachments_upload_received(ngx_http_request_t *r)
 {
-    ngx_int_t                         rc;
     ngx_str_t                         rows;
     ngx_uint_t                        i;
     ngx_http_attachments_ctx_t       *ctx;
@@ -1059,18 +1058,16 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
         return;
     }
 
-    up->phase = NGX_HTTP_ATTACHMENTS_INSERTING;
-
     /* from here on the request finishes what it started, client or not */
 
-    rc = ngx_http_attachments_run(r, q);
-    r->read_event_handler = ngx_http_block_reading;
-
-    if (rc != NGX_AGAIN) {
-        ngx_http_finalize_request(r, rc);
+    if (ngx_http_attachments_run_through(r, q) == NGX_AGAIN) {
+        up->phase = NGX_HTTP_ATTACHMENTS_INSERTING;
+        return;
     }
 
-    return;
+    ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "the database is unavailable");
 
 failed:
 
@@ -1129,7 +1126,6 @@ static void
 ngx_http_attachments_upload_commit(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up)
 {
-    ngx_int_t                         rc;
     ngx_str_t                         ids, action;
     ngx_http_attachments_pg_query_t  *next;
 
@@ -1156,16 +1152,13 @@ ngx_http_attachments_upload_commit(ngx_http_request_t *r,
         return;
     }
 
-    up->phase = NGX_HTTP_ATTACHMENTS_FINISHING;
-
-    rc = ngx_http_attachments_run(r, next);
-    r->read_event_handler = ngx_http_block_reading;
-
-    if (rc != NGX_AGAIN) {
-        /* answered; pending rows (and s3 objects) are the collector's */
-        up->phase = NGX_HTTP_ATTACHMENTS_INSERTING;
-        ngx_http_attachments_finish(r, rc);
+    if (ngx_http_attachments_run_through(r, next) == NGX_AGAIN) {
+        up->phase = NGX_HTTP_ATTACHMENTS_FINISHING;
+        return;
     }
+
+    /* the blobs go; the pending rows too, if the database is back */
+    ngx_http_attachments_upload_unavailable(r, up);
 }
 
 
@@ -1384,15 +1377,12 @@ ngx_http_attachments_upload_delete(ngx_http_request_t *r,
     if (q == NULL
         || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, q, &ids) != NGX_OK
-        || ngx_http_attachments_run(r, q) != NGX_AGAIN)
+        || ngx_http_attachments_run_through(r, q) != NGX_AGAIN)
     {
         /* the collector removes the pending rows */
         ngx_http_attachments_finish(r,
             ngx_http_attachments_upload_answer(r, up, up->status));
-        return;
     }
-
-    r->read_event_handler = ngx_http_block_reading;
 }
 
 
@@ -1430,9 +1420,6 @@ ngx_http_attachments_upload_aborted(ngx_http_attachments_pg_query_t *q)
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
-
-    r->read_event_handler = ngx_http_block_reading;
-
     up = ctx->upload;
 
     ngx_http_attachments_finish(r,
