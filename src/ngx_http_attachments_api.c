@@ -521,6 +521,26 @@ ngx_http_attachments_run_through(ngx_http_request_t *r,
 }
 
 
+/* 1: the statement failed or (one) found nothing, and that is answered */
+
+ngx_uint_t
+ngx_http_attachments_failed(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q, ngx_uint_t one)
+{
+    ngx_uint_t  status;
+
+    status = ngx_http_attachments_result(r, q, one);
+
+    if (status == 0) {
+        return 0;
+    }
+
+    ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+
+    return 1;
+}
+
+
 /*
  * 0: the statement gave its result (with one: exactly one row).  Otherwise
  * the status to answer with through ngx_http_attachments_refused(): 503

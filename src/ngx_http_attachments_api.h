@@ -41,8 +41,14 @@ ngx_http_attachments_pg_query_t *ngx_http_attachments_statement(
     ngx_http_attachments_pg_handler_pt handler);
 ngx_int_t ngx_http_attachments_run(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q);
+ngx_http_attachments_pg_query_t *ngx_http_attachments_file_statement(
+    ngx_http_request_t *r, ngx_http_attachments_ctx_t *ctx,
+    ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_http_attachments_pg_handler_pt handler);
 ngx_int_t ngx_http_attachments_run_through(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q);
+ngx_uint_t ngx_http_attachments_failed(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q, ngx_uint_t one);
 ngx_uint_t ngx_http_attachments_result(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q, ngx_uint_t one);
 void ngx_http_attachments_finish(ngx_http_request_t *r, ngx_int_t rc);

@@ -21,10 +21,6 @@
 #define NGX_HTTP_ATTACHMENTS_PATCH_MAX       65536
 
 
-static ngx_http_attachments_pg_query_t *ngx_http_attachments_file_statement(
-    ngx_http_request_t *r, ngx_http_attachments_ctx_t *ctx,
-    ngx_http_attachments_pg_stmt_t *stmt,
-    ngx_http_attachments_pg_handler_pt handler);
 static void ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_patch_query(ngx_http_request_t *r,
@@ -161,7 +157,6 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
     char                        *v;
     u_char                      *p;
     json_t                      *files, *next;
-    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
     u_char                       cursor[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1
@@ -170,9 +165,7 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    status = ngx_http_attachments_result(r, q, 0);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 0)) {
         return;
     }
 
@@ -239,7 +232,6 @@ ngx_http_attachments_file(ngx_http_request_t *r,
 static void
 ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_uint_t                        status;
     ngx_str_t                        name, key;
     PGresult                        *res;
     ngx_http_request_t              *r;
@@ -251,9 +243,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
     res = q->result;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    status = ngx_http_attachments_result(r, q, 1);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 1)) {
         return;
     }
 
@@ -441,15 +431,11 @@ ngx_http_attachments_delete(ngx_http_request_t *r,
 static void
 ngx_http_attachments_delete_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_uint_t            status;
     ngx_http_request_t  *r;
 
     r = q->data;
 
-    status = ngx_http_attachments_result(r, q, 1);
-
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 1)) {
         return;
     }
 
@@ -843,16 +829,13 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
 {
     int                          n;
     json_t                      *files;
-    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    status = ngx_http_attachments_result(r, q, 0);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 0)) {
         return;
     }
 
@@ -873,9 +856,9 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
 
 
 
-/* a statement on one file: the common parameters, then its id as $7 */
+/* a statement on one file: the common parameters, then its id as $8 */
 
-static ngx_http_attachments_pg_query_t *
+ngx_http_attachments_pg_query_t *
 ngx_http_attachments_file_statement(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
     ngx_http_attachments_pg_handler_pt handler)

@@ -44,26 +44,16 @@ ngx_int_t
 ngx_http_attachments_publish(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    ngx_http_attachments_pg_query_t  *q;
-
-    q = ngx_http_attachments_statement(r, ctx,
-                                       &ngx_http_attachments_sql_publish_check,
-                                       ngx_http_attachments_publish_checked);
-    if (q == NULL
-        || ngx_http_attachments_pg_param(r->pool, q, &ctx->route.file_id)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_attachments_run(r, q);
+    return ngx_http_attachments_run(r,
+               ngx_http_attachments_file_statement(r, ctx,
+                   &ngx_http_attachments_sql_publish_check,
+                   ngx_http_attachments_publish_checked));
 }
 
 
 static void
 ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_uint_t                         status;
     ngx_str_t                          name;
     PGresult                          *res;
     ngx_http_request_t                *r;
@@ -75,9 +65,7 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
     res = q->result;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    status = ngx_http_attachments_result(r, q, 1);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 1)) {
         return;
     }
 
@@ -143,12 +131,10 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    next = ngx_http_attachments_statement(r, ctx,
-                                          &ngx_http_attachments_sql_publish,
-                                          ngx_http_attachments_publish_done);
+    next = ngx_http_attachments_file_statement(r, ctx,
+                                           &ngx_http_attachments_sql_publish,
+                                           ngx_http_attachments_publish_done);
     if (next == NULL
-        || ngx_http_attachments_pg_param(r->pool, next, &ctx->route.file_id)
-           != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, next, &pb->key) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, next, &pb->public_key)
            != NGX_OK)

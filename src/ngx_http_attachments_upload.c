@@ -1079,7 +1079,6 @@ failed:
 static void
 ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_uint_t                        status;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -1100,9 +1099,7 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    status = ngx_http_attachments_result(r, q, 0);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    if (ngx_http_attachments_failed(r, q, 0)) {
         return;
     }
 
@@ -1271,7 +1268,6 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     int                               n;
     char                             *result;
     json_t                           *files;
-    ngx_uint_t                        status;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -1280,11 +1276,8 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
     up = ctx->upload;
 
-    status = ngx_http_attachments_result(r, q, 0);
-
-    if (status) {
-        /* committed or not: the collector will know from the rows */
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
+    /* committed or not: the collector will know from the rows */
+    if (ngx_http_attachments_failed(r, q, 0)) {
         return;
     }
 
