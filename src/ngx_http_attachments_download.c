@@ -131,15 +131,9 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                            "unknown key id", &g.path);
     }
 
-    rc = ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len);
-
-    if (rc == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: HMAC computation failed");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
+    if (ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len)
+        != NGX_OK)
+    {
         return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                            "signature mismatch", &g.path);
     }
@@ -327,7 +321,6 @@ ngx_int_t
 ngx_http_attachments_signed_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
-    ngx_int_t                         rc;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
     ngx_http_attachments_storage_t   *storage;
@@ -368,12 +361,11 @@ ngx_http_attachments_signed_url(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_attachments_sign(k[0].mac, &g, sig);
-    if (rc != NGX_OK) {
+    if (ngx_http_attachments_sign(k[0].mac, &g, sig) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: cannot sign \"%V\"%s", &g.path,
-                      rc == NGX_DECLINED ? ": control characters" : "");
-        return rc;
+                      "attachments: cannot sign \"%V\": control characters",
+                      &g.path);
+        return NGX_DECLINED;
     }
 
     url->len = ngx_http_attachments_url(NULL, &storage->download, &link->key,

@@ -54,7 +54,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                        id;
-    EVP_MAC_CTX                     *mac;
+    ngx_http_attachments_hmac_t     *mac;
 } ngx_http_attachments_key_t;
 
 

@@ -7,9 +7,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/params.h>
 
 #include "ngx_http_attachments_sign.h"
 
@@ -22,42 +20,69 @@ static u_char  ngx_http_attachments_b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-EVP_MAC_CTX *
+ngx_http_attachments_hmac_t *
 ngx_http_attachments_hmac_new(u_char *secret, size_t len)
 {
-    EVP_MAC      *mac;
-    OSSL_PARAM    params[2];
-    EVP_MAC_CTX  *ctx;
+    u_char                        pad[SHA256_CBLOCK];
+    ngx_uint_t                    i;
+    ngx_http_attachments_hmac_t  *mac;
 
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    mac = OPENSSL_zalloc(sizeof(ngx_http_attachments_hmac_t));
     if (mac == NULL) {
         return NULL;
     }
 
-    ctx = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
+    /* RFC 2104: a key longer than a block is replaced by its hash */
 
-    if (ctx == NULL) {
-        return NULL;
+    ngx_memzero(pad, sizeof(pad));
+
+    if (len > SHA256_CBLOCK) {
+        SHA256(secret, len, pad);
+
+    } else {
+        ngx_memcpy(pad, secret, len);
     }
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    if (EVP_MAC_init(ctx, secret, len, params) != 1) {
-        EVP_MAC_CTX_free(ctx);
-        return NULL;
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] ^= 0x36;
     }
 
-    return ctx;
+    SHA256_Init(&mac->inner);
+    SHA256_Update(&mac->inner, pad, SHA256_CBLOCK);
+
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] ^= 0x36 ^ 0x5c;
+    }
+
+    SHA256_Init(&mac->outer);
+    SHA256_Update(&mac->outer, pad, SHA256_CBLOCK);
+
+    OPENSSL_cleanse(pad, sizeof(pad));
+
+    return mac;
 }
 
 
 void
-ngx_http_attachments_hmac_free(EVP_MAC_CTX *mac)
+ngx_http_attachments_hmac_free(ngx_http_attachments_hmac_t *mac)
 {
-    EVP_MAC_CTX_free(mac);
+    OPENSSL_clear_free(mac, sizeof(ngx_http_attachments_hmac_t));
+}
+
+
+/* ctx: the inner hash, message fed; md: SHA256_DIGEST_LENGTH bytes */
+
+static void
+ngx_http_attachments_hmac_final(ngx_http_attachments_hmac_t *mac,
+    SHA256_CTX *ctx, u_char *md)
+{
+    SHA256_Final(md, ctx);
+
+    *ctx = mac->outer;
+    SHA256_Update(ctx, md, SHA256_DIGEST_LENGTH);
+    SHA256_Final(md, ctx);
+
+    OPENSSL_cleanse(ctx, sizeof(SHA256_CTX));
 }
 
 
@@ -197,17 +222,17 @@ ngx_http_attachments_time_text(u_char *buf, time_t t)
 
 
 ngx_int_t
-ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
-    u_char *sig)
+ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig)
 {
-    size_t        n, i, len;
-    u_char       *p, md[EVP_MAX_MD_SIZE];
-    uint32_t      v;
-    ngx_uint_t    k;
-    ngx_str_t     field[6];
-    EVP_MAC_CTX  *ctx;
-    u_char        expires[NGX_TIME_T_LEN];
-    u_char        msg[NGX_HTTP_ATTACHMENTS_CANON_BUFFER];
+    size_t       i, len;
+    u_char      *p, md[SHA256_DIGEST_LENGTH];
+    uint32_t     v;
+    ngx_uint_t   k;
+    ngx_str_t    field[6];
+    SHA256_CTX   ctx;
+    u_char       expires[NGX_TIME_T_LEN];
+    u_char       msg[NGX_HTTP_ATTACHMENTS_CANON_BUFFER];
 
     if (!ngx_http_attachments_grant_valid(g)) {
         return NGX_DECLINED;
@@ -229,15 +254,7 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
         len += 1 + field[k].len;
     }
 
-    /*
-     * Re-initialising with no key restarts from the precomputed key state,
-     * without allocating.  Not for threads: signing runs in the event loop.
-     */
-    ctx = mac;
-
-    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1) {
-        goto failed;
-    }
+    ctx = mac->inner;
 
     /* one update is much cheaper than a dozen; rare long ones stream */
 
@@ -250,34 +267,23 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
             p = ngx_cpymem(p, field[k].data, field[k].len);
         }
 
-        if (EVP_MAC_update(ctx, msg, len) != 1) {
-            goto failed;
-        }
+        SHA256_Update(&ctx, msg, len);
 
     } else {
-        if (EVP_MAC_update(ctx, (u_char *) NGX_HTTP_ATTACHMENTS_CANON_VERSION,
-                           sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1)
-            != 1)
-        {
-            goto failed;
-        }
+        SHA256_Update(&ctx, NGX_HTTP_ATTACHMENTS_CANON_VERSION,
+                      sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1);
 
         for (k = 0; k < 6; k++) {
-            if (EVP_MAC_update(ctx, (u_char *) "\n", 1) != 1
-                || EVP_MAC_update(ctx, field[k].data, field[k].len) != 1)
-            {
-                goto failed;
-            }
+            SHA256_Update(&ctx, "\n", 1);
+            SHA256_Update(&ctx, field[k].data, field[k].len);
         }
     }
 
-    if (EVP_MAC_final(ctx, md, &n, sizeof(md)) != 1 || n != 32) {
-        goto failed;
-    }
+    ngx_http_attachments_hmac_final(mac, &ctx, md);
 
     /* base64url without padding: 32 bytes -> 43 characters */
 
-    for (i = 0; i + 3 <= n; i += 3) {
+    for (i = 0; i + 3 <= SHA256_DIGEST_LENGTH; i += 3) {
         v = (md[i] << 16) | (md[i + 1] << 8) | md[i + 2];
         *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
         *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
@@ -291,18 +297,14 @@ ngx_http_attachments_sign(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
     *sig = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
 
     return NGX_OK;
-
-failed:
-
-    return NGX_ERROR;
 }
 
 
-/* NGX_OK, NGX_DECLINED for a mismatch or an unsignable grant, NGX_ERROR */
+/* NGX_OK, or NGX_DECLINED for a mismatch or an unsignable grant */
 
 ngx_int_t
-ngx_http_attachments_verify(EVP_MAC_CTX *mac, ngx_http_attachments_grant_t *g,
-    u_char *sig, size_t len)
+ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig, size_t len)
 {
     ngx_int_t  rc;
     u_char     expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];

@@ -14,9 +14,14 @@
 #define _NGX_HTTP_ATTACHMENTS_SIGN_H_INCLUDED_
 
 
+/* SHA256_CTX: as nginx's own ngx_event_openssl.h does */
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 
 /* base64url, unpadded, of an HMAC-SHA256 */
@@ -58,13 +63,25 @@ typedef struct {
 } ngx_http_attachments_grant_t;
 
 
-EVP_MAC_CTX *ngx_http_attachments_hmac_new(u_char *secret, size_t len);
-void ngx_http_attachments_hmac_free(EVP_MAC_CTX *mac);
+/*
+ * An HMAC-SHA256 key as the hash states after its padded key blocks:
+ * a MAC is then two plain SHA-256 runs, with no allocation, provider
+ * dispatch or locking on the request path.
+ */
+typedef struct {
+    SHA256_CTX    inner;
+    SHA256_CTX    outer;
+} ngx_http_attachments_hmac_t;
+
+
+ngx_http_attachments_hmac_t *ngx_http_attachments_hmac_new(u_char *secret,
+    size_t len);
+void ngx_http_attachments_hmac_free(ngx_http_attachments_hmac_t *mac);
 
 ngx_int_t ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g);
-ngx_int_t ngx_http_attachments_sign(EVP_MAC_CTX *mac,
+ngx_int_t ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig);
-ngx_int_t ngx_http_attachments_verify(EVP_MAC_CTX *mac,
+ngx_int_t ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig, size_t len);
 
 ngx_int_t ngx_http_attachments_key_id_valid(u_char *p, size_t len);

@@ -48,7 +48,7 @@ main(int argc, char **argv)
     size_t                         n, len;
     u_char                        *buf, *p, secret[4097];
     long long                      ttl, expires;
-    EVP_MAC_CTX                   *mac;
+    ngx_http_attachments_hmac_t   *mac;
     ngx_str_t                      key, pfx;
     ngx_http_attachments_grant_t   g;
     u_char                         sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];

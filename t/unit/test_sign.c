@@ -142,7 +142,7 @@ test_sign(void)
     u_char                         sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
     u_char                         bad[NGX_HTTP_ATTACHMENTS_SIG_LEN];
     u_char                         buf[512];
-    EVP_MAC_CTX                   *mac, *other;
+    ngx_http_attachments_hmac_t   *mac, *other;
     ngx_http_attachments_grant_t   g, t;
 
     mac = ngx_http_attachments_hmac_new(
@@ -188,6 +188,33 @@ test_sign(void)
     ok(ngx_http_attachments_sign(mac, &t, bad) == NGX_OK, "minimal grant");
     is_str(bad, sizeof(bad), "18V3x9PkM1Y1u0o9D5AK0ymZujEqQTNa76J5KynkAKQ",
            "minimal grant matches the known answer");
+
+    {
+        /* RFC 2104: a block-long secret is used as is, a longer one hashed */
+        static u_char                 block[64], longer[100];
+        ngx_uint_t                    i;
+        ngx_http_attachments_hmac_t  *m;
+
+        ngx_memset(block, 'k', sizeof(block));
+
+        for (i = 0; i < sizeof(longer); i++) {
+            longer[i] = '0' + i % 10;
+        }
+
+        m = ngx_http_attachments_hmac_new(block, sizeof(block));
+        ok(m && ngx_http_attachments_sign(m, &t, bad) == NGX_OK,
+           "64-byte secret");
+        is_str(bad, sizeof(bad), "YPkCxp7sUr-J8c-AuSUtchB_mgcXDScgCMlaUOs9ClA",
+               "64-byte secret matches the known answer");
+        ngx_http_attachments_hmac_free(m);
+
+        m = ngx_http_attachments_hmac_new(longer, sizeof(longer));
+        ok(m && ngx_http_attachments_sign(m, &t, bad) == NGX_OK,
+           "100-byte secret");
+        is_str(bad, sizeof(bad), "nc4lp4yIxcE7UuN2UXId4D_xV-Pcbu6ncZVjBNW8XGo",
+               "100-byte secret is hashed first, as RFC 2104 says");
+        ngx_http_attachments_hmac_free(m);
+    }
 
     ok(ngx_http_attachments_verify(mac, &g, sig, sizeof(sig)) == NGX_OK,
        "signature verifies");
