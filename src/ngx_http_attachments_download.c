@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
 static ngx_int_t ngx_http_attachments_decode(ngx_pool_t *pool,
     ngx_str_t *value);
+static ngx_int_t ngx_http_attachments_unescape(ngx_pool_t *pool,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
 static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
@@ -38,7 +40,7 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     ngx_int_t                         rc;
     ngx_str_t                         key, expires, sig;
     ngx_str_t                         arg[NGX_HTTP_ATTACHMENTS_ARGS];
-    ngx_uint_t                        i;
+    ngx_uint_t                        i, escaped;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
     ngx_http_attachments_storage_t   *storage;
@@ -81,24 +83,24 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_attachments_parse_query(r->args.data, r->args.len, arg)
+    if (ngx_http_attachments_parse_query(r->args.data, r->args.len, arg,
+                                         &escaped)
         != NGX_OK)
     {
         return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                            "repeated parameter", &g.path);
     }
 
-    for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
-        rc = ngx_http_attachments_decode(r->pool, &arg[i]);
+    /*
+     * Control characters are looked for only once verification failed:
+     * the signing code refuses them, so no URL that has them verifies.
+     */
 
-        if (rc == NGX_ERROR) {
+    for (i = 0; escaped; i++, escaped >>= 1) {
+        if ((escaped & 1)
+            && ngx_http_attachments_unescape(r->pool, &arg[i]) != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
-                                               "forbidden",
-                                               "malformed parameter", &g.path);
         }
     }
 
@@ -134,6 +136,15 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     if (ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len)
         != NGX_OK)
     {
+        for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
+            if (!ngx_http_attachments_printable(arg[i].data, arg[i].len)) {
+                return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
+                                                   "forbidden",
+                                                   "malformed parameter",
+                                                   &g.path);
+            }
+        }
+
         return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                            "signature mismatch", &g.path);
     }
@@ -187,7 +198,7 @@ static ngx_int_t
 ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
     ngx_str_t *key)
 {
-    u_char  *raw, *last, *dst;
+    u_char  *raw, *last;
 
     if (r->internal || r->uri_start == NULL || r->uri_end == NULL) {
         /* rewritten into the location: only the normalised URI is known */
@@ -207,14 +218,14 @@ ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
 
     raw += prefix->len;
 
-    key->data = ngx_pnalloc(r->pool, last - raw);
-    if (key->data == NULL) {
+    key->data = raw;
+    key->len = last - raw;
+
+    if (memchr(raw, '%', key->len) != NULL
+        && ngx_http_attachments_unescape(r->pool, key) != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    dst = key->data;
-    ngx_unescape_uri(&dst, &raw, last - raw, 0);
-    key->len = dst - key->data;
 
     if (!ngx_http_attachments_key_safe(key->data, key->len)) {
         return NGX_DECLINED;
@@ -249,24 +260,36 @@ ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
 static ngx_int_t
 ngx_http_attachments_decode(ngx_pool_t *pool, ngx_str_t *value)
 {
-    u_char  *src, *dst;
-
-    if (value->len && ngx_strlchr(value->data, value->data + value->len, '%'))
+    if (memchr(value->data, '%', value->len) != NULL
+        && ngx_http_attachments_unescape(pool, value) != NGX_OK)
     {
-        dst = ngx_pnalloc(pool, value->len);
-        if (dst == NULL) {
-            return NGX_ERROR;
-        }
-
-        src = value->data;
-        value->data = dst;
-        ngx_unescape_uri(&dst, &src, value->len, 0);
-        value->len = dst - value->data;
+        return NGX_ERROR;
     }
 
     if (!ngx_http_attachments_printable(value->data, value->len)) {
         return NGX_DECLINED;
     }
+
+    return NGX_OK;
+}
+
+
+/* a decoded copy of an escaped value */
+
+static ngx_int_t
+ngx_http_attachments_unescape(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char  *src, *dst;
+
+    dst = ngx_pnalloc(pool, value->len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = value->data;
+    value->data = dst;
+    ngx_unescape_uri(&dst, &src, value->len, 0);
+    value->len = dst - value->data;
 
     return NGX_OK;
 }

@@ -78,11 +78,14 @@ ngx_http_attachments_hmac_final(ngx_http_attachments_hmac_t *mac,
 {
     SHA256_Final(md, ctx);
 
+    /*
+     * No cleansing: the key states themselves never leave *mac, and what
+     * is left in ctx is the state after the MAC, which the MAC reveals.
+     */
+
     *ctx = mac->outer;
     SHA256_Update(ctx, md, SHA256_DIGEST_LENGTH);
     SHA256_Final(md, ctx);
-
-    OPENSSL_cleanse(ctx, sizeof(SHA256_CTX));
 }
 
 
@@ -179,14 +182,15 @@ ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g)
         || !ngx_http_attachments_key_id_valid(g->key_id.data, g->key_id.len)
         || !ngx_http_attachments_printable(g->method.data, g->method.len)
         || !ngx_http_attachments_printable(g->path.data, g->path.len)
-        || !ngx_http_attachments_printable(g->filename.data, g->filename.len)
-        || !ngx_http_attachments_printable(g->type.data, g->type.len))
+        || !ngx_http_attachments_printable(g->filename.data, g->filename.len))
     {
         return 0;
     }
 
+    /* a header value: printable ASCII */
+
     for (p = g->type.data; p < g->type.data + g->type.len; p++) {
-        if (*p >= 0x80) {
+        if (*p < 0x20 || *p >= 0x7f) {
             return 0;
         }
     }
@@ -328,15 +332,17 @@ ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
 
 /*
  * One pass over a signed URL's query string: the raw (still escaped)
- * value of each parameter the scheme knows, others ignored.  Names are
- * matched exactly, as they are written.  NGX_DECLINED: a parameter comes
- * twice, so which one was signed would be a guess.
+ * value of each parameter the scheme knows, others ignored, and in
+ * *escaped a bit (1 << index) for each value that has a "%" to decode.
+ * Names are matched exactly, as they are written.  NGX_DECLINED: a
+ * parameter comes twice, so which one was signed would be a guess.
  */
 
 ngx_int_t
-ngx_http_attachments_parse_query(u_char *p, size_t len, ngx_str_t *values)
+ngx_http_attachments_parse_query(u_char *p, size_t len, ngx_str_t *values,
+    ngx_uint_t *escaped)
 {
-    u_char      *last, *amp, *eq;
+    u_char      *last, *name, *eq;
     size_t       n;
     ngx_uint_t   i;
 
@@ -353,56 +359,46 @@ ngx_http_attachments_parse_query(u_char *p, size_t len, ngx_str_t *values)
         values[i].data = NULL;
     }
 
+    *escaped = 0;
     last = p + len;
 
     while (p < last) {
-        amp = ngx_strlchr(p, last, '&');
-        if (amp == NULL) {
-            amp = last;
+        name = p;
+
+        p = memchr(p, '&', last - p);
+        if (p == NULL) {
+            p = last;
         }
 
-        eq = ngx_strlchr(p, amp, '=');
-        n = (eq ? eq : amp) - p;
+        /* p is at "&" or at the end */
+
+        eq = ngx_strlchr(name, p, '=');
+        n = (eq ? eq : p) - name;
 
         for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
-            if (n != names[i].len || ngx_memcmp(p, names[i].data, n) != 0) {
-                continue;
+            if (n == names[i].len && ngx_memcmp(name, names[i].data, n) == 0)
+            {
+                break;
             }
+        }
 
+        if (i < NGX_HTTP_ATTACHMENTS_ARGS) {
             if (values[i].data) {
                 return NGX_DECLINED;
             }
 
-            values[i].data = eq ? eq + 1 : amp;
-            values[i].len = eq ? (size_t) (amp - eq - 1) : 0;
-            break;
+            values[i].data = eq ? eq + 1 : p;
+            values[i].len = eq ? (size_t) (p - eq - 1) : 0;
+
+            if (memchr(values[i].data, '%', values[i].len)) {
+                *escaped |= 1 << i;
+            }
         }
 
-        p = amp + 1;
+        p++;
     }
 
     return NGX_OK;
-}
-
-
-static ngx_uint_t
-ngx_http_attachments_keep(u_char c, ngx_uint_t mode)
-{
-    if (isalnum(c) && c < 0x80) {
-        return 1;
-    }
-
-    switch (mode) {
-
-    case NGX_HTTP_ATTACHMENTS_ESCAPE_PATH:
-        return c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-
-    case NGX_HTTP_ATTACHMENTS_ESCAPE_5987:
-        return c != '\0' && ngx_strchr("!#$&+-.^_`|~", c) != NULL;
-
-    default:
-        return c == '-' || c == '.' || c == '_' || c == '~';
-    }
 }
 
 
@@ -414,18 +410,78 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
 {
     size_t          n;
     u_char         *last;
+    uint32_t       *escape;
     static u_char   hex[] = "0123456789ABCDEF";
 
-    n = 0;
+    /* escaped: all but unreserved and "/" */
+
+    static uint32_t   path[] = {
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0xfc001fff, /* 1111 1100 0000 0000  0001 1111 1111 1111 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x78000001, /* 0111 1000 0000 0000  0000 0000 0000 0001 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0xb8000001, /* 1011 1000 0000 0000  0000 0000 0000 0001 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+    };
+
+    /* escaped: all but unreserved (RFC 3986) */
+
+    static uint32_t   arg[] = {
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0xfc009fff, /* 1111 1100 0000 0000  1001 1111 1111 1111 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x78000001, /* 0111 1000 0000 0000  0000 0000 0000 0001 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0xb8000001, /* 1011 1000 0000 0000  0000 0000 0000 0001 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+    };
+
+    /* escaped: all but RFC 5987 attr-char */
+
+    static uint32_t   attr[] = {
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0xfc0097a5, /* 1111 1100 0000 0000  1001 0111 1010 0101 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x38000001, /* 0011 1000 0000 0000  0000 0000 0000 0001 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0xa8000000, /* 1010 1000 0000 0000  0000 0000 0000 0000 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+    };
+
+    static uint32_t  *map[] = { path, arg, attr };
+
+    escape = map[mode];
+    n = len;
 
     for (last = src + len; src < last; src++) {
 
-        if (ngx_http_attachments_keep(*src, mode)) {
+        if (!(escape[*src >> 5] & (1U << (*src & 0x1f)))) {
             if (dst) {
                 *dst++ = *src;
             }
 
-            n++;
             continue;
         }
 
@@ -435,7 +491,7 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
             *dst++ = hex[*src & 0xf];
         }
 
-        n += 3;
+        n += 2;
     }
 
     return n;

@@ -89,7 +89,7 @@ ngx_int_t ngx_http_attachments_key_safe(u_char *p, size_t len);
 ngx_int_t ngx_http_attachments_printable(u_char *p, size_t len);
 
 ngx_int_t ngx_http_attachments_parse_query(u_char *p, size_t len,
-    ngx_str_t *values);
+    ngx_str_t *values, ngx_uint_t *escaped);
 size_t ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode);
 size_t ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename);

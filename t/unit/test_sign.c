@@ -94,6 +94,44 @@ test_escape(void)
                                     NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
     is_str(buf, n, "a%20b%2Fc%3Fd&e%3Df%25g+h~.-_%C3%A9%22",
            "RFC 5987 attr-char escaping");
+
+    /* every byte in every mode, against the RFCs' sets spelled out */
+    {
+        u_char       c;
+        ngx_uint_t   i, m, wrong;
+        const char  *alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "abcdefghijklmnopqrstuvwxyz0123456789";
+        char         kept[3][128];
+        const char  *name[] = {
+            "path mode: each of the 256 bytes kept or escaped as it should",
+            "argument mode: each of the 256 bytes kept or escaped as it should",
+            "RFC 5987 mode: each of the 256 bytes kept or escaped as it should"
+        };
+
+        snprintf(kept[0], 128, "%s-._~/", alnum);
+        snprintf(kept[1], 128, "%s-._~", alnum);
+        snprintf(kept[2], 128, "%s!#$&+-.^_`|~", alnum);
+
+        for (m = 0; m < 3; m++) {
+            wrong = 0;
+
+            for (i = 0; i < 256; i++) {
+                c = (u_char) i;
+                n = ngx_http_attachments_escape(buf, &c, 1, m);
+
+                if (c && strchr(kept[m], c)) {
+                    wrong += (n != 1 || buf[0] != c);
+
+                } else {
+                    wrong += (n != 3 || buf[0] != '%'
+                              || buf[1] != "0123456789ABCDEF"[c >> 4]
+                              || buf[2] != "0123456789ABCDEF"[c & 0xf]);
+                }
+            }
+
+            ok(wrong == 0, name[m]);
+        }
+    }
 }
 
 
@@ -298,16 +336,19 @@ static void
 test_parse_query(void)
 {
     ngx_str_t   v[NGX_HTTP_ATTACHMENTS_ARGS];
+    ngx_uint_t  e;
     u_char      q1[] = "X-Expires=17&X-Key-Id=k1&X-Filename=a%20b&X-Type="
                        "&other=1&X-Signature=sig";
 
-    ok(ngx_http_attachments_parse_query(q1, sizeof(q1) - 1, v) == NGX_OK,
+    ok(ngx_http_attachments_parse_query(q1, sizeof(q1) - 1, v, &e) == NGX_OK,
        "query parsed");
     is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].data,
            v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].len, "17", "X-Expires");
     is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME].data,
            v[NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME].len, "a%20b",
            "X-Filename raw, decoded later");
+    ok(e == 1 << NGX_HTTP_ATTACHMENTS_ARG_I_FILENAME,
+       "only X-Filename is marked as escaped");
     ok(v[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE].data != NULL
        && v[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE].len == 0, "X-Type empty");
     is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_SIGNATURE].data,
@@ -317,22 +358,35 @@ test_parse_query(void)
     {
         u_char  q[] = "X-Filename=a&X-Filename=b";
 
-        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v)
+        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v, &e)
            == NGX_DECLINED, "a repeated parameter is refused");
     }
 
     {
         u_char  q[] = "x-expires=1&X-Expires2=2&X-Key-Id";
 
-        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v) == NGX_OK
+        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v, &e) == NGX_OK
            && v[NGX_HTTP_ATTACHMENTS_ARG_I_EXPIRES].data == NULL
            && v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].data != NULL
            && v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].len == 0,
            "names match exactly; a name without = is empty");
     }
 
-    ok(ngx_http_attachments_parse_query(NULL, 0, v) == NGX_OK
-       && v[0].data == NULL, "no query");
+    {
+        u_char  q[] = "X-Type=a%2Fb&X-%4Bey-Id=x%&X-Key-Id=k%31=%&"
+                      "X-Signature=s";
+
+        ok(ngx_http_attachments_parse_query(q, sizeof(q) - 1, v, &e) == NGX_OK
+           && e == ((1 << NGX_HTTP_ATTACHMENTS_ARG_I_TYPE)
+                    | (1 << NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID)),
+           "escaped values marked; an escaped name matches nothing");
+        is_str(v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].data,
+               v[NGX_HTTP_ATTACHMENTS_ARG_I_KEY_ID].len, "k%31=%",
+               "a value runs from the first = to the next &");
+    }
+
+    ok(ngx_http_attachments_parse_query(NULL, 0, v, &e) == NGX_OK
+       && v[0].data == NULL && e == 0, "no query");
 }
 
 
