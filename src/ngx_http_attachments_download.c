@@ -279,17 +279,16 @@ ngx_http_attachments_decode(ngx_pool_t *pool, ngx_str_t *value)
 static ngx_int_t
 ngx_http_attachments_unescape(ngx_pool_t *pool, ngx_str_t *value)
 {
-    u_char  *src, *dst;
+    u_char  *dst;
 
     dst = ngx_pnalloc(pool, value->len);
     if (dst == NULL) {
         return NGX_ERROR;
     }
 
-    src = value->data;
+    value->len = ngx_http_attachments_percent_decode(dst, value->data,
+                                                     value->len);
     value->data = dst;
-    ngx_unescape_uri(&dst, &src, value->len, 0);
-    value->len = dst - value->data;
 
     return NGX_OK;
 }
@@ -328,13 +327,22 @@ ngx_http_attachments_set_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    h->value.len = ngx_http_attachments_disposition(NULL, &g->filename);
-    h->value.data = ngx_pnalloc(r->pool, h->value.len);
-    if (h->value.data == NULL) {
+    return ngx_http_attachments_disposition_value(r->pool, &g->filename,
+                                                  &h->value);
+}
+
+
+ngx_int_t
+ngx_http_attachments_disposition_value(ngx_pool_t *pool, ngx_str_t *filename,
+    ngx_str_t *value)
+{
+    value->data = ngx_pnalloc(pool,
+                      NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(filename->len));
+    if (value->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_attachments_disposition(h->value.data, &g->filename);
+    value->len = ngx_http_attachments_disposition(value->data, filename);
 
     return NGX_OK;
 }

@@ -173,6 +173,8 @@ ngx_int_t ngx_http_attachments_signed_url(ngx_http_request_t *r,
 ngx_int_t ngx_http_attachments_serve(ngx_http_request_t *r,
     ngx_http_attachments_storage_t *storage, ngx_str_t *key,
     ngx_http_attachments_grant_t *g);
+ngx_int_t ngx_http_attachments_disposition_value(ngx_pool_t *pool,
+    ngx_str_t *filename, ngx_str_t *value);
 ngx_int_t ngx_http_attachments_arg(ngx_http_request_t *r, char *name,
     ngx_str_t *value);
 

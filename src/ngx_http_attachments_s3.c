@@ -376,14 +376,12 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ps.disposition.len = ngx_http_attachments_disposition(NULL,
-                                                          &link->filename);
-    ps.disposition.data = ngx_pnalloc(r->pool, ps.disposition.len);
-    if (ps.disposition.data == NULL) {
+    if (ngx_http_attachments_disposition_value(r->pool, &link->filename,
+                                               &ps.disposition)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    ngx_http_attachments_disposition(ps.disposition.data, &link->filename);
 
     n = ngx_http_attachments_presign(NULL, &s->sigv4, &ps);
 

@@ -402,6 +402,50 @@ ngx_http_attachments_parse_query(u_char *p, size_t len, ngx_str_t *values,
 }
 
 
+static ngx_inline ngx_int_t
+ngx_http_attachments_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+
+/*
+ * Percent-decodes src into dst, which has room for len bytes; a "%" not
+ * followed by two hex digits stays as it is.  Returns the decoded length.
+ */
+
+size_t
+ngx_http_attachments_percent_decode(u_char *dst, u_char *src, size_t len)
+{
+    u_char     *d, *last;
+    ngx_int_t   hi, lo;
+
+    d = dst;
+
+    for (last = src + len; src < last; src++) {
+
+        if (*src == '%' && last - src > 2
+            && (hi = ngx_http_attachments_hex(src[1])) >= 0
+            && (lo = ngx_http_attachments_hex(src[2])) >= 0)
+        {
+            *d++ = (u_char) (hi << 4 | lo);
+            src += 2;
+            continue;
+        }
+
+        *d++ = *src;
+    }
+
+    return d - dst;
+}
+
+
 /* percent-encodes src into dst; with dst NULL only measures */
 
 size_t
@@ -500,50 +544,35 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
 
 /*
  * RFC 6266: an ASCII fallback in the quoted "filename" and the exact name
- * in "filename*" (RFC 5987); neither can carry a quote, CR or LF.
+ * in "filename*" (RFC 5987); neither can carry a quote, CR or LF.  dst has
+ * room for NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(filename->len) bytes; one
+ * pass writes it, the length written is returned.
  */
 
 size_t
 ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename)
 {
-    size_t   n;
-    u_char  *p, *last, c;
-
-    static u_char  head[] = "attachment; filename=\"";
-    static u_char  ext[] = "\"; filename*=UTF-8''";
+    u_char  *p, *s, *last, c;
 
     if (filename->len == 0) {
-        if (dst) {
-            ngx_memcpy(dst, "attachment", sizeof("attachment") - 1);
-        }
-
-        return sizeof("attachment") - 1;
+        return ngx_cpymem(dst, "attachment", sizeof("attachment") - 1) - dst;
     }
 
-    n = sizeof(head) - 1 + filename->len + sizeof(ext) - 1
-        + ngx_http_attachments_escape(NULL, filename->data, filename->len,
-                                      NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
+    p = ngx_cpymem(dst, NGX_HTTP_ATTACHMENTS_DISPOSITION_HEAD,
+                   sizeof(NGX_HTTP_ATTACHMENTS_DISPOSITION_HEAD) - 1);
 
-    if (dst == NULL) {
-        return n;
-    }
-
-    p = ngx_cpymem(dst, head, sizeof(head) - 1);
-
-    for (last = filename->data + filename->len, dst = filename->data;
-         dst < last;
-         dst++)
-    {
-        c = *dst;
+    for (s = filename->data, last = s + filename->len; s < last; s++) {
+        c = *s;
         *p++ = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '_' : c;
     }
 
-    p = ngx_cpymem(p, ext, sizeof(ext) - 1);
+    p = ngx_cpymem(p, NGX_HTTP_ATTACHMENTS_DISPOSITION_EXT,
+                   sizeof(NGX_HTTP_ATTACHMENTS_DISPOSITION_EXT) - 1);
 
-    ngx_http_attachments_escape(p, filename->data, filename->len,
-                                NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
+    p += ngx_http_attachments_escape(p, filename->data, filename->len,
+                                     NGX_HTTP_ATTACHMENTS_ESCAPE_5987);
 
-    return n;
+    return p - dst;
 }
 
 

@@ -52,6 +52,14 @@
 #define NGX_HTTP_ATTACHMENTS_ESCAPE_5987  2   /* RFC 5987 attr-char */
 
 
+/* Content-Disposition: the longest value for a filename of n bytes */
+#define NGX_HTTP_ATTACHMENTS_DISPOSITION_HEAD  "attachment; filename=\""
+#define NGX_HTTP_ATTACHMENTS_DISPOSITION_EXT   "\"; filename*=UTF-8''"
+#define NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(n)                               \
+    (sizeof(NGX_HTTP_ATTACHMENTS_DISPOSITION_HEAD) - 1                        \
+     + sizeof(NGX_HTTP_ATTACHMENTS_DISPOSITION_EXT) - 1 + 4 * (n))
+
+
 /* what a signed URL grants; every field is covered by the signature */
 typedef struct {
     ngx_str_t     method;       /* "GET"; HEAD is verified as GET */
@@ -92,6 +100,8 @@ ngx_int_t ngx_http_attachments_parse_query(u_char *p, size_t len,
     ngx_str_t *values, ngx_uint_t *escaped);
 size_t ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode);
+size_t ngx_http_attachments_percent_decode(u_char *dst, u_char *src,
+    size_t len);
 size_t ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename);
 size_t ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
     u_char *sig);

@@ -95,6 +95,34 @@ test_escape(void)
     is_str(buf, n, "a%20b%2Fc%3Fd&e%3Df%25g+h~.-_%C3%A9%22",
            "RFC 5987 attr-char escaping");
 
+    {
+        u_char  in[] = "a%20b%2fc%2Fd%zz%4%%41%e9%";
+
+        n = ngx_http_attachments_percent_decode(buf, in, sizeof(in) - 1);
+        is_str(buf, n, "a b/c/d%zz%4%A\xe9%",
+               "percent-decoding: hex either case, malformed escapes kept");
+
+        n = ngx_http_attachments_percent_decode(buf, (u_char *) "%00%0", 5);
+        ok(n == 3 && buf[0] == '\0' && buf[1] == '%' && buf[2] == '0',
+           "percent-decoding: %00 is a NUL, a cut escape stays");
+    }
+
+    {
+        u_char      all[256], esc[768], back[256];
+        size_t      e;
+        ngx_uint_t  i;
+
+        for (i = 0; i < 256; i++) {
+            all[i] = (u_char) i;
+        }
+
+        e = ngx_http_attachments_escape(esc, all, 256,
+                                        NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+        n = ngx_http_attachments_percent_decode(back, esc, e);
+        ok(n == 256 && memcmp(back, all, 256) == 0,
+           "percent-decoding undoes escaping, all 256 bytes");
+    }
+
     /* every byte in every mode, against the RFCs' sets spelled out */
     {
         u_char       c;
@@ -148,8 +176,22 @@ test_disposition(void)
     is_str(buf, n, "attachment; filename=\"r__sum__ _q__.pdf\"; "
            "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22q%22%5C.pdf",
            "disposition: ASCII fallback and RFC 5987 name");
-    ok(n == ngx_http_attachments_disposition(NULL, &fn),
-       "disposition measuring matches writing");
+    ok(n <= NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(fn.len),
+       "disposition within its bound");
+
+    {
+        /* the worst case: every byte escaped, every byte written */
+        u_char     worst[64];
+        ngx_str_t  w;
+
+        ngx_memset(worst, '"', sizeof(worst));
+        w.data = worst;
+        w.len = sizeof(worst);
+
+        ok(ngx_http_attachments_disposition(buf, &w)
+           == NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(w.len),
+           "the bound is exact for a name of escaped bytes");
+    }
 
     n = ngx_http_attachments_disposition(buf, &crlf);
     ok(memchr(buf, '\r', n) == NULL && memchr(buf, '\n', n) == NULL,
