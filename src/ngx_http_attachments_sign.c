@@ -16,6 +16,10 @@
 #define NGX_HTTP_ATTACHMENTS_CANON_BUFFER   1024
 
 
+static void ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig);
+
+
 static u_char  ngx_http_attachments_b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -229,6 +233,48 @@ ngx_int_t
 ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig)
 {
+    if (!ngx_http_attachments_grant_valid(g)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_attachments_mac(mac, g, sig);
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK, or NGX_DECLINED for a mismatch or an invalid grant.  The grant is
+ * checked even though this module never signs an invalid one: anything
+ * holding the secret can sign, and a verified grant becomes headers.
+ */
+
+ngx_int_t
+ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig, size_t len)
+{
+    u_char  expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+
+    if (len != NGX_HTTP_ATTACHMENTS_SIG_LEN
+        || ngx_http_attachments_sign(mac, g, expected) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (CRYPTO_memcmp(expected, sig, NGX_HTTP_ATTACHMENTS_SIG_LEN) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the base64url HMAC of a grant's canonical string */
+
+static void
+ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
+    ngx_http_attachments_grant_t *g, u_char *sig)
+{
     size_t       i, len;
     u_char      *p, md[SHA256_DIGEST_LENGTH];
     uint32_t     v;
@@ -237,10 +283,6 @@ ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
     SHA256_CTX   ctx;
     u_char       expires[NGX_TIME_T_LEN];
     u_char       msg[NGX_HTTP_ATTACHMENTS_CANON_BUFFER];
-
-    if (!ngx_http_attachments_grant_valid(g)) {
-        return NGX_DECLINED;
-    }
 
     field[0] = g->method;
     field[1] = g->path;
@@ -299,34 +341,6 @@ ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
     *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
     *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
     *sig = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
-
-    return NGX_OK;
-}
-
-
-/* NGX_OK, or NGX_DECLINED for a mismatch or an unsignable grant */
-
-ngx_int_t
-ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
-    ngx_http_attachments_grant_t *g, u_char *sig, size_t len)
-{
-    ngx_int_t  rc;
-    u_char     expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];
-
-    if (len != NGX_HTTP_ATTACHMENTS_SIG_LEN) {
-        return NGX_DECLINED;
-    }
-
-    rc = ngx_http_attachments_sign(mac, g, expected);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (CRYPTO_memcmp(expected, sig, NGX_HTTP_ATTACHMENTS_SIG_LEN) != 0) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
 }
 
 
