@@ -466,78 +466,35 @@ size_t
 ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode)
 {
-    size_t          n;
-    u_char         *last;
-    uint32_t       *escape;
-    static u_char   hex[] = "0123456789ABCDEF";
+    u_char         c, *last;
+    size_t         n;
+    static u_char  hex[] = "0123456789ABCDEF";
 
-    /* escaped: all but unreserved and "/" */
+    /*
+     * What each mode keeps of the bytes 0x20-0x7f, a bit a byte, as
+     * nginx's own escape tables; every other byte is escaped.
+     *
+     *  ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!
+     *  _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@
+     *   ~}| {zyx wvut srqp  onml kjih gfed cba`
+     */
 
-    static uint32_t   path[] = {
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-
-                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0xfc001fff, /* 1111 1100 0000 0000  0001 1111 1111 1111 */
-
-                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0x78000001, /* 0111 1000 0000 0000  0000 0000 0000 0001 */
-
-                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0xb8000001, /* 1011 1000 0000 0000  0000 0000 0000 0001 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+    static uint32_t  keep[][3] = {
+        { 0x03ffe000, 0x87fffffe, 0x47fffffe },  /* unreserved and "/" */
+        { 0x03ff6000, 0x87fffffe, 0x47fffffe },  /* unreserved (RFC 3986) */
+        { 0x03ff685a, 0xc7fffffe, 0x57ffffff }   /* RFC 5987 attr-char */
     };
 
-    /* escaped: all but unreserved (RFC 3986) */
-
-    static uint32_t   arg[] = {
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-
-                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0xfc009fff, /* 1111 1100 0000 0000  1001 1111 1111 1111 */
-
-                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0x78000001, /* 0111 1000 0000 0000  0000 0000 0000 0001 */
-
-                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0xb8000001, /* 1011 1000 0000 0000  0000 0000 0000 0001 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-    };
-
-    /* escaped: all but RFC 5987 attr-char */
-
-    static uint32_t   attr[] = {
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-
-                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0xfc0097a5, /* 1111 1100 0000 0000  1001 0111 1010 0101 */
-
-                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0x38000001, /* 0011 1000 0000 0000  0000 0000 0000 0001 */
-
-                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0xa8000000, /* 1010 1000 0000 0000  0000 0000 0000 0000 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-        0xffffffff  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-    };
-
-    static uint32_t  *map[] = { path, arg, attr };
-
-    escape = map[mode];
     n = len;
 
     for (last = src + len; src < last; src++) {
+        c = *src;
 
-        if (!(escape[*src >> 5] & (1U << (*src & 0x1f)))) {
+        if (c >= 0x20 && c < 0x80
+            && (keep[mode][(c >> 5) - 1] & (1U << (c & 0x1f))))
+        {
             if (dst) {
-                *dst++ = *src;
+                *dst++ = c;
             }
 
             continue;
@@ -545,8 +502,8 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
 
         if (dst) {
             *dst++ = '%';
-            *dst++ = hex[*src >> 4];
-            *dst++ = hex[*src & 0xf];
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 0xf];
         }
 
         n += 2;
