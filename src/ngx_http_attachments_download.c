@@ -260,7 +260,7 @@ ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
 static ngx_int_t
 ngx_http_attachments_decode(ngx_pool_t *pool, ngx_str_t *value)
 {
-    if (memchr(value->data, '%', value->len) != NULL
+    if (value->len && memchr(value->data, '%', value->len) != NULL
         && ngx_http_attachments_unescape(pool, value) != NGX_OK)
     {
         return NGX_ERROR;
