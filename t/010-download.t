@@ -2,6 +2,7 @@
 # tampering, expiry, path safety, key rotation, minting.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::Sign;
 
 repeat_each(1);
@@ -35,14 +36,11 @@ spaces and plus
 not in the storage
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $HttpConfig)
-        unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('user_files', $Files)
-        unless defined $block->user_files;
-});
+block_defaults(
+    http_config => $HttpConfig,
+    config => $Config,
+    user_files => $Files,
+);
 
 sub url { signed_url(kid => 'new', @_) }
 sub lc_names { my $u = shift; $u =~ s/([?&])(X-[A-Za-z-]+)=/$1\L$2\E=/g; $u }

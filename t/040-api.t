@@ -2,21 +2,19 @@
 # delete, their errors, and that refused requests write nothing.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
 plan tests => 146;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $HttpConfig)
-        unless defined $block->http_config;
-    $block->set_value('config', $ApiConfig) unless defined $block->config;
-    $block->set_value('user_files', $Files) unless defined $block->user_files;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $HttpConfig,
+    config => $ApiConfig,
+    user_files => $Files,
+    more_headers => $Owner,
+);
 
 our ($F1, $F2, $F3, $F4, $F5, $F6) = map { uuid($_) } 1 .. 6;
 our $Base = '/api/work_orders/123/files';

@@ -2,18 +2,17 @@
 # authorize() body, and identity wired from auth_request.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
 plan tests => 81;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $HttpConfig)
-        unless defined $block->http_config;
-    $block->set_value('config', $ArgsApiConfig) unless defined $block->config;
-});
+block_defaults(
+    http_config => $HttpConfig,
+    config => $ArgsApiConfig,
+);
 
 reset_db();
 seed_people();

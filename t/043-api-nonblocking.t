@@ -3,6 +3,7 @@
 # pool; a full pool queues, then answers 503.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use IO::Socket::INET;
@@ -75,14 +76,11 @@ sub client_result {
     return scalar <$fh>;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $HttpConfig)
-        unless defined $block->http_config;
-    $block->set_value('config', $ApiConfig) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $HttpConfig,
+    config => $ApiConfig,
+    more_headers => $Owner,
+);
 
 run_tests();
 

@@ -3,6 +3,7 @@
 # hanging up halfway.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
@@ -25,31 +26,18 @@ our $Http = <<'_EOC_';
     attachments_max_files 3;
 _EOC_
 
-our $Config = <<'_EOC_';
+our $Config = <<'_EOC_' . $StoreLocation . $ApiLocation;
     location /files/ {
         attachments_download main;
     }
-
-    location /_store/ {
-        internal;
-        alias $TEST_NGINX_STORE/;
-    }
-
-    location /api/ {
-        attachments_api;
-        attachments_user $http_x_user;
-        attachments_org $http_x_org;
-    }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme\n"
-        . "Content-Type: multipart/form-data; boundary=XbOuNdArY7")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    more_headers =>
+        "$Owner\nContent-Type: multipart/form-data; boundary=XbOuNdArY7",
+);
 
 reset_db();
 seed_people();

@@ -4,6 +4,7 @@
 # work.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use File::Temp qw(tempdir);
@@ -25,21 +26,13 @@ our $Http = <<'_EOC_';
     attachments_gc_grace 0;
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /api/ {
-        attachments_api;
-        attachments_user $http_x_user;
-        attachments_org $http_x_org;
-    }
-_EOC_
+our $Config = $ApiLocation;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    more_headers => $Owner,
+);
 
 sub blob {
     my ($key, $content) = @_;

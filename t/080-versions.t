@@ -4,6 +4,7 @@
 # are made by the uploads, so the steps run from --- init through a client.)
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
@@ -23,26 +24,13 @@ our $Http = <<'_EOC_';
     attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/;
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /_store/ {
-        internal;
-        alias $TEST_NGINX_STORE/;
-    }
+our $Config = $StoreLocation . $ApiLocation;
 
-    location /api/ {
-        attachments_api;
-        attachments_user $http_x_user;
-        attachments_org $http_x_org;
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    more_headers => $Owner,
+);
 
 reset_db();
 seed_people();

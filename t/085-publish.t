@@ -3,6 +3,7 @@
 # public at once; usage follows the seed rules, computed here by hand.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
@@ -22,28 +23,16 @@ our $Http = <<'_EOC_';
     attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/ public=/pub/;
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /_store/ {
-        internal;
-        alias $TEST_NGINX_STORE/;
-    }
-
+our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
     location /pub/ {
         alias $TEST_NGINX_STORE/public/;
     }
-
-    location /api/ {
-        attachments_api;
-        attachments_user $http_x_user;
-        attachments_org $http_x_org;
-    }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+);
 
 reset_db();
 seed_people();

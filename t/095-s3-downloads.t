@@ -3,6 +3,7 @@
 # time (path-style and virtual-host style).
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use HTTP::Tiny;
@@ -27,13 +28,11 @@ _EOC_
 
 $ENV{ATTACHMENTS_TEST_SECRET} = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $ApiConfig) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $ApiConfig,
+    more_headers => $Owner,
+);
 
 reset_db();
 seed_people();

@@ -6,6 +6,7 @@
 # signatures against botocore.)
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::S3;
@@ -38,13 +39,11 @@ our $Http = <<'_EOC_';
         region=us-east-1 bucket=files access_key=S3RVER secret_env=S3_SECRET;
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $ApiConfig) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $ApiConfig,
+    more_headers => $Owner,
+);
 
 reset_db();
 seed_people();

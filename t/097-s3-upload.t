@@ -7,6 +7,7 @@
 # by botocore.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
@@ -54,12 +55,7 @@ our $Http = <<'_EOC_';
     }
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /_store/ {
-        internal;
-        alias $TEST_NGINX_STORE/;
-    }
-
+our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
     location /_s3/ {
         internal;
         proxy_pass http://127.0.0.1:$TEST_NGINX_S3REC_PORT/;
@@ -68,22 +64,14 @@ our $Config = <<'_EOC_';
     location /plain {
         return 200 "plain\n";
     }
-
-    location /api/ {
-        attachments_api;
-        attachments_user $http_x_user;
-        attachments_org $http_x_org;
-    }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('more_headers', "X-User: owner1\nX-Org: acme\n"
-        . "Content-Type: multipart/form-data; boundary=XbOuNdArY7")
-        unless defined $block->more_headers;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    more_headers =>
+        "$Owner\nContent-Type: multipart/form-data; boundary=XbOuNdArY7",
+);
 
 reset_db();
 seed_people();

@@ -2,6 +2,7 @@
 # blocking; 200 when all can be used, 503 (and which one) otherwise.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::S3;
 
 repeat_each(1);
@@ -32,12 +33,11 @@ our $Config = <<'_EOC_';
     }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', $Config) unless defined $block->config;
-    $block->set_value('request', 'GET /health') unless defined $block->request;
-});
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    request => 'GET /health',
+);
 
 run_tests();
 

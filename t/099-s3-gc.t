@@ -5,6 +5,7 @@
 # trusted keeps the rows for the next run.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::S3;
@@ -65,15 +66,12 @@ our $Http = <<'_EOC_';
     }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', $Http) unless defined $block->http_config;
-    $block->set_value('config', "location /plain { return 200 \"plain\\n\"; }")
-        unless defined $block->config;
-    $block->set_value('request', 'GET /plain') unless defined $block->request;
-    $block->set_value('response_body', "plain\n")
-        unless defined $block->response_body;
-});
+block_defaults(
+    http_config => $Http,
+    config => "location /plain { return 200 \"plain\\n\"; }",
+    request => 'GET /plain',
+    response_body => "plain\n",
+);
 
 sub object { (botocore({ op => 'get', port => $port, key => shift }))[0]{status} }
 sub put { botocore({ op => 'put', port => $port, key => $_[0],

@@ -12,8 +12,8 @@ use Exporter 'import';
 use POSIX qw(strftime);
 use Attachments::Sign;
 
-our @EXPORT = qw($HttpConfig $ApiConfig $ArgsApiConfig $Files uuid
-                 file_object file_re);
+our @EXPORT = qw($HttpConfig $ApiConfig $ArgsApiConfig $ApiLocation
+                 $StoreLocation $Owner $Files uuid file_object file_re);
 
 our $HttpConfig = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
@@ -36,13 +36,26 @@ my $common = <<'_EOC_';
     }
 _EOC_
 
-our $ApiConfig = $common . <<'_EOC_';
+our $ApiLocation = <<'_EOC_';
     location /api/ {
         attachments_api;
         attachments_user $http_x_user;
         attachments_org $http_x_org;
     }
 _EOC_
+
+our $ApiConfig = $common . $ApiLocation;
+
+# the internal location of suites whose storage is $TEST_NGINX_STORE
+our $StoreLocation = <<'_EOC_';
+    location /_store/ {
+        internal;
+        alias $TEST_NGINX_STORE/;
+    }
+_EOC_
+
+# the identity most requests are made with
+our $Owner = "X-User: owner1\nX-Org: acme";
 
 our $ArgsApiConfig = $common . <<'_EOC_';
     location /api/ {
