@@ -7,57 +7,14 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
-my $top = $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
-my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
-my $dir = tempdir("attachments-pgfault.XXXXXX", TMPDIR => 1, CLEANUP => !$ENV{KEEP});
-chmod 0755, $dir;
+use Attachments::Own;
 
-sub sh { my $out = `bash -c '. "$top/tools/pg.sh"; $_[0]' 2>&1`; die $out if $?; $out }
+$ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 
-my $conninfo = sh(qq{pg_start "$dir/pg" "$top/conf/schema.sql" >&2; echo "\$PG_CONNINFO"});
-($conninfo) = $conninfo =~ /^(host=.*)$/m;
-my $port = sh('free_port');
-chomp $port;
-
-END { sh(qq{pg_stop "$dir/pg"}) if $dir && -d "$dir/pg" }
-
-system('psql', '-X', '-q', $conninfo, '-c',
-       "INSERT INTO attachments.memberships VALUES ('acme', 'u1', 'owner')") == 0
-    or die 'seed failed';
-
-mkdir "$dir/logs";
-open my $conf, '>', "$dir/nginx.conf" or die $!;
-print $conf <<"_EOC_";
-load_module $top/build/ngx_http_attachments_module.so;
-worker_processes 1;
-master_process on;
-daemon on;
-error_log $dir/logs/error.log info;
-pid $dir/logs/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    attachments_database "$conninfo" size=2 timeout=2s;
-    attachments_signing_key k1 $top/t/data/new.key;
-    attachments_storage main local root=$dir/store internal=/_store/;
-    server {
-        listen 127.0.0.1:$port;
-        location /files/ { attachments_download main; }
-        location /api/ {
-            attachments_api;
-            attachments_user \$http_x_user;
-            attachments_org \$http_x_org;
-        }
-    }
-}
-_EOC_
-close $conf;
-
-system($nginx, '-p', $dir, '-c', "$dir/nginx.conf") == 0 or die 'nginx failed';
-END { system("$nginx -p $dir -c $dir/nginx.conf -s stop 2>/dev/null") if $dir }
+my $s = own_stack(name => 'pgfault', database => 'size=2 timeout=2s');
+my ($dir, $port) = @$s{qw(dir port)};
 
 my $http = HTTP::Tiny->new(timeout => 5);
 my %h = (headers => { 'X-User' => 'u1', 'X-Org' => 'acme' });
@@ -77,7 +34,7 @@ my $pids = pids();
 my $r = $http->get($url, \%h);
 is($r->{status}, 200, 'database up: 200');
 
-sh(qq{pg_stop "$dir/pg"});
+db_stop($s);
 
 for my $i (1 .. 2) {
     $r = $http->get($url, \%h);
@@ -88,7 +45,7 @@ for my $i (1 .. 2) {
        'and a JSON error');
 }
 
-sh(qq{pg_start "$dir/pg" "$top/conf/schema.sql"});
+db_start($s);
 
 $r = $http->get($url, \%h);
 is($r->{status}, 200, 'database back: 200 at the first request');

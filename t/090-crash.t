@@ -6,65 +6,25 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use Time::HiRes qw(sleep);
 
+use Attachments::Own;
 use Attachments::Upload;
 
-my $top = $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
-my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
-my $dir = tempdir('attachments-crash.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0755, $dir;
+$ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 
-sub sh { my $out = `bash -c '. "$top/tools/pg.sh"; $_[0]' 2>&1`; die $out if $?; $out }
-
-my ($conninfo) = sh(qq{pg_start "$dir/pg" "$top/conf/schema.sql" >&2; echo "\$PG_CONNINFO"})
-    =~ /^(host=.*)$/m;
-my $port = sh('free_port');
-chomp $port;
-$ENV{TEST_NGINX_SERVER_PORT} = $port;
-
-END { sh(qq{pg_stop "$dir/pg"}) if $dir && -d "$dir/pg" }
-
-sub psql { my $o = `psql -X -q -A -t "$conninfo" -c "$_[0]"`; chomp $o; $o }
-
-psql("INSERT INTO attachments.memberships VALUES ('acme', 'u1', 'owner')");
-
-mkdir "$dir/$_" for qw(logs store);
-chmod 0777, "$dir/store";
-
-open my $conf, '>', "$dir/nginx.conf" or die $!;
-print $conf <<"_EOC_";
-load_module $top/build/ngx_http_attachments_module.so;
-worker_processes 1;
-error_log $dir/logs/error.log info;
-pid $dir/logs/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    attachments_database "$conninfo" size=2 timeout=3s;
-    attachments_signing_key k1 $top/t/data/new.key;
-    attachments_storage main local root=$dir/store internal=/_s/;
+my $s = own_stack(name => 'crash', database => 'size=2 timeout=3s',
+                  http => <<'_EOC_');
     attachments_allowed_types *;
     attachments_gc_interval 300ms;
     attachments_gc_retention 0;
     attachments_gc_grace 2s;
-    server {
-        listen 127.0.0.1:$port;
-        location /files/ { attachments_download main; }
-        location /api/ {
-            attachments_api;
-            attachments_user \$http_x_user;
-            attachments_org \$http_x_org;
-        }
-    }
-}
 _EOC_
-close $conf;
+my ($dir, $port, $conninfo) = @$s{qw(dir port conninfo)};
+$ENV{TEST_NGINX_SERVER_PORT} = $port;
 
-system($nginx, '-p', $dir, '-c', "$dir/nginx.conf") == 0 or die 'nginx failed';
-END { system("$nginx -p $dir -c $dir/nginx.conf -s stop 2>/dev/null") if $dir }
+sub psql { my $o = `psql -X -q -A -t "$conninfo" -c "$_[0]"`; chomp $o; $o }
 
 my $http = HTTP::Tiny->new(timeout => 5);
 my $url = "http://127.0.0.1:$port/api/work_orders/1/files";
@@ -128,12 +88,12 @@ $pid = post_async('/api/work_orders/1/files',
                   multipart(['file', 'dbgone.txt', 'text/plain', 'y' x 200_000]),
                   'u1', 'acme', 0, 1);
 sleep 0.3;
-sh(qq{pg_stop "$dir/pg"});
+db_stop($s);
 my $st = async_status($pid);
 is($st, 503, 'the upload that met no database: 503');
 is(stored_files("$dir/store/.tmp") . (stored_files("$dir/store") =~ /dbgone/ ? 'blob' : ''),
    '', 'and nothing of it stored');
-sh(qq{pg_start "$dir/pg" "$top/conf/schema.sql"});
+db_start($s);
 sleep 0.5;
 settled('database stopped mid-upload');
 
