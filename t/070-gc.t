@@ -43,15 +43,6 @@ sub blob {
     close $fh;
 }
 
-sub wait_until {
-    my $cond = shift;
-    for (1 .. 50) {
-        return 1 if $cond->();
-        Time::HiRes::sleep(0.1);
-    }
-    return 0;
-}
-
 reset_db();
 seed_people();
 

@@ -77,15 +77,6 @@ sub object { (botocore({ op => 'get', port => $port, key => shift }))[0]{status}
 sub put { botocore({ op => 'put', port => $port, key => $_[0],
                      body_hex => unpack('H*', $_[1] // 'blob') }) }
 
-sub wait_until {
-    my $cond = shift;
-    for (1 .. 50) {
-        return 1 if $cond->();
-        Time::HiRes::sleep(0.1);
-    }
-    return 0;
-}
-
 sub purged ($) {
     ::psql("SELECT purged_at IS NOT NULL FROM attachments.files WHERE id = '$_[0]'")
 }

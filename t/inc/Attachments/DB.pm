@@ -6,9 +6,11 @@ package Attachments::DB;
 use strict;
 use warnings;
 use Exporter 'import';
+use Time::HiRes ();
 
 our @EXPORT = qw(psql sql_quote reset_db seed_people add_file add_files
-                 count_rows audit_rows set_authorize restore_authorize);
+                 count_rows audit_rows set_authorize restore_authorize
+                 wait_until);
 
 my $top = $ENV{TEST_NGINX_TOP} || '.';
 
@@ -134,6 +136,19 @@ sub audit_rows (;$) {
                         || coalesce(bytes::text, '')
                    FROM attachments.audit_log"
                 . (defined $where ? " WHERE $where" : '') . " ORDER BY id");
+}
+
+# true once cond() is, polled every 100 ms for up to 5 s (rows that the
+# collector changes in the background)
+sub wait_until {
+    my $cond = shift;
+
+    for (1 .. 50) {
+        return 1 if $cond->();
+        Time::HiRes::sleep(0.1);
+    }
+
+    return 0;
 }
 
 1;
