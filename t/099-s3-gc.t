@@ -10,7 +10,6 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::S3;
 use File::Temp qw(tempdir);
-use Time::HiRes ();
 
 repeat_each(1);
 plan tests => 31;
