@@ -1,13 +1,11 @@
 
 /*
- * The API's request flow on an "attachments_api" location.
+ * ngx_http_attachments_api_module: the API's router on an
+ * "attachments_api" location.
  *
  * Access phase: identity from attachments_user / attachments_org, the route
  * (400 and 404 before the database), then attachments.authorize() through
- * the pool.  Content phase: the route's handler (files.c, upload.c), each
- * running statements through the helpers here.  While a statement runs the
- * request sleeps and the worker serves others; the statement's handler
- * wakes it.
+ * the pool.  Content phase: the route's handler (files, upload, publish).
  */
 
 
@@ -15,11 +13,16 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
-#include "ngx_http_attachments_api.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_files.h"
+#include "ngx_http_attachments_upload.h"
+#include "ngx_http_attachments_publish.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_ACCESS_WAITING  1
@@ -27,7 +30,19 @@
 #define NGX_HTTP_ATTACHMENTS_ACCESS_REFUSED  3
 
 
+typedef struct {
+    ngx_flag_t                       api;
+    ngx_str_t                        prefix;
+} ngx_http_attachments_api_loc_conf_t;
 
+
+static ngx_int_t ngx_http_attachments_api_init(ngx_conf_t *cf);
+static void *ngx_http_attachments_api_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_attachments_api_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_attachments_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_access_start(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 static ngx_int_t ngx_http_attachments_access_end(ngx_http_request_t *r,
@@ -36,18 +51,199 @@ static ngx_int_t ngx_http_attachments_method(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, char **allow);
 static void ngx_http_attachments_authorized(
     ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
+
+
+static ngx_command_t  ngx_http_attachments_api_commands[] = {
+
+    { ngx_string("attachments_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attachments_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_api_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_attachments_api_init,         /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_attachments_api_create_loc_conf, /* create location conf */
+    ngx_http_attachments_api_merge_loc_conf   /* merge location conf */
+};
+
+
+ngx_module_t  ngx_http_attachments_api_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_api_module_ctx,  /* module context */
+    ngx_http_attachments_api_commands,     /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_attachments_api_create_loc_conf(ngx_conf_t *cf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     aacf->api = 0;
+     *     aacf->prefix = { 0, NULL };
+     */
+
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_api_loc_conf_t));
+}
+
+
+/* the API needs what ngx_http_attachments_module configures, merged first */
+
+static char *
+ngx_http_attachments_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_attachments_api_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_attachments_loc_conf_t   *alcf;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    if (!conf->api) {
+        return NGX_CONF_OK;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attachments_module);
+    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_attachments_module);
+
+    if (alcf->keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires "
+                           "\"attachments_signing_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->database == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires "
+                           "\"attachments_database\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->storages.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires an "
+                           "\"attachments_storage\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (alcf->user == NULL || alcf->org == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" requires \"attachments_user\" "
+                           "and \"attachments_org\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* with "satisfy any", another access module could skip authorize() */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->satisfy != NGX_HTTP_SATISFY_ALL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_api\" cannot be used with "
+                           "\"satisfy any\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_api: this prefix location serves DESIGN.md, section 3 */
+
+static char *
+ngx_http_attachments_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_api_loc_conf_t *aacf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (aacf->api) {
+        return "is duplicate";
+    }
+
+    if (ngx_http_attachments_conf_location(cf, "attachments_api",
+                                           &aacf->prefix)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    aacf->api = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_attachments_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The access handler runs last in the access phase: after auth_request
+ * and the like have set the variables identity comes from.  Handlers run
+ * from the end of the array, so it goes first.
+ */
+
+static ngx_int_t
+ngx_http_attachments_api_init(ngx_conf_t *cf)
+{
+    ngx_array_t                *a;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    a = &cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers;
+
+    h = ngx_array_push(a);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = a->elts;
+    ngx_memmove(&h[1], &h[0], (a->nelts - 1) * sizeof(ngx_http_handler_pt));
+    h[0] = ngx_http_attachments_access_handler;
+
+    return NGX_OK;
+}
+
 
 /* access phase */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_attachments_access_handler(ngx_http_request_t *r)
 {
-    ngx_http_attachments_ctx_t       *ctx;
-    ngx_http_attachments_loc_conf_t  *alcf;
+    ngx_http_attachments_ctx_t           *ctx;
+    ngx_http_attachments_api_loc_conf_t  *aacf;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    aacf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_api_module);
 
-    if (!alcf->api) {
+    if (!aacf->api) {
         return NGX_DECLINED;
     }
 
@@ -83,14 +279,16 @@ static ngx_int_t
 ngx_http_attachments_access_start(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    char                             *allow;
-    ngx_int_t                         rc;
-    ngx_str_t                         path;
-    ngx_table_elt_t                  *h;
-    ngx_http_attachments_pg_query_t  *q;
-    ngx_http_attachments_loc_conf_t  *alcf;
+    char                                 *allow;
+    ngx_int_t                             rc;
+    ngx_str_t                             path;
+    ngx_table_elt_t                      *h;
+    ngx_http_attachments_pg_query_t      *q;
+    ngx_http_attachments_loc_conf_t      *alcf;
+    ngx_http_attachments_api_loc_conf_t  *aacf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    aacf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_api_module);
 
     if (ngx_http_complex_value(r, alcf->user, &ctx->user) != NGX_OK
         || ngx_http_complex_value(r, alcf->org, &ctx->org) != NGX_OK)
@@ -113,16 +311,16 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
                        "user and organization must be UTF-8 text"));
     }
 
-    if (r->uri.len < alcf->api_prefix.len
-        || ngx_strncmp(r->uri.data, alcf->api_prefix.data,
-                       alcf->api_prefix.len) != 0)
+    if (r->uri.len < aacf->prefix.len
+        || ngx_strncmp(r->uri.data, aacf->prefix.data,
+                       aacf->prefix.len) != 0)
     {
         return ngx_http_attachments_access_end(r,
                    ngx_http_attachments_refused(r, NGX_HTTP_NOT_FOUND));
     }
 
-    path.data = r->uri.data + alcf->api_prefix.len;
-    path.len = r->uri.len - alcf->api_prefix.len;
+    path.data = r->uri.data + aacf->prefix.len;
+    path.len = r->uri.len - aacf->prefix.len;
 
     rc = ngx_http_attachments_route(path.data, path.len, &ctx->route);
 
@@ -295,33 +493,9 @@ ngx_http_attachments_authorized(ngx_http_attachments_pg_query_t *q)
 }
 
 
-ngx_int_t
-ngx_http_attachments_refused(ngx_http_request_t *r, ngx_uint_t status)
-{
-    switch (status) {
-
-    case NGX_HTTP_FORBIDDEN:
-        return ngx_http_attachments_send_error(r, status, "forbidden",
-                   "not allowed on the files of this record");
-
-    case NGX_HTTP_NOT_FOUND:
-        return ngx_http_attachments_send_error(r, status, "not_found",
-                   "no such record or file");
-
-    case NGX_HTTP_SERVICE_UNAVAILABLE:
-        return ngx_http_attachments_send_unavailable(r);
-
-    default:
-        return ngx_http_attachments_send_error(r,
-                   NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                   "the request failed; the error log says why");
-    }
-}
-
-
 /* content phase */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_attachments_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
@@ -391,219 +565,3 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
 
     return rc;
 }
-
-
-ngx_http_attachments_pg_query_t *
-ngx_http_attachments_statement(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
-    ngx_http_attachments_pg_handler_pt handler)
-{
-    ngx_str_t                          action, request_id, audit;
-    ngx_http_attachments_loc_conf_t   *alcf;
-    ngx_http_variable_value_t         *vv;
-    ngx_http_attachments_pg_query_t   *q;
-    ngx_http_attachments_main_conf_t  *amcf;
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_attachments_module);
-
-    q = ngx_http_attachments_pg_query(r->pool, r->connection->log,
-                                      amcf->database, stmt);
-    if (q == NULL) {
-        return NULL;
-    }
-
-    q->handler = handler;
-    q->data = r;
-
-    if (stmt == &ngx_http_attachments_sql_authorize) {
-        action.data = (u_char *) ctx->action;
-        action.len = ngx_strlen(ctx->action);
-
-        if (ngx_http_attachments_pg_param(r->pool, q, &ctx->user) != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, q, &ctx->org) != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, q,
-                                             &ctx->route.entity_type)
-               != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, q,
-                                             &ctx->route.entity_id)
-               != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, q, &action) != NGX_OK)
-        {
-            return NULL;
-        }
-
-        return q;
-    }
-
-    vv = ngx_http_get_indexed_variable(r, amcf->request_id);
-
-    if (vv == NULL || vv->not_found) {
-        ngx_str_null(&request_id);
-
-    } else {
-        request_id.data = vv->data;
-        request_id.len = vv->len;
-    }
-
-    if (ngx_http_attachments_pg_param(r->pool, q, &ctx->org) != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q, &ctx->route.entity_type)
-           != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q, &ctx->route.entity_id)
-           != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q, &ctx->user) != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q, &request_id) != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q,
-                                         &r->connection->addr_text)
-           != NGX_OK)
-    {
-        return NULL;
-    }
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
-
-    if (alcf->audit) {
-        ngx_str_set(&audit, "true");
-
-    } else {
-        ngx_str_set(&audit, "false");
-    }
-
-    if (ngx_http_attachments_pg_param(r->pool, q, &audit) != NGX_OK) {
-        return NULL;
-    }
-
-    return q;
-}
-
-
-/*
- * NGX_AGAIN: the statement runs; otherwise the request was answered.  A
- * statement that could not be made (NULL) is a 500.
- */
-
-ngx_int_t
-ngx_http_attachments_run(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q)
-{
-    if (q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
-        return ngx_http_attachments_send_unavailable(r);
-    }
-
-    /* a client that goes away frees its request; the statement goes on */
-    r->read_event_handler = ngx_http_test_reading;
-
-    return NGX_AGAIN;
-}
-
-
-/*
- * For a statement the request sees through whether its client stays or
- * not, because other steps hang on its outcome (uploads, publishing):
- * NGX_AGAIN, or NGX_ERROR when it cannot run (the database is unavailable,
- * or q is NULL).  Nothing is answered: the caller undoes and answers.
- */
-
-ngx_int_t
-ngx_http_attachments_run_through(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q)
-{
-    if (q == NULL || ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
-        return NGX_ERROR;
-    }
-
-    r->read_event_handler = ngx_http_block_reading;
-
-    return NGX_AGAIN;
-}
-
-
-/* 1: the statement failed or (one) found nothing, and that is answered */
-
-ngx_uint_t
-ngx_http_attachments_failed(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q, ngx_uint_t one)
-{
-    ngx_uint_t  status;
-
-    status = ngx_http_attachments_result(r, q, one);
-
-    if (status == 0) {
-        return 0;
-    }
-
-    ngx_http_attachments_finish(r, ngx_http_attachments_refused(r, status));
-
-    return 1;
-}
-
-
-/*
- * 0: the statement gave its result (with one: exactly one row).  Otherwise
- * the status to answer with through ngx_http_attachments_refused(): 503
- * when the database is gone, 500 when the statement failed, 404.
- */
-
-ngx_uint_t
-ngx_http_attachments_result(ngx_http_request_t *r,
-    ngx_http_attachments_pg_query_t *q, ngx_uint_t one)
-{
-    r->read_event_handler = ngx_http_block_reading;
-
-    if (q->rc == NGX_ERROR) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    if (q->rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (one && PQntuples(q->result) != 1) {
-        return NGX_HTTP_NOT_FOUND;
-    }
-
-    return 0;
-}
-
-
-void
-ngx_http_attachments_finish(ngx_http_request_t *r, ngx_int_t rc)
-{
-    ngx_connection_t  *c;
-
-    c = r->connection;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
-}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -1,14 +1,16 @@
 
 /*
- * Local downloads: minting signed URLs and verifying them.
+ * ngx_http_attachments_download_module: local downloads through signed
+ * URLs (attachments_download), and the URLs $attachments_signed_url mints
+ * for operators and tests (attachments_sign).
  *
- * A signed URL is {download prefix}{escaped storage key}?X-Expires=…
- * &X-Key-Id=…[&X-Filename=…][&X-Type=…]&X-Signature=….  Verification is CPU
- * only (no database): the path is taken from the raw request line so that
- * nginx's own normalisation cannot turn a refused key into an accepted one,
- * and a valid request is handed by internal redirect to the storage's
- * internal location, where sendfile, ranges and conditional requests are
- * nginx's own.
+ * A signed URL is {download prefix}{escaped storage key}?X-Expires=...
+ * &X-Key-Id=...[&X-Filename=...][&X-Type=...]&X-Signature=....
+ * Verification is CPU only (no database): the path is taken from the raw
+ * request line so that nginx's own normalisation cannot turn a refused key
+ * into an accepted one, and a valid request is handed to the local storage
+ * (ngx_http_attachments_local.c), which redirects it internally to its
+ * internal location.
  */
 
 
@@ -16,38 +18,388 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_local.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
 
 
+/* attachments_sign: what $attachments_signed_url grants */
+typedef struct {
+    ngx_http_attachments_storage_t  *storage;
+    ngx_http_complex_value_t        *key;
+    ngx_http_complex_value_t        *filename;
+    ngx_http_complex_value_t        *type;
+    ngx_http_complex_value_t        *expires;
+} ngx_http_attachments_sign_conf_t;
+
+
+typedef struct {
+    ngx_http_attachments_storage_t    *download;
+    ngx_http_attachments_sign_conf_t  *sign;
+} ngx_http_attachments_download_conf_t;
+
+
+static ngx_int_t ngx_http_attachments_download_add_variables(ngx_conf_t *cf);
+static void *ngx_http_attachments_download_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_attachments_download_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_attachments_eval(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value);
+static ngx_int_t ngx_http_attachments_signed_url_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
-static ngx_int_t ngx_http_attachments_decode(ngx_pool_t *pool,
-    ngx_str_t *value);
-static ngx_int_t ngx_http_attachments_unescape(ngx_pool_t *pool,
-    ngx_str_t *value);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
-static ngx_int_t ngx_http_attachments_set_headers(ngx_http_request_t *r,
-    ngx_http_attachments_grant_t *g);
-static ngx_int_t ngx_http_attachments_join(ngx_pool_t *pool, ngx_str_t *a,
-    ngx_str_t *b, ngx_str_t *out);
 
 
-ngx_int_t
-ngx_http_attachments_download_handler(ngx_http_request_t *r)
+static ngx_command_t  ngx_http_attachments_download_commands[] = {
+
+    { ngx_string("attachments_download"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_attachments_download,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_sign"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_attachments_sign_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_download_module_ctx = {
+    ngx_http_attachments_download_add_variables, /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_attachments_download_create_loc_conf, /* create location conf */
+    ngx_http_attachments_download_merge_loc_conf   /* merge location conf */
+};
+
+
+ngx_module_t  ngx_http_attachments_download_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_download_module_ctx, /* module context */
+    ngx_http_attachments_download_commands, /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_attachments_signed_url_name =
+    ngx_string("attachments_signed_url");
+
+
+static ngx_int_t
+ngx_http_attachments_download_add_variables(ngx_conf_t *cf)
 {
-    ngx_int_t                         rc;
-    ngx_str_t                         key, expires, sig;
-    ngx_str_t                         arg[NGX_HTTP_ATTACHMENTS_ARGS];
-    ngx_uint_t                        i, escaped;
-    ngx_http_attachments_key_t       *k;
-    ngx_http_attachments_grant_t      g;
-    ngx_http_attachments_storage_t   *storage;
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_attachments_signed_url_name,
+                                NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_attachments_signed_url_variable;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_attachments_download_create_loc_conf(ngx_conf_t *cf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     adcf->download = NULL;
+     *     adcf->sign = NULL;
+     */
+
+    return ngx_pcalloc(cf->pool,
+                       sizeof(ngx_http_attachments_download_conf_t));
+}
+
+
+static char *
+ngx_http_attachments_download_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_attachments_download_conf_t  *prev = parent;
+    ngx_http_attachments_download_conf_t  *conf = child;
+
     ngx_http_attachments_loc_conf_t  *alcf;
 
+    if (conf->sign == NULL) {
+        conf->sign = prev->sign;
+    }
+
+    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_attachments_module);
+
+    if ((conf->download || conf->sign) && alcf->keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" requires \"attachments_signing_key\"",
+                           conf->download ? "attachments_download"
+                                          : "attachments_sign");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_download <storage>: this prefix location serves signed URLs */
+
+static char *
+ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_download_conf_t *adcf = conf;
+
+    ngx_str_t                       *value, prefix;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_attachments_storage_t  *storage;
+
+    if (adcf->download) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!storage->kind->served_by_nginx) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is downloaded from S3 through "
+                           "presigned URLs, not through nginx",
+                           &storage->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_attachments_conf_location(cf, "attachments_download",
+                                           &prefix)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (storage->download.len
+        && (storage->download.len != prefix.len
+            || ngx_strncmp(storage->download.data, prefix.data, prefix.len)
+               != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is already downloaded from \"%V\"",
+                           &storage->name, &storage->download);
+        return NGX_CONF_ERROR;
+    }
+
+    storage->download = prefix;
+    adcf->download = storage;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_attachments_download_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * attachments_sign <storage> <key> [filename=...] [type=...] [expires=...]:
+ * the grant $attachments_signed_url mints, for operators and tests.
+ */
+
+static char *
+ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_download_conf_t *adcf = conf;
+
+    ngx_str_t                          *value, v;
+    ngx_uint_t                          i;
+    ngx_http_complex_value_t          **cv;
+    ngx_http_compile_complex_value_t    ccv;
+    ngx_http_attachments_sign_conf_t   *sign;
+
+    if (adcf->sign) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    sign = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_sign_conf_t));
+    if (sign == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    sign->storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (sign->storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        v = value[i];
+
+        if (i == 2) {
+            cv = &sign->key;
+
+        } else if (ngx_http_attachments_conf_param(&value[i], "filename", &v)) {
+            cv = &sign->filename;
+
+        } else if (ngx_http_attachments_conf_param(&value[i], "type", &v)) {
+            cv = &sign->type;
+
+        } else if (ngx_http_attachments_conf_param(&value[i], "expires", &v)) {
+            cv = &sign->expires;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (*cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &v;
+        ccv.complex_value = *cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    adcf->sign = sign;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_eval(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
+    ngx_str_t *value)
+{
+    if (cv == NULL) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    return ngx_http_complex_value(r, cv, value);
+}
+
+
+static ngx_int_t
+ngx_http_attachments_signed_url_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                              url, expires;
+    ngx_http_attachments_link_t            link;
+    ngx_http_attachments_sign_conf_t      *sign;
+    ngx_http_attachments_loc_conf_t       *alcf;
+    ngx_http_attachments_download_conf_t  *adcf;
+
+    adcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_download_module);
+    sign = adcf->sign;
+
+    if (sign == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
-    storage = alcf->download;
+
+    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
+
+    link.storage = sign->storage;
+    link.keys = alcf->keys;
+    link.ttl = alcf->url_ttl;
+
+    if (ngx_http_attachments_eval(r, sign->key, &link.key) != NGX_OK
+        || ngx_http_attachments_eval(r, sign->filename, &link.filename)
+           != NGX_OK
+        || ngx_http_attachments_eval(r, sign->type, &link.type) != NGX_OK
+        || ngx_http_attachments_eval(r, sign->expires, &expires)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (expires.len) {
+        link.expires = ngx_atotm(expires.data, expires.len);
+
+        if (link.expires <= 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "attachments: invalid expires \"%V\"", &expires);
+            v->not_found = 1;
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_attachments_local_sign(r, &link, &url) != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = url.len;
+    v->valid = 1;
+    v->no_cacheable = 1;  /* a fresh expiry per evaluation */
+    v->not_found = 0;
+    v->data = url.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_download_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                              rc;
+    ngx_str_t                              key, expires, sig;
+    ngx_str_t                              arg[NGX_HTTP_ATTACHMENTS_ARGS];
+    ngx_uint_t                             i, escaped;
+    ngx_http_attachments_key_t            *k;
+    ngx_http_attachments_grant_t           g;
+    ngx_http_attachments_storage_t        *storage;
+    ngx_http_attachments_loc_conf_t       *alcf;
+    ngx_http_attachments_download_conf_t  *adcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    adcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_download_module);
+    storage = adcf->download;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         if (ngx_http_attachments_add_header(r, "Allow", "GET, HEAD")
@@ -77,11 +429,15 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     /* HEAD is the same grant as GET */
     ngx_str_set(&g.method, "GET");
 
-    if (ngx_http_attachments_join(r->pool, &storage->download, &key, &g.path)
-        != NGX_OK)
-    {
+    g.path.len = storage->download.len + key.len;
+    g.path.data = ngx_pnalloc(r->pool, g.path.len);
+    if (g.path.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_memcpy(ngx_cpymem(g.path.data, storage->download.data,
+                          storage->download.len),
+               key.data, key.len);
 
     if (ngx_http_attachments_parse_query(r->args.data, r->args.len, arg,
                                          &escaped)
@@ -156,36 +512,7 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                            "url_expired", "expired", &g.path);
     }
 
-    return ngx_http_attachments_serve(r, storage, &key, &g);
-}
-
-
-/*
- * Hands a granted download to the storage's internal location, with the
- * granted Content-Type and Content-Disposition.
- */
-
-ngx_int_t
-ngx_http_attachments_serve(ngx_http_request_t *r,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key,
-    ngx_http_attachments_grant_t *g)
-{
-    ngx_str_t  uri;
-
-    if (ngx_http_attachments_set_headers(r, g) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_attachments_join(r->pool, &storage->internal, key, &uri)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "attachments download \"%V\"", &uri);
-
-    return ngx_http_internal_redirect(r, &uri, NULL);
+    return ngx_http_attachments_local_send(r, storage, &key, &g);
 }
 
 
@@ -235,65 +562,6 @@ ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
 }
 
 
-/*
- * A decoded query argument; an absent one is empty.  NGX_DECLINED: it has
- * control characters.
- */
-
-ngx_int_t
-ngx_http_attachments_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
-{
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
-        ngx_str_null(value);
-        return NGX_OK;
-    }
-
-    return ngx_http_attachments_decode(r->pool, value);
-}
-
-
-/*
- * Percent-decodes a query value in place of its reference (a copy when it
- * has escapes).  NGX_DECLINED: it has control characters.
- */
-
-static ngx_int_t
-ngx_http_attachments_decode(ngx_pool_t *pool, ngx_str_t *value)
-{
-    if (value->len && memchr(value->data, '%', value->len) != NULL
-        && ngx_http_attachments_unescape(pool, value) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_attachments_printable(value->data, value->len)) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a decoded copy of an escaped value */
-
-static ngx_int_t
-ngx_http_attachments_unescape(ngx_pool_t *pool, ngx_str_t *value)
-{
-    u_char  *dst;
-
-    dst = ngx_pnalloc(pool, value->len);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    value->len = ngx_http_attachments_percent_decode(dst, value->data,
-                                                     value->len);
-    value->data = dst;
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_attachments_refuse(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *why, ngx_str_t *path)
@@ -305,127 +573,4 @@ ngx_http_attachments_refuse(ngx_http_request_t *r, ngx_uint_t status,
                status == NGX_HTTP_ATTACHMENTS_GONE
                ? "the download URL has expired"
                : "the download URL is not valid");
-}
-
-
-static ngx_int_t
-ngx_http_attachments_set_headers(ngx_http_request_t *r,
-    ngx_http_attachments_grant_t *g)
-{
-    ngx_table_elt_t  *h;
-
-    if (g->type.len) {
-        r->headers_out.content_type = g->type;
-        r->headers_out.content_type_len = g->type.len;
-        r->headers_out.content_type_lowcase = NULL;
-    }
-
-    /* always "attachment": an uploaded HTML file must never render inline */
-
-    h = ngx_http_attachments_add_header(r, "Content-Disposition", NULL);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_attachments_disposition_value(r->pool, &g->filename,
-                                                  &h->value);
-}
-
-
-ngx_int_t
-ngx_http_attachments_disposition_value(ngx_pool_t *pool, ngx_str_t *filename,
-    ngx_str_t *value)
-{
-    value->data = ngx_pnalloc(pool,
-                      NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(filename->len));
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    value->len = ngx_http_attachments_disposition(value->data, filename);
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_attachments_signed_url(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link, ngx_str_t *url)
-{
-    ngx_http_attachments_key_t       *k;
-    ngx_http_attachments_grant_t      g;
-    ngx_http_attachments_storage_t   *storage;
-    ngx_http_attachments_loc_conf_t  *alcf;
-    u_char                            sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
-    storage = link->storage;
-
-    if (alcf->keys == NULL || storage->download.len == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: cannot sign for storage \"%V\": %s",
-                      &storage->name,
-                      alcf->keys ? "no attachments_download location"
-                                 : "no attachments_signing_key");
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_attachments_key_safe(link->key.data, link->key.len)) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: refusing to sign unsafe key \"%V\"",
-                      &link->key);
-        return NGX_DECLINED;
-    }
-
-    k = alcf->keys->elts;
-
-    ngx_str_set(&g.method, "GET");
-    g.key_id = k[0].id;
-    g.filename = link->filename;
-    g.type = link->type;
-    g.expires = link->expires ? link->expires : ngx_time() + alcf->url_ttl;
-
-    if (ngx_http_attachments_join(r->pool, &storage->download, &link->key,
-                                  &g.path)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_attachments_sign(k[0].mac, &g, sig) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: cannot sign \"%V\": control characters",
-                      &g.path);
-        return NGX_DECLINED;
-    }
-
-    url->len = ngx_http_attachments_url(NULL, &storage->download, &link->key,
-                                        &g, sig);
-
-    url->data = ngx_pnalloc(r->pool, url->len);
-    if (url->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_attachments_url(url->data, &storage->download, &link->key, &g,
-                             sig);
-    link->expires = g.expires;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_attachments_join(ngx_pool_t *pool, ngx_str_t *a, ngx_str_t *b,
-    ngx_str_t *out)
-{
-    out->len = a->len + b->len;
-    out->data = ngx_pnalloc(pool, out->len);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(out->data, a->data, a->len), b->data, b->len);
-
-    return NGX_OK;
 }

@@ -1,19 +1,24 @@
 
 /*
- * The file endpoints of the API: list, get, content, update, delete, and
- * the file object every answer is made of (fields, signed URL, times).
+ * The file endpoints of the API: list, get, content, update, delete,
+ * versions, and the caller's usage.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 
-#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_sql.h"
-#include "ngx_http_attachments_api.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_object.h"
+#include "ngx_http_attachments_files.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_LIMIT_DEFAULT   50
@@ -33,49 +38,6 @@ static void ngx_http_attachments_versions_done(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
     ngx_str_t *body);
-static ngx_int_t ngx_http_attachments_base(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx);
-static json_t *ngx_http_attachments_json_str(u_char *p, size_t len);
-static json_t *ngx_http_attachments_public_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
-    u_char *key);
-static json_t *ngx_http_attachments_json_text(char *text);
-static size_t ngx_http_attachments_time(u_char *buf, int64_t us,
-    ngx_uint_t micro);
-
-
-/* a file object's fields, in the order of the NGX_HTTP_ATTACHMENTS_COL_* */
-
-#define NGX_HTTP_ATTACHMENTS_FIELD_STRING   0
-#define NGX_HTTP_ATTACHMENTS_FIELD_INTEGER  1
-#define NGX_HTTP_ATTACHMENTS_FIELD_JSON     2
-#define NGX_HTTP_ATTACHMENTS_FIELD_TIME     3   /* from microseconds */
-
-typedef struct {
-    const char                      *name;
-    ngx_uint_t                       type;
-} ngx_http_attachments_field_t;
-
-static ngx_http_attachments_field_t  ngx_http_attachments_fields[] = {
-    { "id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "entity_type", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "entity_id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "organization_id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "file_name", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "file_ext", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "content_type", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "size", NGX_HTTP_ATTACHMENTS_FIELD_INTEGER },
-    { "sha256", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "category", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "tags", NGX_HTTP_ATTACHMENTS_FIELD_JSON },
-    { "custom_fields", NGX_HTTP_ATTACHMENTS_FIELD_JSON },
-    { "doc_version", NGX_HTTP_ATTACHMENTS_FIELD_INTEGER },
-    { "visibility", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "uploaded_by", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "created_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
-    { "updated_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
-    { NULL, 0 }
-};
 
 
 /* GET …/files */
@@ -272,7 +234,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
+    ngx_http_attachments_link(r, &link);
 
     link.storage = storage;
     link.key = key;
@@ -283,7 +245,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
                                        NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
     link.type.len = ngx_strlen(link.type.data);
 
-    ngx_http_attachments_finish(r, storage->kind->serve(r, &link));
+    ngx_http_attachments_finish(r, ngx_http_attachments_storage_serve(r, &link));
 }
 
 
@@ -353,7 +315,7 @@ ngx_http_attachments_patch_query(ngx_http_request_t *r,
                    err);
     }
 
-    /* $8 tags, $9 custom_fields, $10 set category?, $11 category */
+    /* after the file id: tags, custom_fields, set category?, category */
 
     q = ngx_http_attachments_file_statement(r, ctx,
                                             &ngx_http_attachments_sql_update,
@@ -507,254 +469,6 @@ ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body)
 }
 
 
-json_t *
-ngx_http_attachments_file_json(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, PGresult *res, int row)
-{
-    char                            *v;
-    json_t                          *file, *value, *url, *expires;
-    ngx_str_t                        name, signed_url;
-    ngx_uint_t                       i;
-    ngx_http_attachments_link_t      link;
-    ngx_http_attachments_field_t    *f;
-    u_char                           at[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN];
-
-    file = json_object();
-    if (file == NULL) {
-        return NULL;
-    }
-
-    for (i = 0, f = ngx_http_attachments_fields; f->name; i++, f++) {
-
-        if (PQgetisnull(res, row, i)) {
-            value = json_null();
-
-        } else {
-            v = PQgetvalue(res, row, i);
-
-            switch (f->type) {
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_INTEGER:
-                value = json_integer(ngx_atoof((u_char *) v, ngx_strlen(v)));
-                break;
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_JSON:
-                value = ngx_http_attachments_json_text(v);
-                break;
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_TIME:
-                value = ngx_http_attachments_json_str(at,
-                            ngx_http_attachments_time(at,
-                                ngx_atoof((u_char *) v, ngx_strlen(v)), 0));
-                break;
-
-            default:
-                value = json_string(v);
-            }
-        }
-
-        /* the keys are ours: no need to check them for UTF-8 */
-
-        if (json_object_set_new_nocheck(file, f->name, value) != 0) {
-            goto failed;
-        }
-    }
-
-    /* a fresh signed URL; the storage key goes nowhere else */
-
-    url = json_null();
-    expires = json_null();
-
-    name.data = (u_char *) PQgetvalue(res, row,
-                                      NGX_HTTP_ATTACHMENTS_COL_STORAGE);
-    name.len = ngx_strlen(name.data);
-
-    ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
-
-    link.storage = ngx_http_attachments_storage_by_name(r, &name);
-
-    if (link.storage == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: file %s is in storage \"%V\", which is "
-                      "not configured", PQgetvalue(res, row, 0), &name);
-
-    } else if (PQgetvalue(res, row, NGX_HTTP_ATTACHMENTS_COL_VISIBILITY)[0]
-               == 'p' && PQgetvalue(res, row,
-                             NGX_HTTP_ATTACHMENTS_COL_VISIBILITY)[1] == 'u')
-    {
-        /* public: permanent and unsigned, under the storage's public= */
-
-        if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
-            goto failed;
-        }
-
-        url = ngx_http_attachments_public_url(r, ctx, link.storage,
-                  (u_char *) PQgetvalue(res, row,
-                                        NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY));
-
-    } else {
-        link.key.data = (u_char *) PQgetvalue(res, row,
-                                         NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
-        link.key.len = ngx_strlen(link.key.data);
-        link.filename.data = (u_char *) PQgetvalue(res, row,
-                                          NGX_HTTP_ATTACHMENTS_COL_FILE_NAME);
-        link.filename.len = ngx_strlen(link.filename.data);
-        link.type.data = (u_char *) PQgetvalue(res, row,
-                                       NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
-        link.type.len = ngx_strlen(link.type.data);
-
-        if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
-            goto failed;
-        }
-
-        link.base = ctx->base;
-
-        if (link.storage->kind->presign(r, &link, &signed_url) == NGX_OK) {
-            url = ngx_http_attachments_json_str(signed_url.data,
-                                                signed_url.len);
-            expires = ngx_http_attachments_json_str(at,
-                          ngx_http_attachments_time(at,
-                              (int64_t) link.expires * 1000000, 0));
-        }
-    }
-
-    if (json_object_set_new_nocheck(file, "download_url", url) != 0
-        || json_object_set_new_nocheck(file, "download_url_expires_at",
-                                       expires)
-           != 0)
-    {
-        goto failed;
-    }
-
-    return file;
-
-failed:
-
-    json_decref(file);
-    return NULL;
-}
-
-
-/* scheme and host of absolute URLs: attachments_base_url or the request's */
-
-static ngx_int_t
-ngx_http_attachments_base(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx)
-{
-    u_char                           *p;
-    ngx_str_t                         scheme;
-    ngx_http_attachments_loc_conf_t  *alcf;
-
-    if (ctx->base.data) {
-        return NGX_OK;
-    }
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
-
-    if (alcf->base_url) {
-        if (ngx_http_complex_value(r, alcf->base_url, &ctx->base) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        while (ctx->base.len && ctx->base.data[ctx->base.len - 1] == '/') {
-            ctx->base.len--;
-        }
-
-        if (ctx->base.data == NULL) {
-            ctx->base.data = (u_char *) "";
-        }
-
-        return NGX_OK;
-    }
-
-    if (r->headers_in.host == NULL) {
-        /* HTTP/1.0 without Host: URLs stay relative */
-        ngx_str_set(&ctx->base, "");
-        return NGX_OK;
-    }
-
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        ngx_str_set(&scheme, "https://");
-    } else
-#endif
-    {
-        ngx_str_set(&scheme, "http://");
-    }
-
-    p = ngx_pnalloc(r->pool, scheme.len + r->headers_in.host->value.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->base.data = p;
-    p = ngx_cpymem(p, scheme.data, scheme.len);
-    p = ngx_cpymem(p, r->headers_in.host->value.data,
-                   r->headers_in.host->value.len);
-    ctx->base.len = p - ctx->base.data;
-
-    return NGX_OK;
-}
-
-
-/* ASCII we made ourselves: jansson need not check it for UTF-8 */
-
-static json_t *
-ngx_http_attachments_json_str(u_char *p, size_t len)
-{
-    return json_stringn_nocheck((const char *) p, len);
-}
-
-
-/* jsonb text from PostgreSQL; the usual empty values need no parser */
-
-static json_t *
-ngx_http_attachments_json_text(char *text)
-{
-    if (text[0] == '[' && text[1] == ']' && text[2] == '\0') {
-        return json_array();
-    }
-
-    if (text[0] == '{' && text[1] == '}' && text[2] == '\0') {
-        return json_object();
-    }
-
-    return json_loads(text, 0, NULL);
-}
-
-
-/*
- * RFC 3339 UTC, "2026-02-01T10:30:00Z", or with micro set the cursor's
- * "2026-02-01T10:30:00.000000"
- */
-
-static size_t
-ngx_http_attachments_time(u_char *buf, int64_t us, ngx_uint_t micro)
-{
-    u_char    *p;
-    ngx_tm_t   tm;
-
-    if (us < 0) {
-        us = 0;
-    }
-
-    ngx_gmtime((time_t) (us / 1000000), &tm);
-
-    p = ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
-
-    if (micro) {
-        p = ngx_sprintf(p, ".%06L", us % 1000000);
-
-    } else {
-        *p++ = 'Z';
-    }
-
-    return p - buf;
-}
-
-
 /* GET /usage: the caller's organization and the caller, against quotas */
 
 ngx_int_t
@@ -856,87 +570,3 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
 
 
 
-/* a statement on one file: the common parameters, then its id as $8 */
-
-ngx_http_attachments_pg_query_t *
-ngx_http_attachments_file_statement(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
-    ngx_http_attachments_pg_handler_pt handler)
-{
-    ngx_http_attachments_pg_query_t  *q;
-
-    q = ngx_http_attachments_statement(r, ctx, stmt, handler);
-
-    if (q == NULL
-        || ngx_http_attachments_pg_param(r->pool, q, &ctx->route.file_id)
-           != NGX_OK)
-    {
-        return NULL;
-    }
-
-    return q;
-}
-
-
-
-/* base, the storage's public= prefix, the key below "public/", escaped */
-
-static json_t *
-ngx_http_attachments_public_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
-    u_char *key)
-{
-    u_char  *p, *url;
-    size_t   len;
-
-    if (storage->public.len == 0 || ngx_strncmp(key, "public/", 7) != 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: public file \"%s\" of storage \"%V\" "
-                      "has no public URL", key, &storage->name);
-        return json_null();
-    }
-
-    key += 7;
-    len = ngx_strlen(key);
-
-    url = ngx_pnalloc(r->pool, ctx->base.len + storage->public.len
-                      + ngx_http_attachments_escape(NULL, key, len,
-                                             NGX_HTTP_ATTACHMENTS_ESCAPE_PATH));
-    if (url == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(url, ctx->base.data, ctx->base.len);
-    p = ngx_cpymem(p, storage->public.data, storage->public.len);
-    p += ngx_http_attachments_escape(p, key, len,
-                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
-
-    return ngx_http_attachments_json_str(url, p - url);
-}
-
-
-
-
-/* the first n rows as an array of file objects; NULL on failure */
-
-json_t *
-ngx_http_attachments_files_json(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, PGresult *res, int n)
-{
-    int      i;
-    json_t  *files;
-
-    files = json_array();
-
-    for (i = 0; files && i < n; i++) {
-        if (json_array_append_new(files,
-                ngx_http_attachments_file_json(r, ctx, res, i))
-            != 0)
-        {
-            json_decref(files);
-            files = NULL;
-        }
-    }
-
-    return files;
-}

@@ -11,8 +11,11 @@
  * could not be deleted stays for the next run: it is never forgotten
  * before its blob is gone.  Blobs are deleted through the storage
  * interface, without a request, one after the other (s3: by the module's
- * own client, ngx_http_attachments_s3_client.c).  Runs repeat at once while
+ * own client, ngx_http_attachments_client.c).  Runs repeat at once while
  * batches come back full, then wait for the interval.
+ *
+ * ngx_http_attachments_gc_module: attachments_gc_interval,
+ * attachments_gc_retention, attachments_gc_grace.
  */
 
 
@@ -20,17 +23,31 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_GC_BATCH  100
 
 
-static void ngx_http_attachments_gc_run(ngx_event_t *ev);
 typedef struct {
+    ngx_msec_t                          interval;
+    time_t                              retention;
+    time_t                              grace;
+
+    /* worker 0's */
     ngx_http_attachments_main_conf_t   *amcf;
+    ngx_event_t                         event;
+    ngx_pool_t                         *pool;     /* of the current run */
+    ngx_uint_t                          more;
+} ngx_http_attachments_gc_conf_t;
+
+
+typedef struct {
+    ngx_http_attachments_gc_conf_t     *gcf;
     PGresult                           *res;      /* the claimed rows */
     ngx_log_t                          *log;
     int                                 n;
@@ -43,6 +60,10 @@ typedef struct {
 } ngx_http_attachments_gc_batch_t;
 
 
+static void *ngx_http_attachments_gc_create_conf(ngx_conf_t *cf);
+static char *ngx_http_attachments_gc_init_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_attachments_gc_init_process(ngx_cycle_t *cycle);
+static void ngx_http_attachments_gc_run(ngx_event_t *ev);
 static void ngx_http_attachments_gc_sweep(
     ngx_http_attachments_gc_batch_t *gb);
 static void ngx_http_attachments_gc_deleted(ngx_http_request_t *r,
@@ -55,33 +76,133 @@ static void ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id);
 static void ngx_http_attachments_gc_claimed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
-static ngx_int_t ngx_http_attachments_gc_unlink(ngx_log_t *log,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *name);
-static void ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
+static void ngx_http_attachments_gc_next(ngx_http_attachments_gc_conf_t *gcf,
     ngx_msec_t delay);
-static void ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
-    ngx_log_t *log);
 
 
-ngx_int_t
-ngx_http_attachments_gc_init(ngx_cycle_t *cycle,
-    ngx_http_attachments_main_conf_t *amcf)
+static ngx_command_t  ngx_http_attachments_gc_commands[] = {
+
+    { ngx_string("attachments_gc_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_gc_conf_t, interval),
+      NULL },
+
+    { ngx_string("attachments_gc_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_gc_conf_t, retention),
+      NULL },
+
+    { ngx_string("attachments_gc_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attachments_gc_conf_t, grace),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_gc_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_attachments_gc_create_conf,   /* create main configuration */
+    ngx_http_attachments_gc_init_conf,     /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_attachments_gc_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_gc_module_ctx,   /* module context */
+    ngx_http_attachments_gc_commands,      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_attachments_gc_init_process,  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_attachments_gc_create_conf(ngx_conf_t *cf)
 {
-    ngx_event_t  *ev;
+    ngx_http_attachments_gc_conf_t  *gcf;
 
-    if (amcf->gc_interval == 0
+    gcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_gc_conf_t));
+    if (gcf == NULL) {
+        return NULL;
+    }
+
+    gcf->interval = NGX_CONF_UNSET_MSEC;
+    gcf->retention = NGX_CONF_UNSET;
+    gcf->grace = NGX_CONF_UNSET;
+
+    return gcf;
+}
+
+
+static char *
+ngx_http_attachments_gc_init_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_attachments_gc_conf_t *gcf = conf;
+
+    ngx_conf_init_msec_value(gcf->interval, 5 * 60 * 1000);
+    ngx_conf_init_value(gcf->retention, 30 * 86400);
+    ngx_conf_init_value(gcf->grace, 3600);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_gc_init_process(ngx_cycle_t *cycle)
+{
+    ngx_event_t                       *ev;
+    ngx_http_attachments_gc_conf_t    *gcf;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_attachments_module);
+    gcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_attachments_gc_module);
+
+    if (amcf == NULL || amcf->database == NULL || gcf == NULL
+        || gcf->interval == 0
         || (ngx_process == NGX_PROCESS_WORKER && ngx_worker != 0))
     {
         return NGX_OK;
     }
 
-    ev = &amcf->gc_event;
+    gcf->amcf = amcf;
+
+    ev = &gcf->event;
     ev->handler = ngx_http_attachments_gc_run;
-    ev->data = amcf;
+    ev->data = gcf;
     ev->log = cycle->log;
     ev->cancelable = 1;
 
-    ngx_add_timer(ev, amcf->gc_interval);
+    ngx_add_timer(ev, gcf->interval);
 
     return NGX_OK;
 }
@@ -93,39 +214,46 @@ ngx_http_attachments_gc_run(ngx_event_t *ev)
     ngx_str_t                          v[3];
     ngx_uint_t                         i;
     ngx_pool_t                        *pool;
+    ngx_http_attachments_storage_t   **sp;
     ngx_http_attachments_pg_query_t   *q;
-    ngx_http_attachments_main_conf_t  *amcf;
+    ngx_http_attachments_gc_conf_t    *gcf;
     u_char                             buf[3][NGX_INT_T_LEN];
 
-    amcf = ev->data;
+    gcf = ev->data;
 
     if (ngx_exiting || ngx_terminate) {
         return;
     }
 
-    ngx_http_attachments_gc_tmp(amcf, ev->log);
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0, "attachments gc: run");
+
+    sp = gcf->amcf->storages.elts;
+
+    for (i = 0; i < gcf->amcf->storages.nelts; i++) {
+        ngx_http_attachments_storage_sweep_tmp(ev->log, sp[i], gcf->grace);
+    }
 
     pool = ngx_create_pool(4096, ev->log);
     if (pool == NULL) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
-    amcf->gc_pool = pool;
+    gcf->pool = pool;
 
-    q = ngx_http_attachments_pg_query(pool, ev->log, amcf->database,
+    q = ngx_http_attachments_pg_query(pool, ev->log, gcf->amcf->database,
                                       &ngx_http_attachments_sql_gc_claim);
     if (q == NULL) {
         goto failed;
     }
 
     q->handler = ngx_http_attachments_gc_claimed;
-    q->data = amcf;
+    q->data = gcf;
 
     v[0].data = buf[0];
-    v[0].len = ngx_sprintf(buf[0], "%T", amcf->gc_retention) - buf[0];
+    v[0].len = ngx_sprintf(buf[0], "%T", gcf->retention) - buf[0];
     v[1].data = buf[1];
-    v[1].len = ngx_sprintf(buf[1], "%T", amcf->gc_grace) - buf[1];
+    v[1].len = ngx_sprintf(buf[1], "%T", gcf->grace) - buf[1];
     v[2].data = buf[2];
     v[2].len = ngx_sprintf(buf[2], "%d", NGX_HTTP_ATTACHMENTS_GC_BATCH)
                - buf[2];
@@ -142,7 +270,7 @@ ngx_http_attachments_gc_run(ngx_event_t *ev)
 
 failed:
 
-    ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+    ngx_http_attachments_gc_next(gcf, gcf->interval);
 }
 
 
@@ -152,25 +280,25 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
     int                                 n;
     size_t                              len;
     ngx_http_attachments_gc_batch_t    *gb;
-    ngx_http_attachments_main_conf_t   *amcf;
+    ngx_http_attachments_gc_conf_t     *gcf;
 
-    amcf = q->data;
+    gcf = q->data;
 
     if (q->rc != NGX_OK) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
     n = PQntuples(q->result);
 
     if (n == 0) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
-    gb = ngx_pcalloc(amcf->gc_pool, sizeof(ngx_http_attachments_gc_batch_t));
+    gb = ngx_pcalloc(gcf->pool, sizeof(ngx_http_attachments_gc_batch_t));
     if (gb == NULL) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
@@ -178,13 +306,13 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
 
     len = 2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1);
 
-    gb->ids.data = ngx_pnalloc(amcf->gc_pool, 2 * len);
+    gb->ids.data = ngx_pnalloc(gcf->pool, 2 * len);
     if (gb->ids.data == NULL) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
-    gb->amcf = amcf;
+    gb->gcf = gcf;
     gb->res = q->result;
     gb->log = q->log;
     gb->n = n;
@@ -193,6 +321,9 @@ ngx_http_attachments_gc_claimed(ngx_http_attachments_pg_query_t *q)
     gb->kept.data = gb->ids.data + len;
     gb->k = gb->kept.data;
     *gb->k++ = '{';
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, gb->log, 0,
+                   "attachments gc: %d row(s) claimed", n);
 
     ngx_http_attachments_gc_sweep(gb);
 }
@@ -211,7 +342,8 @@ ngx_http_attachments_gc_sweep(ngx_http_attachments_gc_batch_t *gb)
         name.data = (u_char *) PQgetvalue(gb->res, gb->i, 1);
         name.len = ngx_strlen(name.data);
 
-        storage = ngx_http_attachments_lookup_storage(gb->amcf, &name);
+        storage = ngx_http_attachments_storage_lookup(
+                      &gb->gcf->amcf->storages, &name);
 
         if (storage == NULL) {
             ngx_log_error(NGX_LOG_WARN, gb->log, 0,
@@ -226,11 +358,11 @@ ngx_http_attachments_gc_sweep(ngx_http_attachments_gc_batch_t *gb)
         gb->op.key.data = (u_char *) PQgetvalue(gb->res, gb->i, 2);
         gb->op.key.len = ngx_strlen(gb->op.key.data);
         gb->op.log = gb->log;
-        gb->op.pool = gb->amcf->gc_pool;
+        gb->op.pool = gb->gcf->pool;
         gb->op.handler = ngx_http_attachments_gc_deleted;
         gb->op.data = gb;
 
-        rc = storage->kind->delete(NULL, &gb->op);
+        rc = ngx_http_attachments_storage_delete(NULL, &gb->op);
 
         if (rc == NGX_AGAIN) {
             return;
@@ -269,9 +401,7 @@ ngx_http_attachments_gc_deleted(ngx_http_request_t *r,
 static void
 ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
 {
-    ngx_str_t   key;
     ngx_uint_t  gone;
-    u_char      tmp[sizeof(".tmp/") - 1 + NGX_HTTP_ATTACHMENTS_UUID_LEN];
 
     /* a blob already gone is gone */
     gone = ngx_http_attachments_op_done(&gb->op)
@@ -289,16 +419,9 @@ ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
 
     /* an upload that stopped before its rename left the temporary */
 
-    if (PQgetvalue(gb->res, gb->i, 3)[0] == 'p'
-        && gb->op.storage->root.len)
-    {
-        key.data = tmp;
-        key.len = ngx_cpymem(ngx_cpymem(tmp, ".tmp/", 5),
-                             PQgetvalue(gb->res, gb->i, 0),
-                             NGX_HTTP_ATTACHMENTS_UUID_LEN)
-                  - tmp;
-
-        if (ngx_http_attachments_gc_unlink(gb->log, gb->op.storage, &key)
+    if (PQgetvalue(gb->res, gb->i, 3)[0] == 'p') {
+        if (ngx_http_attachments_storage_drop_tmp(gb->log, gb->op.storage,
+                                        (u_char *) PQgetvalue(gb->res, gb->i, 0))
             != NGX_OK)
         {
             ngx_http_attachments_gc_id(&gb->k, gb->kept.data,
@@ -331,36 +454,40 @@ static void
 ngx_http_attachments_gc_purge(ngx_http_attachments_gc_batch_t *gb)
 {
     ngx_http_attachments_pg_query_t    *done;
-    ngx_http_attachments_main_conf_t   *amcf;
+    ngx_http_attachments_gc_conf_t     *gcf;
 
-    amcf = gb->amcf;
+    gcf = gb->gcf;
 
     *gb->p++ = '}';
     gb->ids.len = gb->p - gb->ids.data;
     *gb->k++ = '}';
     gb->kept.len = gb->k - gb->kept.data;
 
-    done = ngx_http_attachments_pg_query(amcf->gc_pool, gb->log,
-                                         amcf->database,
+    done = ngx_http_attachments_pg_query(gcf->pool, gb->log,
+                                         gcf->amcf->database,
                                          &ngx_http_attachments_sql_gc_done);
     if (done == NULL
-        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &gb->ids)
+        || ngx_http_attachments_pg_param(gcf->pool, done, &gb->ids)
            != NGX_OK
-        || ngx_http_attachments_pg_param(amcf->gc_pool, done, &gb->kept)
+        || ngx_http_attachments_pg_param(gcf->pool, done, &gb->kept)
            != NGX_OK)
     {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
         return;
     }
 
     done->handler = ngx_http_attachments_gc_done;
-    done->data = amcf;
+    done->data = gcf;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, gb->log, 0,
+                   "attachments gc: purging %V, keeping %V",
+                   &gb->ids, &gb->kept);
 
     /* a full batch: more may wait */
-    amcf->gc_more = (gb->n == NGX_HTTP_ATTACHMENTS_GC_BATCH);
+    gcf->more = (gb->n == NGX_HTTP_ATTACHMENTS_GC_BATCH);
 
     if (ngx_http_attachments_pg_run(done) != NGX_AGAIN) {
-        ngx_http_attachments_gc_next(amcf, amcf->gc_interval);
+        ngx_http_attachments_gc_next(gcf, gcf->interval);
     }
 }
 
@@ -368,9 +495,9 @@ ngx_http_attachments_gc_purge(ngx_http_attachments_gc_batch_t *gb)
 static void
 ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_http_attachments_main_conf_t  *amcf;
+    ngx_http_attachments_gc_conf_t    *gcf;
 
-    amcf = q->data;
+    gcf = q->data;
 
     if (q->rc == NGX_OK && PQntuples(q->result) == 1) {
         ngx_log_error(NGX_LOG_INFO, q->log, 0,
@@ -380,132 +507,21 @@ ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q)
                       PQgetvalue(q->result, 0, 1));
     }
 
-    ngx_http_attachments_gc_next(amcf, amcf->gc_more && q->rc == NGX_OK
-                                       ? 1 : amcf->gc_interval);
-}
-
-
-/* a blob gone, or already gone, is NGX_OK */
-
-static ngx_int_t
-ngx_http_attachments_gc_unlink(ngx_log_t *log,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key)
-{
-    u_char     *p;
-    ngx_err_t   err;
-    u_char      path[NGX_MAX_PATH];
-
-    if (!ngx_http_attachments_key_safe(key->data, key->len)
-        || storage->root.len + 1 + key->len >= NGX_MAX_PATH)
-    {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "attachments gc: refusing key \"%V\"", key);
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(path, storage->root.data, storage->root.len);
-    *p++ = '/';
-    p = ngx_cpymem(p, key->data, key->len);
-    *p = '\0';
-
-    if (ngx_delete_file(path) == NGX_FILE_ERROR) {
-        err = ngx_errno;
-
-        if (err != NGX_ENOENT) {
-            ngx_log_error(NGX_LOG_ERR, log, err,
-                          "attachments gc: " ngx_delete_file_n " \"%s\" "
-                          "failed; the row waits for the next run", path);
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
+    ngx_http_attachments_gc_next(gcf, gcf->more && q->rc == NGX_OK
+                                       ? 1 : gcf->interval);
 }
 
 
 static void
-ngx_http_attachments_gc_next(ngx_http_attachments_main_conf_t *amcf,
+ngx_http_attachments_gc_next(ngx_http_attachments_gc_conf_t *gcf,
     ngx_msec_t delay)
 {
-    if (amcf->gc_pool) {
-        ngx_destroy_pool(amcf->gc_pool);
-        amcf->gc_pool = NULL;
+    if (gcf->pool) {
+        ngx_destroy_pool(gcf->pool);
+        gcf->pool = NULL;
     }
 
     if (!ngx_exiting && !ngx_terminate) {
-        ngx_add_timer(&amcf->gc_event, delay);
-    }
-}
-
-
-/*
- * Temporary files of uploads that died with their worker have no row:
- * those untouched for longer than the grace go.
- */
-
-static void
-ngx_http_attachments_gc_tmp(ngx_http_attachments_main_conf_t *amcf,
-    ngx_log_t *log)
-{
-    u_char                           *p;
-    ngx_str_t                         name;
-    ngx_dir_t                         dir;
-    ngx_uint_t                        i;
-    ngx_http_attachments_storage_t  **sp;
-    u_char                            path[NGX_MAX_PATH];
-
-    sp = amcf->storages.elts;
-
-    for (i = 0; i < amcf->storages.nelts; i++) {
-
-        if (sp[i]->root.len == 0
-            || sp[i]->root.len + sizeof("/.tmp/")
-               + NGX_HTTP_ATTACHMENTS_UUID_LEN >= NGX_MAX_PATH)
-        {
-            continue;
-        }
-
-        p = ngx_cpymem(path, sp[i]->root.data, sp[i]->root.len);
-        p = ngx_cpymem(p, "/.tmp", 5);
-        *p = '\0';
-
-        name.data = path;
-        name.len = p - path;
-
-        if (ngx_open_dir(&name, &dir) != NGX_OK) {
-            continue;
-        }
-
-        *p++ = '/';
-
-        while (ngx_read_dir(&dir) == NGX_OK) {
-
-            if (ngx_de_namelen(&dir) != NGX_HTTP_ATTACHMENTS_UUID_LEN) {
-                continue;
-            }
-
-            ngx_memcpy(p, ngx_de_name(&dir), NGX_HTTP_ATTACHMENTS_UUID_LEN);
-            p[NGX_HTTP_ATTACHMENTS_UUID_LEN] = '\0';
-
-            if (ngx_de_info(path, &dir) == NGX_FILE_ERROR
-                || !ngx_de_is_file(&dir)
-                || ngx_de_mtime(&dir) > ngx_time() - amcf->gc_grace)
-            {
-                continue;
-            }
-
-            if (ngx_delete_file(path) == NGX_FILE_ERROR) {
-                ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                              "attachments gc: " ngx_delete_file_n
-                              " \"%s\" failed", path);
-                continue;
-            }
-
-            ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "attachments gc: stale temporary \"%s\" removed",
-                          path);
-        }
-
-        (void) ngx_close_dir(&dir);
+        ngx_add_timer(&gcf->event, delay);
     }
 }

@@ -1,5 +1,7 @@
 
 /*
+ * ngx_http_attachments_health_module.
+ *
  * attachments_health: a location that tells whether the database and each
  * storage can be used, for load balancers and monitoring, as stub_status
  * does (operators restrict it with allow/deny).  The checks run one after
@@ -17,10 +19,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
-#include "ngx_http_attachments_api.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
 
 
 typedef struct {
@@ -32,6 +35,9 @@ typedef struct {
 } ngx_http_attachments_health_t;
 
 
+static char *ngx_http_attachments_health(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_attachments_health_handler(ngx_http_request_t *r);
 static void ngx_http_attachments_health_database(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_health_storages(ngx_http_request_t *r,
@@ -43,12 +49,74 @@ static void ngx_http_attachments_health_record(
 static void ngx_http_attachments_health_cleanup(void *data);
 
 
-ngx_int_t
+static ngx_command_t  ngx_http_attachments_health_commands[] = {
+
+    { ngx_string("attachments_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attachments_health,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_health_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_attachments_health_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_health_module_ctx, /* module context */
+    ngx_http_attachments_health_commands,  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* attachments_health: this location answers the health checks */
+
+static char *
+ngx_http_attachments_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_attachments_health_handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_http_attachments_health_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
 ngx_http_attachments_health_handler(ngx_http_request_t *r)
 {
     ngx_int_t                          rc;
     ngx_pool_cleanup_t                *cln;
-    ngx_http_attachments_ctx_t        *ctx;
     ngx_http_attachments_health_t     *h;
     ngx_http_attachments_pg_query_t   *q;
     ngx_http_attachments_main_conf_t  *amcf;
@@ -64,10 +132,9 @@ ngx_http_attachments_health_handler(ngx_http_request_t *r)
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_attachments_module);
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_ctx_t));
     h = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_health_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ctx == NULL || h == NULL || cln == NULL) {
+    if (h == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -79,9 +146,7 @@ ngx_http_attachments_health_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_attachments_health_cleanup;
     cln->data = h;
 
-    /* the storage kinds find their operation under way in the context */
-    ctx->health = h;
-    ngx_http_set_ctx(r, ctx, ngx_http_attachments_module);
+    ngx_http_set_ctx(r, h, ngx_http_attachments_health_module);
 
     r->main->count++;
 
@@ -115,15 +180,18 @@ static void
 ngx_http_attachments_health_database(ngx_http_attachments_pg_query_t *q)
 {
     ngx_http_request_t             *r;
-    ngx_http_attachments_ctx_t     *ctx;
+    ngx_http_attachments_health_t  *h;
 
     r = q->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    h = ngx_http_get_module_ctx(r, ngx_http_attachments_health_module);
 
-    ngx_http_attachments_health_record(ctx->health, NULL,
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments health: database %i", q->rc);
+
+    ngx_http_attachments_health_record(h, NULL,
                                        q->rc == NGX_OK ? "ok"
                                                        : "unavailable");
-    ngx_http_attachments_health_storages(r, ctx->health);
+    ngx_http_attachments_health_storages(r, h);
 }
 
 
@@ -149,7 +217,7 @@ ngx_http_attachments_health_storages(ngx_http_request_t *r,
         h->op.handler = ngx_http_attachments_health_checked;
         h->op.data = h;
 
-        rc = sp[h->next]->kind->health(r, &h->op);
+        rc = ngx_http_attachments_storage_health(r, &h->op);
 
         if (rc == NGX_AGAIN) {
             ngx_http_run_posted_requests(r->connection);
@@ -166,10 +234,11 @@ ngx_http_attachments_health_storages(ngx_http_request_t *r,
                      "status", h->failed ? "unavailable" : "ok",
                      "database", h->database, "storages", h->storages);
 
-    ngx_http_attachments_finish(r,
+    ngx_http_finalize_request(r,
         ngx_http_attachments_send_json(r, h->failed
                                           ? NGX_HTTP_SERVICE_UNAVAILABLE
                                           : NGX_HTTP_OK, json));
+    ngx_http_run_posted_requests(r->connection);
 }
 
 

@@ -16,6 +16,7 @@
 
 #define NGX_HTTP_ATTACHMENTS_GONE           410
 #define NGX_HTTP_ATTACHMENTS_UNPROCESSABLE  422
+#define NGX_HTTP_ATTACHMENTS_INSUFFICIENT_STORAGE  507
 
 /* seconds a client waits before it retries a 503 */
 #define NGX_HTTP_ATTACHMENTS_RETRY_AFTER    "2"

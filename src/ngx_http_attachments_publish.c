@@ -1,12 +1,12 @@
 
 /*
- * POST …/files/{id}/publish: a private file moves to its storage's public
- * area ("public/" under the root, served unsigned from the storage's
- * public= prefix) and counts against its organization only.
+ * POST .../files/{id}/publish: a private file moves to its storage's
+ * public area (served unsigned from the storage's public= prefix) and
+ * counts against its organization only.
  *
- * The blob is linked under its public key first, the row changed second,
- * the private name removed last: a crash in between leaves a second name
- * of the blob, never a row without one.
+ * The storage gives the blob its public name first, the row changes
+ * second, the private name goes last: a crash in between leaves a second
+ * name of the blob, never a row without one.
  */
 
 
@@ -14,30 +14,25 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_sql.h"
-#include "ngx_http_attachments_api.h"
-
-
-#define NGX_HTTP_ATTACHMENTS_PUBLIC  "public/"
-
-
-typedef struct {
-    ngx_http_attachments_storage_t  *storage;
-    ngx_str_t                        key;
-    ngx_str_t                        public_key;
-    ngx_str_t                        path;
-    ngx_str_t                        public_path;
-} ngx_http_attachments_publish_t;
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_object.h"
+#include "ngx_http_attachments_publish.h"
 
 
 static void ngx_http_attachments_publish_checked(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_publish_linked(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_publish_done(
     ngx_http_attachments_pg_query_t *q);
-static ngx_int_t ngx_http_attachments_publish_path(ngx_http_request_t *r,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key, ngx_str_t *path);
+static void ngx_http_attachments_publish_drop(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, ngx_str_t *key);
+static void ngx_http_attachments_publish_nothing(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 
 
 ngx_int_t
@@ -54,12 +49,13 @@ ngx_http_attachments_publish(ngx_http_request_t *r,
 static void
 ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_str_t                          name;
-    PGresult                          *res;
-    ngx_http_request_t                *r;
-    ngx_http_attachments_ctx_t        *ctx;
-    ngx_http_attachments_publish_t    *pb;
-    ngx_http_attachments_pg_query_t   *next;
+    ngx_int_t                           rc;
+    ngx_str_t                           name;
+    PGresult                           *res;
+    ngx_http_request_t                 *r;
+    ngx_http_attachments_ctx_t         *ctx;
+    ngx_http_attachments_storage_t     *storage;
+    ngx_http_attachments_storage_op_t  *op;
 
     r = q->data;
     res = q->result;
@@ -81,22 +77,17 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 
     if (PQgetvalue(res, 0, NGX_HTTP_ATTACHMENTS_COLS)[0] == 't') {
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_send_error(r, 507, "quota_exceeded",
+            ngx_http_attachments_send_error(r,
+                NGX_HTTP_ATTACHMENTS_INSUFFICIENT_STORAGE, "quota_exceeded",
                 "the organization is over its quota"));
-        return;
-    }
-
-    pb = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_publish_t));
-    if (pb == NULL) {
-        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     name.data = (u_char *) PQgetvalue(res, 0, NGX_HTTP_ATTACHMENTS_COL_STORAGE);
     name.len = ngx_strlen(name.data);
-    pb->storage = ngx_http_attachments_storage_by_name(r, &name);
+    storage = ngx_http_attachments_storage_by_name(r, &name);
 
-    if (pb->storage == NULL || pb->storage->public.len == 0) {
+    if (storage == NULL || storage->public.len == 0) {
         ngx_http_attachments_finish(r,
             ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
                 "no_public_area",
@@ -104,68 +95,93 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    pb->key.data = (u_char *) PQgetvalue(res, 0,
+    op = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_storage_op_t));
+    if (op == NULL) {
+        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    op->storage = storage;
+    op->log = r->connection->log;
+    op->handler = ngx_http_attachments_publish_linked;
+    /* a copy: the row goes with the next statement's result */
+
+    op->key.data = (u_char *) PQgetvalue(res, 0,
                                          NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
-    pb->key.len = ngx_strlen(pb->key.data);
+    op->key.len = ngx_strlen(op->key.data);
+    op->key.data = ngx_pstrdup(r->pool, &op->key);
 
-    pb->public_key.len = sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1
-                         + pb->key.len;
-    pb->public_key.data = ngx_pnalloc(r->pool, pb->public_key.len);
-
-    if (pb->public_key.data == NULL
-        || ngx_http_attachments_publish_path(r, pb->storage, &pb->key,
-                                             &pb->path) != NGX_OK)
-    {
-        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(ngx_cpymem(pb->public_key.data, NGX_HTTP_ATTACHMENTS_PUBLIC,
-                          sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1),
-               pb->key.data, pb->key.len);
-
-    if (ngx_http_attachments_publish_path(r, pb->storage, &pb->public_key,
-                                          &pb->public_path) != NGX_OK)
-    {
-        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    next = ngx_http_attachments_file_statement(r, ctx,
-                                           &ngx_http_attachments_sql_publish,
-                                           ngx_http_attachments_publish_done);
-    if (next == NULL
-        || ngx_http_attachments_pg_param(r->pool, next, &pb->key) != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, next, &pb->public_key)
+    if (op->key.data == NULL
+        || ngx_http_attachments_storage_public_key(r->pool, &op->key,
+                                                   &op->target)
            != NGX_OK)
     {
         ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
+    ctx->publish = op;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments publish: \"%V\" as \"%V\"",
+                   &op->key, &op->target);
+
     /* a second name first: the row can only ever point at a blob */
 
-    if (ngx_create_full_path(pb->public_path.data, 0755) != 0
-        || (link((char *) pb->path.data, (char *) pb->public_path.data) == -1
-            && ngx_errno != NGX_EEXIST))
-    {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "attachments: link() \"%V\" to \"%V\" failed",
-                      &pb->path, &pb->public_path);
+    rc = ngx_http_attachments_storage_publish(r, op);
+
+    if (rc == NGX_AGAIN) {
+        ngx_http_run_posted_requests(r->connection);
+        return;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_attachments_publish_linked(r, op);
+        return;
+    }
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_refused(r, rc == NGX_DECLINED
+                                        ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                        : NGX_HTTP_INTERNAL_SERVER_ERROR));
+}
+
+
+/* the blob has its public name: the row follows */
+
+static void
+ngx_http_attachments_publish_linked(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_pg_query_t  *next;
+
+    if (!ngx_http_attachments_op_done(op)) {
         ngx_http_attachments_finish(r,
             ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
         return;
     }
 
-    ctx->publish = pb;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    next = ngx_http_attachments_file_statement(r, ctx,
+                                           &ngx_http_attachments_sql_publish,
+                                           ngx_http_attachments_publish_done);
 
     /* the move is finished whether the client stays or not */
 
-    if (ngx_http_attachments_run_through(r, next) != NGX_AGAIN) {
+    if (next == NULL
+        || ngx_http_attachments_pg_param(r->pool, next, &op->key) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, next, &op->target)
+           != NGX_OK
+        || ngx_http_attachments_run_through(r, next) != NGX_AGAIN)
+    {
         /* not published: the second name goes */
-        (void) ngx_delete_file(pb->public_path.data);
+        ngx_http_attachments_publish_drop(r, op, &op->target);
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
+            ngx_http_attachments_refused(r, next
+                                            ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                            : NGX_HTTP_INTERNAL_SERVER_ERROR));
     }
 }
 
@@ -173,16 +189,19 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
 static void
 ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_uint_t                       status;
-    ngx_http_request_t              *r;
-    ngx_http_attachments_ctx_t      *ctx;
-    ngx_http_attachments_publish_t  *pb;
+    ngx_uint_t                          status;
+    ngx_http_request_t                 *r;
+    ngx_http_attachments_ctx_t         *ctx;
+    ngx_http_attachments_storage_op_t  *op;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
-    pb = ctx->publish;
+    op = ctx->publish;
 
     status = ngx_http_attachments_result(r, q, 1);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments publish: row changed: %ui", status);
 
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         /* committed or not, nobody knows: both names stay */
@@ -192,7 +211,7 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
 
     if (status) {
         /* not published: the second name goes */
-        (void) ngx_delete_file(pb->public_path.data);
+        ngx_http_attachments_publish_drop(r, op, &op->target);
 
         ngx_http_attachments_finish(r, status == NGX_HTTP_NOT_FOUND
             ? ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
@@ -201,10 +220,7 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    if (ngx_delete_file(pb->path.data) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      ngx_delete_file_n " \"%V\" failed", &pb->path);
-    }
+    ngx_http_attachments_publish_drop(r, op, &op->key);
 
     ngx_http_attachments_finish(r,
         ngx_http_attachments_send_json(r, NGX_HTTP_OK,
@@ -212,26 +228,24 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
 }
 
 
-static ngx_int_t
-ngx_http_attachments_publish_path(ngx_http_request_t *r,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *key, ngx_str_t *path)
+/*
+ * The name of the blob that is not needed any more: done at once (local),
+ * or left for the collector's reconciliation where it cannot be.
+ */
+
+static void
+ngx_http_attachments_publish_drop(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, ngx_str_t *key)
 {
-    u_char  *p;
+    op->key = *key;
+    op->handler = ngx_http_attachments_publish_nothing;
 
-    if (!ngx_http_attachments_key_safe(key->data, key->len)) {
-        return NGX_ERROR;
-    }
+    (void) ngx_http_attachments_storage_delete(NULL, op);
+}
 
-    path->len = storage->root.len + 1 + key->len;
-    path->data = ngx_pnalloc(r->pool, path->len + 1);
-    if (path->data == NULL) {
-        return NGX_ERROR;
-    }
 
-    p = ngx_cpymem(path->data, storage->root.data, storage->root.len);
-    *p++ = '/';
-    p = ngx_cpymem(p, key->data, key->len);
-    *p = '\0';
-
-    return NGX_OK;
+static void
+ngx_http_attachments_publish_nothing(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
 }

@@ -1,11 +1,13 @@
 
 /*
- * S3-compatible storages: their configuration; their download URLs, SigV4
- * query-presigned GETs (ngx_http_attachments_sigv4.c) that carry the file's
- * name and type as response-content-disposition and -type; and the PUTs and
- * DELETEs of objects, made as subrequests to the internal location named by
- * "proxy=", whose proxy_pass reaches the endpoint without blocking (as
- * auth_request does), signed in their headers by the module.
+ * The "s3" storage kind: S3-compatible object stores.  Its configuration;
+ * its download URLs, SigV4 query-presigned GETs (ngx_http_attachments_
+ * sigv4.c) that carry the file's name and type as response-content-
+ * disposition and -type; and the PUTs, DELETEs and HEADs of objects, made
+ * as subrequests to the internal location named by "proxy=", whose
+ * proxy_pass reaches the endpoint without blocking (as auth_request
+ * does), signed in their headers here; without a request (the collector)
+ * through the module's own client (ngx_http_attachments_client.c).
  */
 
 
@@ -13,14 +15,45 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
-#include "ngx_http_attachments_api.h"
+#include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_conf.h"
+#include "ngx_http_attachments_client.h"
+#include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_s3.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_S3_SECRET_MAX  255
+
+
+typedef struct {
+    ngx_http_attachments_sigv4_t     sigv4;
+    ngx_str_t                        scheme;    /* "https://" */
+    ngx_str_t                        host;      /* as in Host */
+    ngx_str_t                        bucket;
+    ngx_uint_t                       virtual_host;
+    ngx_str_t                        proxy;     /* internal location prefix */
+    ngx_http_attachments_peer_t      peer;      /* for the collector */
+} ngx_http_attachments_s3_t;
+
+
+/* a request to the bucket, signed in its headers */
+typedef struct {
+    ngx_str_t                        method;
+    ngx_str_t                        path;      /* "/bucket/key" or "/key" */
+    ngx_str_t                        authorization;
+    u_char                          *date;      /* x-amz-date, 16 */
+    u_char                          *payload;   /* x-amz-content-sha256, 64 */
+} ngx_http_attachments_s3_signed_t;
 
 
 static char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_attachments_s3_activate(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage);
+static ngx_int_t ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
+    ngx_str_t *ca);
 static ngx_int_t ngx_http_attachments_s3_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_delete(ngx_http_request_t *r,
@@ -34,23 +67,30 @@ static ngx_int_t ngx_http_attachments_s3_health(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_secret(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *value);
+    ngx_http_attachments_s3_t *s3, ngx_str_t *value);
+static ngx_int_t ngx_http_attachments_s3_sign(ngx_pool_t *pool,
+    ngx_http_attachments_storage_op_t *op,
+    ngx_http_attachments_s3_signed_t *sg);
 static ngx_int_t ngx_http_attachments_s3_path(ngx_pool_t *pool,
-    ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path);
+    ngx_http_attachments_s3_t *s3, ngx_str_t *key, ngx_str_t *path);
+static ngx_int_t ngx_http_attachments_s3_client(ngx_pool_t *pool,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_s3_answered(void *data, ngx_uint_t status);
 static ngx_int_t ngx_http_attachments_s3_header(ngx_http_request_t *r,
     ngx_list_t *headers, char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_attachments_s3_body(ngx_http_request_t *sr,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_sent(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
-static void ngx_http_attachments_s3_wake(ngx_http_request_t *r);
 
 
 ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
     ngx_string("s3"),
     ngx_http_attachments_s3_conf,
+    ngx_http_attachments_s3_activate,
     ngx_http_attachments_s3_create,
     ngx_http_attachments_s3_delete,
+    NULL,
     ngx_http_attachments_s3_serve,
     ngx_http_attachments_s3_url,
     ngx_http_attachments_s3_health,
@@ -73,44 +113,55 @@ static char *
 ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
-    u_char      *p, *last;
-    ngx_str_t    v, endpoint, ca, *dst;
-    ngx_uint_t   i;
+    ngx_str_t                   v, endpoint, ca, *dst;
+    ngx_uint_t                  i;
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_s3_t));
+    if (s3 == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    storage->data = s3;
 
     ngx_str_null(&endpoint);
     ngx_str_null(&ca);
-    ngx_str_set(&storage->sigv4.service, "s3");
+    ngx_str_set(&s3->sigv4.service, "s3");
 
     for (i = 3; i < n; i++) {
-        p = (u_char *) ngx_strchr(value[i].data, '=');
 
-        if (p == NULL) {
-            goto invalid;
-        }
-
-        v.data = p + 1;
-        v.len = value[i].data + value[i].len - v.data;
-
-        dst = NULL;
-
-#define PARAM(name)                                                           \
-    ((size_t) (p - value[i].data) == sizeof(name) - 1                         \
-     && ngx_strncmp(value[i].data, name, sizeof(name) - 1) == 0)
-
-        if (PARAM("endpoint")) {
+        if (ngx_http_attachments_conf_param(&value[i], "endpoint", &v)) {
             dst = &endpoint;
 
-        } else if (PARAM("region")) {
-            dst = &storage->sigv4.region;
+        } else if (ngx_http_attachments_conf_param(&value[i], "region", &v)) {
+            dst = &s3->sigv4.region;
 
-        } else if (PARAM("bucket")) {
-            dst = &storage->bucket;
+        } else if (ngx_http_attachments_conf_param(&value[i], "bucket", &v)) {
+            dst = &s3->bucket;
 
-        } else if (PARAM("access_key")) {
-            dst = &storage->sigv4.access_key;
+        } else if (ngx_http_attachments_conf_param(&value[i], "access_key",
+                                                   &v))
+        {
+            dst = &s3->sigv4.access_key;
 
-        } else if (PARAM("secret_file") || PARAM("secret_env")) {
-            if (ngx_http_attachments_s3_secret(cf, storage, &value[i])
+        } else if (ngx_http_attachments_conf_param(&value[i], "ca", &v)) {
+            dst = &ca;
+
+        } else if (ngx_http_attachments_conf_param(&value[i], "secret_file",
+                                                   &v)
+                   || ngx_http_attachments_conf_param(&value[i],
+                                                      "secret_env", &v))
+        {
+            if (ngx_http_attachments_s3_secret(cf, s3, &value[i]) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+
+        } else if (ngx_http_attachments_conf_param(&value[i], "proxy", &v)) {
+            if (ngx_http_attachments_conf_prefix(cf, &value[i],
+                                                 "location prefix",
+                                                 &s3->proxy)
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
@@ -118,26 +169,12 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
 
             continue;
 
-        } else if (PARAM("proxy")) {
-            if (v.len < 2 || v.data[0] != '/' || v.data[v.len - 1] != '/') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"proxy=\" must be a location prefix "
-                                   "that starts and ends with \"/\", "
-                                   "not \"%V\"", &v);
-                return NGX_CONF_ERROR;
-            }
-
-            storage->proxy = v;
-            continue;
-
-        } else if (PARAM("ca")) {
-            dst = &ca;
-
-        } else if (PARAM("temp")) {
+        } else if (ngx_http_attachments_conf_param(&value[i], "temp",
+                                                   &storage->root))
+        {
             /* where uploads wait for their PUT, as "<temp>/.tmp/<uuid>" */
-            storage->root = v;
 
-            if (v.len == 0
+            if (storage->root.len == 0
                 || ngx_conf_full_name(cf->cycle, &storage->root, 0)
                    != NGX_OK)
             {
@@ -146,9 +183,9 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
 
             continue;
 
-        } else if (PARAM("style")) {
+        } else if (ngx_http_attachments_conf_param(&value[i], "style", &v)) {
             if (v.len == 7 && ngx_strncmp(v.data, "virtual", 7) == 0) {
-                storage->virtual_host = 1;
+                s3->virtual_host = 1;
 
             } else if (!(v.len == 4 && ngx_strncmp(v.data, "path", 4) == 0)) {
                 goto invalid;
@@ -160,8 +197,6 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
             goto invalid;
         }
 
-#undef PARAM
-
         if (v.len == 0) {
             goto invalid;
         }
@@ -169,9 +204,9 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         *dst = v;
     }
 
-    if (endpoint.len == 0 || storage->sigv4.region.len == 0
-        || storage->bucket.len == 0 || storage->sigv4.access_key.len == 0
-        || storage->sigv4.secret.len == 0)
+    if (endpoint.len == 0 || s3->sigv4.region.len == 0
+        || s3->bucket.len == 0 || s3->sigv4.access_key.len == 0
+        || s3->sigv4.secret.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "s3 storage \"%V\" needs \"endpoint=\", "
@@ -181,62 +216,13 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    /* scheme://host[:port], the port left out when it is the default */
-
-    if (ngx_strncmp(endpoint.data, "https://", 8) == 0) {
-        ngx_str_set(&storage->scheme, "https://");
-
-    } else if (ngx_strncmp(endpoint.data, "http://", 7) == 0) {
-        ngx_str_set(&storage->scheme, "http://");
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"endpoint=\" must be an http:// or https:// "
-                           "URL, not \"%V\"", &endpoint);
-        return NGX_CONF_ERROR;
-    }
-
-    v.data = endpoint.data + storage->scheme.len;
-    last = endpoint.data + endpoint.len;
-
-    while (last > v.data && last[-1] == '/') {
-        last--;
-    }
-
-    v.len = last - v.data;
-
-    if (v.len == 0 || ngx_strlchr(v.data, last, '/')) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"endpoint=\" must be a scheme and a host, "
-                           "not \"%V\"", &endpoint);
-        return NGX_CONF_ERROR;
-    }
-
-    if ((storage->scheme.len == 8 && v.len > 4
-         && ngx_strncmp(last - 4, ":443", 4) == 0)
-        || (storage->scheme.len == 7 && v.len > 3
-            && ngx_strncmp(last - 3, ":80", 3) == 0))
+    if (ngx_http_attachments_s3_endpoint(cf, storage, &endpoint, &ca)
+        != NGX_OK)
     {
-        v.len -= (storage->scheme.len == 8) ? 4 : 3;
+        return NGX_CONF_ERROR;
     }
 
-    if (storage->virtual_host) {
-        storage->host.len = storage->bucket.len + 1 + v.len;
-        storage->host.data = ngx_pnalloc(cf->pool, storage->host.len);
-        if (storage->host.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        p = ngx_cpymem(storage->host.data, storage->bucket.data,
-                       storage->bucket.len);
-        *p++ = '.';
-        ngx_memcpy(p, v.data, v.len);
-
-    } else {
-        storage->host = v;
-    }
-
-    return ngx_http_attachments_s3_client_conf(cf, storage, &ca);
+    return NGX_CONF_OK;
 
 invalid:
 
@@ -246,17 +232,134 @@ invalid:
 }
 
 
+/*
+ * endpoint=scheme://host[:port]: the Host the requests are signed for (the
+ * port left out when it is the scheme's, the bucket in front with
+ * style=virtual), and the peer of the module's own client
+ */
+
+static ngx_int_t
+ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
+    ngx_str_t *ca)
+{
+    u_char                     *p;
+    ngx_url_t                   u;
+    ngx_str_t                   host;
+    ngx_uint_t                  https;
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = storage->data;
+
+    if (ngx_strncmp(endpoint->data, "https://", 8) == 0) {
+        ngx_str_set(&s3->scheme, "https://");
+
+    } else if (ngx_strncmp(endpoint->data, "http://", 7) == 0) {
+        ngx_str_set(&s3->scheme, "http://");
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"endpoint=\" must be an http:// or https:// "
+                           "URL, not \"%V\"", endpoint);
+        return NGX_ERROR;
+    }
+
+    https = (s3->scheme.len == 8);
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = endpoint->data + s3->scheme.len;
+    u.url.len = endpoint->len - s3->scheme.len;
+    u.default_port = https ? 443 : 80;
+    u.no_resolve = 1;
+
+    while (u.url.len && u.url.data[u.url.len - 1] == '/') {
+        u.url.len--;
+    }
+
+    if (u.url.len == 0
+        || ngx_strlchr(u.url.data, u.url.data + u.url.len, '/')
+        || ngx_parse_url(cf->pool, &u) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"endpoint=\" must be a scheme and a host, "
+                           "not \"%V\"", endpoint);
+        return NGX_ERROR;
+    }
+
+    /* the port as given, unless it is the scheme's */
+    host = u.url;
+
+    if (!u.no_port && u.port == u.default_port) {
+        host = u.host;
+    }
+
+    if (s3->virtual_host) {
+        s3->host.len = s3->bucket.len + 1 + host.len;
+        s3->host.data = ngx_pnalloc(cf->pool, s3->host.len);
+        if (s3->host.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(s3->host.data, s3->bucket.data, s3->bucket.len);
+        *p++ = '.';
+        ngx_memcpy(p, host.data, host.len);
+
+    } else {
+        s3->host = host;
+    }
+
+    s3->peer.name.len = sizeof("s3 storage \"\"") - 1 + storage->name.len;
+    s3->peer.name.data = ngx_pnalloc(cf->pool, s3->peer.name.len);
+    if (s3->peer.name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(s3->peer.name.data, "s3 storage \"%V\"", &storage->name);
+
+    if (ngx_http_attachments_client_conf(cf, &s3->peer, &s3->host, https, ca)
+        != NGX_CONF_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the active storage receives uploads through proxy=, from temp= */
+
+static char *
+ngx_http_attachments_s3_activate(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage)
+{
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = storage->data;
+
+    if (s3->proxy.len == 0 || storage->root.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the s3 storage \"%V\" receives uploads and "
+                           "needs \"proxy=\" (an internal location that "
+                           "proxy_pass'es to its endpoint) and \"temp=\"",
+                           &storage->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* the secret is read once, by the master: from a file or the environment */
 
 static ngx_int_t
-ngx_http_attachments_s3_secret(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *value)
+ngx_http_attachments_s3_secret(ngx_conf_t *cf, ngx_http_attachments_s3_t *s3,
+    ngx_str_t *value)
 {
-    char        *env;
-    ssize_t      n;
-    ngx_fd_t     fd;
-    ngx_str_t    name;
-    u_char       buf[256];
+    char       *env;
+    ngx_str_t   name, secret;
+
+    env = NULL;
 
     name.data = (u_char *) ngx_strchr(value->data, '=') + 1;
     name.len = value->data + value->len - name.data;
@@ -270,51 +373,35 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        storage->sigv4.secret.len = ngx_strlen(env);
-        storage->sigv4.secret.data = ngx_pnalloc(cf->pool,
-                                                 storage->sigv4.secret.len);
-        if (storage->sigv4.secret.data == NULL) {
+        secret.data = (u_char *) env;
+        secret.len = ngx_strlen(env);
+
+    } else {
+        if (ngx_http_attachments_conf_secret(cf, &name,
+                                         NGX_HTTP_ATTACHMENTS_S3_SECRET_MAX,
+                                         &secret)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(storage->sigv4.secret.data, env,
-                   storage->sigv4.secret.len);
-
-        return NGX_OK;
+        if (secret.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no usable secret in \"%V\"", &name);
+            return NGX_ERROR;
+        }
     }
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+    s3->sigv4.secret.data = ngx_pstrdup(cf->pool, &secret);
+    if (s3->sigv4.secret.data == NULL) {
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &name);
-        return NGX_ERROR;
+    s3->sigv4.secret.len = secret.len;
+
+    if ((u_char *) env != secret.data) {
+        ngx_explicit_memzero(secret.data, secret.len);
     }
-
-    n = ngx_read_fd(fd, buf, sizeof(buf));
-    ngx_close_file(fd);
-
-    while (n > 0 && isspace(buf[n - 1])) {
-        n--;
-    }
-
-    if (n <= 0 || n == sizeof(buf)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no usable secret in \"%V\"", &name);
-        return NGX_ERROR;
-    }
-
-    storage->sigv4.secret.data = ngx_pnalloc(cf->pool, n);
-    if (storage->sigv4.secret.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    storage->sigv4.secret.len = n;
-    ngx_memcpy(storage->sigv4.secret.data, buf, n);
-    ngx_explicit_memzero(buf, sizeof(buf));
 
     return NGX_OK;
 }
@@ -323,8 +410,8 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf,
 /* "/bucket/key" or, on the bucket's own host, "/key"; not escaped */
 
 static ngx_int_t
-ngx_http_attachments_s3_path(ngx_pool_t *pool,
-    ngx_http_attachments_storage_t *s, ngx_str_t *key, ngx_str_t *path)
+ngx_http_attachments_s3_path(ngx_pool_t *pool, ngx_http_attachments_s3_t *s,
+    ngx_str_t *key, ngx_str_t *path)
 {
     u_char  *p;
 
@@ -348,26 +435,24 @@ ngx_http_attachments_s3_path(ngx_pool_t *pool,
 }
 
 
-/* an absolute presigned GET for link, valid attachments_url_ttl (≤ 7 days) */
+/* an absolute presigned GET for link, valid its ttl (7 days at most) */
 
 static ngx_int_t
 ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
-    u_char                           *p;
-    size_t                            n;
-    ngx_http_attachments_storage_t   *s;
-    ngx_http_attachments_presign_t    ps;
-    ngx_http_attachments_loc_conf_t  *alcf;
+    u_char                          *p;
+    size_t                           n;
+    ngx_http_attachments_s3_t       *s;
+    ngx_http_attachments_presign_t   ps;
 
-    s = link->storage;
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
+    s = link->storage->data;
 
     ngx_memzero(&ps, sizeof(ngx_http_attachments_presign_t));
 
     ps.host = s->host;
     ps.now = ngx_time();
-    ps.expires = ngx_min(alcf->url_ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
+    ps.expires = ngx_min(link->ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
     ps.type = link->type;
 
     if (ngx_http_attachments_s3_path(r->pool, s, &link->key, &ps.path)
@@ -412,7 +497,6 @@ static ngx_int_t
 ngx_http_attachments_s3_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_PUT;
     return ngx_http_attachments_s3_send(r, op);
 }
 
@@ -426,9 +510,11 @@ static ngx_int_t
 ngx_http_attachments_s3_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_DELETE;
+    ngx_http_attachments_s3_t  *s3;
 
-    if (r && op->storage->proxy.len) {
+    s3 = op->storage->data;
+
+    if (r && s3->proxy.len) {
         return ngx_http_attachments_s3_send(r, op);
     }
 
@@ -446,12 +532,15 @@ static ngx_int_t
 ngx_http_attachments_s3_health(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    if (op->storage->proxy.len == 0) {
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = op->storage->data;
+
+    if (s3->proxy.len == 0) {
         return NGX_DECLINED;
     }
 
     ngx_str_null(&op->key);
-    op->method = NGX_HTTP_HEAD;
 
     return ngx_http_attachments_s3_send(r, op);
 }
@@ -486,14 +575,14 @@ ngx_http_attachments_s3_serve(ngx_http_request_t *r,
 
 /* op's method, path and headers, signed now */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_attachments_s3_sign(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op, ngx_http_attachments_s3_signed_t *sg)
 {
-    ngx_http_attachments_storage_t        *s;
+    ngx_http_attachments_s3_t             *s;
     ngx_http_attachments_sigv4_request_t   rq;
 
-    s = op->storage;
+    s = op->storage->data;
 
     ngx_memzero(&rq, sizeof(ngx_http_attachments_sigv4_request_t));
 
@@ -562,13 +651,11 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     u_char                            *p;
     ngx_str_t                          uri;
     ngx_http_request_t                *sr;
-    ngx_http_attachments_ctx_t        *ctx;
     ngx_http_post_subrequest_t        *ps;
-    ngx_http_attachments_storage_t    *s;
+    ngx_http_attachments_s3_t         *s;
     ngx_http_attachments_s3_signed_t   sg;
 
-    s = op->storage;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    s = op->storage->data;
 
     if (ngx_http_attachments_s3_sign(r->pool, op, &sg) != NGX_OK) {
         return NGX_ERROR;
@@ -631,10 +718,11 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    op->status = 0;
-    op->uncertain = 0;
-    ctx->s3 = op;
-    r->write_event_handler = ngx_http_attachments_s3_wake;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments s3: %V \"%V\" through proxy=",
+                   &sg.method, &sg.path);
+
+    ngx_http_attachments_storage_wait(r, op);
 
     return NGX_AGAIN;
 }
@@ -769,29 +857,79 @@ ngx_http_attachments_s3_sent(ngx_http_request_t *sr, void *data,
 }
 
 
-static void
-ngx_http_attachments_s3_wake(ngx_http_request_t *r)
+/*
+ * The module's own client sends op (its method, path and signature) with a
+ * connection of its own: NGX_AGAIN, op->handler is called later with no
+ * request; NGX_DECLINED, the endpoint has no address.
+ */
+
+static ngx_int_t
+ngx_http_attachments_s3_client(ngx_pool_t *pool,
+    ngx_http_attachments_storage_op_t *op)
 {
-    ngx_http_attachments_ctx_t    *ctx;
-    ngx_http_attachments_storage_op_t  *op;
+    size_t                             len;
+    ngx_int_t                          rc;
+    ngx_buf_t                         *b;
+    ngx_http_attachments_s3_t         *s;
+    ngx_http_attachments_s3_signed_t   sg;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
-    op = ctx->s3;
+    s = op->storage->data;
 
-    if (op == NULL || op->status == 0) {
-        return;
+    if (s->peer.addr == NULL) {
+        return NGX_DECLINED;
     }
 
-    ctx->s3 = NULL;
-    r->write_event_handler = ngx_http_request_empty_handler;
-
-    if (!ngx_http_attachments_op_done(op)) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: %s \"%V\" in s3 storage \"%V\": %ui",
-                      op->method == NGX_HTTP_PUT ? "PUT"
-                      : op->method == NGX_HTTP_DELETE ? "DELETE" : "HEAD",
-                      &op->key, &op->storage->name, op->status);
+    if (ngx_http_attachments_s3_sign(pool, op, &sg) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    op->handler(r, op);
+    len = sg.method.len + 1
+          + ngx_http_attachments_aws_escape(NULL, sg.path.data, sg.path.len, 1)
+          + sizeof(" HTTP/1.1" CRLF "Host: ") - 1 + s->host.len
+          + sizeof(CRLF "x-amz-date: ") - 1 + 16
+          + sizeof(CRLF "x-amz-content-sha256: ") - 1 + 64
+          + sizeof(CRLF "Authorization: ") - 1 + sg.authorization.len
+          + sizeof(CRLF "Content-Length: 0" CRLF "Connection: close"
+                   CRLF CRLF) - 1;
+
+    b = ngx_create_temp_buf(pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, sg.method.data, sg.method.len);
+    *b->last++ = ' ';
+    b->last += ngx_http_attachments_aws_escape(b->last, sg.path.data,
+                                               sg.path.len, 1);
+    b->last = ngx_sprintf(b->last, " HTTP/1.1" CRLF "Host: %V"
+                          CRLF "x-amz-date: %*s"
+                          CRLF "x-amz-content-sha256: %*s"
+                          CRLF "Authorization: %V"
+                          CRLF "Content-Length: 0"
+                          CRLF "Connection: close" CRLF CRLF,
+                          &s->host, (size_t) 16, sg.date,
+                          (size_t) 64, sg.payload, &sg.authorization);
+
+    rc = ngx_http_attachments_client_send(pool, op->log, &s->peer, b,
+                                          ngx_http_attachments_s3_answered,
+                                          op);
+
+    if (rc == NGX_BUSY) {
+        /* answered at once, but never from inside this call */
+        op->status = NGX_HTTP_BAD_GATEWAY;
+        return NGX_OK;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_attachments_s3_answered(void *data, ngx_uint_t status)
+{
+    ngx_http_attachments_storage_op_t  *op = data;
+
+    op->status = status;
+
+    ngx_http_attachments_storage_done(NULL, op);
 }

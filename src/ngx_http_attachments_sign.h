@@ -30,6 +30,7 @@
 #define NGX_HTTP_ATTACHMENTS_KEY_MAX      1024
 #define NGX_HTTP_ATTACHMENTS_KID_MAX      32
 #define NGX_HTTP_ATTACHMENTS_SECRET_MIN   16
+#define NGX_HTTP_ATTACHMENTS_SECRET_MAX   4096
 
 /* query parameters of a signed URL */
 #define NGX_HTTP_ATTACHMENTS_ARG_EXPIRES    "X-Expires"
@@ -80,6 +81,13 @@ typedef struct {
     SHA256_CTX    inner;
     SHA256_CTX    outer;
 } ngx_http_attachments_hmac_t;
+
+
+/* a key of attachments_signing_key */
+typedef struct {
+    ngx_str_t                      id;
+    ngx_http_attachments_hmac_t   *mac;
+} ngx_http_attachments_key_t;
 
 
 ngx_http_attachments_hmac_t *ngx_http_attachments_hmac_new(u_char *secret,

@@ -1,11 +1,11 @@
 
 /*
- * Storages: the attachments_storage directive, the lookup by name, and the
- * "local" kind of the storage interface (ngx_http_attachments_module.h): a
- * directory whose blobs arrive as temporary files, are renamed to their
- * keys with the directory fsync'd, are served by internal redirect to the
- * storage's internal location, and are downloaded through signed URLs
- * that point back at nginx.  The "s3" kind is in ngx_http_attachments_s3.c.
+ * The storage interface's operations (ngx_http_attachments_storage.h):
+ * each is logged and handed to the storage's kind; an operation a kind
+ * finishes later wakes its request through this module's context.  Also
+ * what every kind shares: a key's path under the root, public keys, the
+ * temporary area (".tmp/<uuid>" under the root) uploads wait in, and the
+ * Content-Disposition of a download.
  */
 
 
@@ -13,113 +13,66 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_storage.h"
 
 
-static char *ngx_http_attachments_local_conf(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *s, ngx_str_t *value, ngx_uint_t n);
-static ngx_int_t ngx_http_attachments_local_create(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_local_delete(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_local_serve(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link);
-static ngx_int_t ngx_http_attachments_local_presign(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link, ngx_str_t *url);
-static ngx_int_t ngx_http_attachments_local_health(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_local_path(u_char *path,
-    ngx_log_t *log, ngx_http_attachments_storage_t *s, ngx_str_t *key);
+#define NGX_HTTP_ATTACHMENTS_TMP  ".tmp/"
 
 
-ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
-    ngx_string("local"),
-    ngx_http_attachments_local_conf,
-    ngx_http_attachments_local_create,
-    ngx_http_attachments_local_delete,
-    ngx_http_attachments_local_serve,
-    ngx_http_attachments_local_presign,
-    ngx_http_attachments_local_health,
-    1
+typedef struct {
+    ngx_http_attachments_storage_op_t  *op;     /* under way */
+} ngx_http_attachments_storage_ctx_t;
+
+
+static ngx_int_t ngx_http_attachments_storage_start(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, const char *what, ngx_int_t rc);
+static void ngx_http_attachments_storage_wake(ngx_http_request_t *r);
+
+
+/* a module for its request context only: the operation a request awaits */
+
+static ngx_http_module_t  ngx_http_attachments_storage_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
 };
 
 
-static ngx_http_attachments_storage_kind_t  *ngx_http_attachments_kinds[] = {
-    &ngx_http_attachments_local_kind,
-    &ngx_http_attachments_s3_kind,
-    NULL
+ngx_module_t  ngx_http_attachments_storage_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_storage_module_ctx, /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
 };
-
-
-/* attachments_storage <name> <kind> <parameters>… */
-
-char *
-ngx_http_attachments_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_attachments_main_conf_t *amcf = conf;
-
-    ngx_str_t                             *value;
-    ngx_http_attachments_storage_t        *storage, **sp;
-    ngx_http_attachments_storage_kind_t  **kind;
-
-    value = cf->args->elts;
-
-    if (ngx_http_attachments_lookup_storage(amcf, &value[1]) != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate storage \"%V\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    for (kind = ngx_http_attachments_kinds; *kind; kind++) {
-        if ((*kind)->name.len == value[2].len
-            && ngx_strncmp((*kind)->name.data, value[2].data, value[2].len)
-               == 0)
-        {
-            break;
-        }
-    }
-
-    if (*kind == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown storage type \"%V\" "
-                           "(the supported types are \"local\" and \"s3\")",
-                           &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    storage = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_storage_t));
-    if (storage == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    storage->name = value[1];
-    storage->kind = *kind;
-
-    if ((*kind)->conf(cf, storage, value, cf->args->nelts) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    sp = ngx_array_push(&amcf->storages);
-    if (sp == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    *sp = storage;
-
-    return NGX_CONF_OK;
-}
 
 
 ngx_http_attachments_storage_t *
-ngx_http_attachments_lookup_storage(ngx_http_attachments_main_conf_t *amcf,
-    ngx_str_t *name)
+ngx_http_attachments_storage_lookup(ngx_array_t *storages, ngx_str_t *name)
 {
-    ngx_uint_t                         i;
-    ngx_http_attachments_storage_t   **sp;
+    ngx_uint_t                        i;
+    ngx_http_attachments_storage_t  **sp;
 
-    sp = amcf->storages.elts;
+    sp = storages->elts;
 
-    for (i = 0; i < amcf->storages.nelts; i++) {
+    for (i = 0; i < storages->nelts; i++) {
         if (sp[i]->name.len == name->len
             && ngx_strncmp(sp[i]->name.data, name->data, name->len) == 0)
         {
@@ -131,236 +84,166 @@ ngx_http_attachments_lookup_storage(ngx_http_attachments_main_conf_t *amcf,
 }
 
 
-ngx_http_attachments_storage_t *
-ngx_http_attachments_storage_by_name(ngx_http_request_t *r, ngx_str_t *name)
-{
-    return ngx_http_attachments_lookup_storage(
-               ngx_http_get_module_main_conf(r, ngx_http_attachments_module),
-               name);
-}
-
-
-/* local root=<dir> internal=<uri> [public=<uri>] */
-
-static char *
-ngx_http_attachments_local_conf(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *s, ngx_str_t *value, ngx_uint_t n)
-{
-    ngx_str_t   *prefix;
-    ngx_uint_t   i;
-
-    for (i = 3; i < n; i++) {
-
-        if (ngx_strncmp(value[i].data, "root=", 5) == 0) {
-            s->root.data = value[i].data + 5;
-            s->root.len = value[i].len - 5;
-
-            if (s->root.len == 0
-                || ngx_conf_full_name(cf->cycle, &s->root, 0) != NGX_OK)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "internal=", 9) == 0
-            || ngx_strncmp(value[i].data, "public=", 7) == 0)
-        {
-            prefix = (value[i].data[0] == 'i') ? &s->internal : &s->public;
-            prefix->data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
-            prefix->len = value[i].data + value[i].len - prefix->data;
-
-            if (prefix->len < 2
-                || prefix->data[0] != '/'
-                || prefix->data[prefix->len - 1] != '/')
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"%*s\" must be a URI prefix that "
-                                   "starts and ends with \"/\", not \"%V\"",
-                                   value[i].data[0] == 'i' ? 9 : 7,
-                                   value[i].data, prefix);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    if (s->root.len == 0 || s->internal.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "local storage \"%V\" needs \"root=\" and "
-                           "\"internal=\"", &s->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\"", &value[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-/* the temporary file renamed to its key; the directory's entry made durable */
-
-static ngx_int_t
-ngx_http_attachments_local_create(ngx_http_request_t *r,
+ngx_int_t
+ngx_http_attachments_storage_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char    *slash;
-    ngx_fd_t   fd;
-    u_char     path[NGX_MAX_PATH];
+    op->method = NGX_HTTP_PUT;
 
-    if (ngx_http_attachments_local_path(path, op->log, op->storage, &op->key)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_create_full_path(path, 0755) != 0) {
-        ngx_log_error(NGX_LOG_CRIT, op->log, ngx_errno,
-                      ngx_create_dir_n " for \"%s\" failed", path);
-        return NGX_ERROR;
-    }
-
-    if (ngx_rename_file(op->file.data, path) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_CRIT, op->log, ngx_errno,
-                      ngx_rename_file_n " \"%V\" to \"%s\" failed",
-                      &op->file, path);
-        return NGX_ERROR;
-    }
-
-    slash = (u_char *) strrchr((char *) path, '/');
-    *slash = '\0';
-
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd != NGX_INVALID_FILE) {
-        (void) fsync(fd);
-        ngx_close_file(fd);
-    }
-
-    op->status = NGX_HTTP_CREATED;
-
-    return NGX_OK;
+    return ngx_http_attachments_storage_start(r, op, "create",
+               op->storage->kind->create(r, op));
 }
 
 
-/* also without a request (the collector); a blob already gone is done */
+/* also without a request (the collector, a request's cleanup) */
 
-static ngx_int_t
-ngx_http_attachments_local_delete(ngx_http_request_t *r,
+ngx_int_t
+ngx_http_attachments_storage_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    ngx_err_t   err;
-    u_char      path[NGX_MAX_PATH];
+    op->method = NGX_HTTP_DELETE;
 
-    if (ngx_http_attachments_local_path(path, op->log, op->storage, &op->key)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_delete_file(path) == NGX_FILE_ERROR) {
-        err = ngx_errno;
-
-        if (err != NGX_ENOENT) {
-            ngx_log_error(NGX_LOG_ERR, op->log, err,
-                          "attachments: " ngx_delete_file_n " \"%s\" failed",
-                          path);
-            return NGX_ERROR;
-        }
-    }
-
-    op->status = NGX_HTTP_NO_CONTENT;
-
-    return NGX_OK;
+    return ngx_http_attachments_storage_start(r, op, "delete",
+               op->storage->kind->delete(r, op));
 }
 
 
-/* the blob, by internal redirect, with the file's name and type */
+/* a second name, op->target, for the blob of op->key */
 
-static ngx_int_t
-ngx_http_attachments_local_serve(ngx_http_request_t *r,
+ngx_int_t
+ngx_http_attachments_storage_publish(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    op->method = NGX_HTTP_PUT;
+
+    if (op->storage->kind->publish == NULL || op->storage->public.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_attachments_storage_start(r, op, "publish",
+               op->storage->kind->publish(r, op));
+}
+
+
+ngx_int_t
+ngx_http_attachments_storage_health(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    op->method = NGX_HTTP_HEAD;
+
+    return ngx_http_attachments_storage_start(r, op, "health",
+               op->storage->kind->health(r, op));
+}
+
+
+ngx_int_t
+ngx_http_attachments_storage_serve(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link)
 {
-    ngx_http_attachments_grant_t  g;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments storage \"%V\": serve \"%V\"",
+                   &link->storage->name, &link->key);
 
-    ngx_memzero(&g, sizeof(ngx_http_attachments_grant_t));
-
-    g.filename = link->filename;
-    g.type = link->type;
-
-    return ngx_http_attachments_serve(r, link->storage, &link->key, &g);
+    return link->storage->kind->serve(r, link);
 }
 
 
-/* an absolute signed URL of the storage's attachments_download location */
-
-static ngx_int_t
-ngx_http_attachments_local_presign(ngx_http_request_t *r,
+ngx_int_t
+ngx_http_attachments_storage_presign(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
-    u_char     *p;
-    ngx_str_t   path;
-
-    if (ngx_http_attachments_signed_url(r, link, &path) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, link->base.len + path.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    url->data = p;
-    p = ngx_cpymem(p, link->base.data, link->base.len);
-    p = ngx_cpymem(p, path.data, path.len);
-    url->len = p - url->data;
-
-    return NGX_OK;
+    return link->storage->kind->presign(r, link, url);
 }
 
 
-/* the root can take new blobs */
-
 static ngx_int_t
-ngx_http_attachments_local_health(ngx_http_request_t *r,
+ngx_http_attachments_storage_start(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, const char *what, ngx_int_t rc)
+{
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, op->log, 0,
+                   "attachments storage \"%V\": %s \"%V\": %i, status %ui",
+                   &op->storage->name, what, &op->key, rc, op->status);
+
+    return rc;
+}
+
+
+/* a kind's operation ends later: the request sleeps until it does */
+
+void
+ngx_http_attachments_storage_wait(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char  *root;
+    ngx_http_attachments_storage_ctx_t  *ctx;
 
-    root = ngx_pnalloc(r->pool, op->storage->root.len + 1);
-    if (root == NULL) {
-        return NGX_ERROR;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_storage_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_storage_ctx_t));
+        if (ctx == NULL) {
+            /* the operation is under way: its end still wakes nothing */
+            return;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_attachments_storage_module);
     }
 
-    (void) ngx_cpystrn(root, op->storage->root.data,
-                       op->storage->root.len + 1);
+    op->status = 0;
+    op->uncertain = 0;
+    ctx->op = op;
+    r->write_event_handler = ngx_http_attachments_storage_wake;
+}
 
-    if (access((char *) root, W_OK|X_OK) == -1) {
-        ngx_log_error(NGX_LOG_ERR, op->log, ngx_errno,
-                      "attachments: storage \"%V\": access(\"%s\") failed",
-                      &op->storage->name, root);
-        op->status = NGX_HTTP_SERVICE_UNAVAILABLE;
 
-    } else {
-        op->status = NGX_HTTP_OK;
+/* the request is woken by its subrequest: its operation may have ended */
+
+static void
+ngx_http_attachments_storage_wake(ngx_http_request_t *r)
+{
+    ngx_http_attachments_storage_op_t   *op;
+    ngx_http_attachments_storage_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_storage_module);
+    op = ctx ? ctx->op : NULL;
+
+    if (op == NULL || op->status == 0) {
+        return;
     }
 
-    return NGX_OK;
+    ctx->op = NULL;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_attachments_storage_done(r, op);
+}
+
+
+/* the end of an operation that answered NGX_AGAIN; r is NULL without one */
+
+void
+ngx_http_attachments_storage_done(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, op->log, 0,
+                   "attachments storage \"%V\": \"%V\" done, status %ui",
+                   &op->storage->name, &op->key, op->status);
+
+    if (!ngx_http_attachments_op_done(op)) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                      "attachments: %s \"%V\" in %V storage \"%V\": %ui",
+                      op->method == NGX_HTTP_PUT ? "PUT"
+                      : op->method == NGX_HTTP_DELETE ? "DELETE" : "HEAD",
+                      &op->key, &op->storage->kind->name, &op->storage->name,
+                      op->status);
+    }
+
+    op->handler(r, op);
 }
 
 
 /* "root/key", NUL-terminated, into path (NGX_MAX_PATH bytes) */
 
-static ngx_int_t
-ngx_http_attachments_local_path(u_char *path, ngx_log_t *log,
+ngx_int_t
+ngx_http_attachments_storage_path(u_char *path, ngx_log_t *log,
     ngx_http_attachments_storage_t *s, ngx_str_t *key)
 {
     u_char  *p;
@@ -377,6 +260,191 @@ ngx_http_attachments_local_path(u_char *path, ngx_log_t *log,
     *p++ = '/';
     p = ngx_cpymem(p, key->data, key->len);
     *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/* the key a private key has in the public area; both may be one */
+
+ngx_int_t
+ngx_http_attachments_storage_public_key(ngx_pool_t *pool, ngx_str_t *key,
+    ngx_str_t *public_key)
+{
+    u_char  *p, *start;
+
+    start = ngx_pnalloc(pool,
+                        sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1 + key->len);
+    if (start == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(start, NGX_HTTP_ATTACHMENTS_PUBLIC,
+                   sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1);
+    p = ngx_cpymem(p, key->data, key->len);
+
+    public_key->data = start;
+    public_key->len = p - start;
+
+    return NGX_OK;
+}
+
+
+/* 1: a NUL-terminated key of the public area */
+
+ngx_uint_t
+ngx_http_attachments_storage_is_public(u_char *key)
+{
+    return ngx_strncmp(key, NGX_HTTP_ATTACHMENTS_PUBLIC,
+                       sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1) == 0;
+}
+
+
+/* the temporary an upload's blob id waits in, NUL-terminated */
+
+ngx_int_t
+ngx_http_attachments_storage_tmp(ngx_pool_t *pool,
+    ngx_http_attachments_storage_t *s, u_char *id, ngx_str_t *path)
+{
+    u_char  *p;
+
+    path->len = s->root.len + 1 + sizeof(NGX_HTTP_ATTACHMENTS_TMP) - 1
+                + NGX_HTTP_ATTACHMENTS_UUID_LEN;
+    path->data = ngx_pnalloc(pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path->data, s->root.data, s->root.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, NGX_HTTP_ATTACHMENTS_TMP,
+                   sizeof(NGX_HTTP_ATTACHMENTS_TMP) - 1);
+    p = ngx_cpymem(p, id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/* an upload's temporary gone, or already gone: NGX_OK */
+
+ngx_int_t
+ngx_http_attachments_storage_drop_tmp(ngx_log_t *log,
+    ngx_http_attachments_storage_t *s, u_char *id)
+{
+    ngx_err_t  err;
+    ngx_str_t  key;
+    u_char     tmp[sizeof(NGX_HTTP_ATTACHMENTS_TMP) - 1
+                   + NGX_HTTP_ATTACHMENTS_UUID_LEN];
+    u_char     path[NGX_MAX_PATH];
+
+    if (s->root.len == 0) {
+        return NGX_OK;
+    }
+
+    key.data = tmp;
+    key.len = ngx_cpymem(ngx_cpymem(tmp, NGX_HTTP_ATTACHMENTS_TMP,
+                                    sizeof(NGX_HTTP_ATTACHMENTS_TMP) - 1),
+                         id, NGX_HTTP_ATTACHMENTS_UUID_LEN)
+              - tmp;
+
+    if (ngx_http_attachments_storage_path(path, log, s, &key) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_delete_file(path) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+
+        if (err != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_ERR, log, err,
+                          "attachments gc: " ngx_delete_file_n " \"%s\" "
+                          "failed; the row waits for the next run", path);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Temporaries of uploads that died with their worker have no row: those
+ * untouched for longer than grace go.
+ */
+
+void
+ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
+    ngx_http_attachments_storage_t *s, time_t grace)
+{
+    u_char     *p;
+    ngx_str_t   name;
+    ngx_dir_t   dir;
+    u_char      path[NGX_MAX_PATH];
+
+    if (s->root.len == 0
+        || s->root.len + 1 + sizeof(NGX_HTTP_ATTACHMENTS_TMP)
+           + NGX_HTTP_ATTACHMENTS_UUID_LEN >= NGX_MAX_PATH)
+    {
+        return;
+    }
+
+    p = ngx_cpymem(path, s->root.data, s->root.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, NGX_HTTP_ATTACHMENTS_TMP,
+                   sizeof(NGX_HTTP_ATTACHMENTS_TMP) - 2);
+    *p = '\0';
+
+    name.data = path;
+    name.len = p - path;
+
+    if (ngx_open_dir(&name, &dir) != NGX_OK) {
+        return;
+    }
+
+    *p++ = '/';
+
+    while (ngx_read_dir(&dir) == NGX_OK) {
+
+        if (ngx_de_namelen(&dir) != NGX_HTTP_ATTACHMENTS_UUID_LEN) {
+            continue;
+        }
+
+        ngx_memcpy(p, ngx_de_name(&dir), NGX_HTTP_ATTACHMENTS_UUID_LEN);
+        p[NGX_HTTP_ATTACHMENTS_UUID_LEN] = '\0';
+
+        if (ngx_de_info(path, &dir) == NGX_FILE_ERROR
+            || !ngx_de_is_file(&dir)
+            || ngx_de_mtime(&dir) > ngx_time() - grace)
+        {
+            continue;
+        }
+
+        if (ngx_delete_file(path) == NGX_FILE_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "attachments gc: " ngx_delete_file_n
+                          " \"%s\" failed", path);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "attachments gc: stale temporary \"%s\" removed", path);
+    }
+
+    (void) ngx_close_dir(&dir);
+}
+
+
+ngx_int_t
+ngx_http_attachments_disposition_value(ngx_pool_t *pool, ngx_str_t *filename,
+    ngx_str_t *value)
+{
+    value->data = ngx_pnalloc(pool,
+                      NGX_HTTP_ATTACHMENTS_DISPOSITION_LEN(filename->len));
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->len = ngx_http_attachments_disposition(value->data, filename);
 
     return NGX_OK;
 }

@@ -1,0 +1,441 @@
+
+/*
+ * The module's own HTTP client, for requests no client request can carry
+ * as a subrequest (the collector's): one request per connection
+ * ("Connection: close"), HTTP or HTTPS (nginx's SSL layer; the peer's
+ * certificate is verified against ca=, the system's bundle by default),
+ * driven by events with a timeout; only the status line of the answer is
+ * read.  The peer's address is resolved once, with the configuration, as
+ * proxy_pass does with a host name.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_client.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_CLIENT_TIMEOUT  30000
+#define NGX_HTTP_ATTACHMENTS_CLIENT_CA       "/etc/ssl/certs/ca-certificates.crt"
+
+
+typedef struct {
+    ngx_http_attachments_peer_t            *peer;
+    ngx_http_attachments_client_handler_pt  handler;
+    void                                   *data;
+    ngx_peer_connection_t                   pc;
+    ngx_buf_t                              *out;
+    size_t                                  nin;
+    unsigned                                connected:1;
+    u_char                                  in[64];
+} ngx_http_attachments_client_t;
+
+
+static void ngx_http_attachments_client_handler(ngx_event_t *ev);
+#if (NGX_SSL)
+static void ngx_http_attachments_client_handshaked(ngx_connection_t *c);
+#endif
+static void ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl);
+static void ngx_http_attachments_client_done(ngx_http_attachments_client_t *cl,
+    ngx_uint_t status);
+static ngx_int_t ngx_http_attachments_client_test_connect(
+    ngx_http_attachments_client_t *cl);
+
+
+/*
+ * The peer at host ("name[:port]"): its address, and its TLS context when
+ * https.  A host that does not resolve leaves peer->addr NULL, and the
+ * client declines; name is what the log calls the peer.
+ */
+
+char *
+ngx_http_attachments_client_conf(ngx_conf_t *cf,
+    ngx_http_attachments_peer_t *peer, ngx_str_t *host, ngx_uint_t https,
+    ngx_str_t *ca)
+{
+    ngx_url_t            u;
+#if (NGX_SSL)
+    ngx_str_t            bundle;
+    ngx_pool_cleanup_t  *cln;
+#endif
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *host;
+    u.default_port = https ? 443 : 80;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "%V: %s \"%V\": the collector cannot reach it",
+                           &peer->name, u.err ? u.err : "no address for",
+                           host);
+        return NGX_CONF_OK;
+    }
+
+    peer->addr = &u.addrs[0];
+
+    peer->server_name.data = ngx_pnalloc(cf->pool, u.host.len + 1);
+    if (peer->server_name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    (void) ngx_cpystrn(peer->server_name.data, u.host.data, u.host.len + 1);
+    peer->server_name.len = u.host.len;
+
+    if (!https) {
+        return NGX_CONF_OK;
+    }
+
+#if (NGX_SSL)
+
+    peer->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (peer->ssl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    peer->ssl->log = cf->log;
+
+    if (ngx_ssl_create(peer->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(peer->ssl);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = peer->ssl;
+
+    if (ca->len) {
+        bundle = *ca;
+
+    } else {
+        ngx_str_set(&bundle, NGX_HTTP_ATTACHMENTS_CLIENT_CA);
+    }
+
+    if (ngx_ssl_trusted_certificate(cf, peer->ssl, &bundle, 8) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "https:// endpoints need nginx built with SSL");
+    return NGX_CONF_ERROR;
+
+#endif
+}
+
+
+/*
+ * Sends the request in out to the peer with a connection of its own.
+ * NGX_AGAIN: handler(data, status) is called later, never from inside this
+ * call; NGX_DECLINED: the peer has no address; NGX_BUSY: it could not be
+ * connected to.
+ */
+
+ngx_int_t
+ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_attachments_peer_t *peer, ngx_buf_t *out,
+    ngx_http_attachments_client_handler_pt handler, void *data)
+{
+    ngx_int_t                       rc;
+    ngx_connection_t               *c;
+    ngx_http_attachments_client_t  *cl;
+
+    if (peer->addr == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cl = ngx_pcalloc(pool, sizeof(ngx_http_attachments_client_t));
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->peer = peer;
+    cl->handler = handler;
+    cl->data = data;
+    cl->out = out;
+
+    cl->pc.sockaddr = peer->addr->sockaddr;
+    cl->pc.socklen = peer->addr->socklen;
+    cl->pc.name = &peer->addr->name;
+    cl->pc.get = ngx_event_get_peer;
+    cl->pc.log = log;
+    cl->pc.log_error = NGX_ERROR_ERR;
+
+    rc = ngx_event_connect_peer(&cl->pc);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        if (cl->pc.connection) {
+            ngx_close_connection(cl->pc.connection);
+        }
+
+        return NGX_BUSY;
+    }
+
+    c = cl->pc.connection;
+    c->data = cl;
+    c->pool = pool;
+    c->read->handler = ngx_http_attachments_client_handler;
+    c->write->handler = ngx_http_attachments_client_handler;
+
+    ngx_add_timer(c->write, NGX_HTTP_ATTACHMENTS_CLIENT_TIMEOUT);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "attachments client: %V connecting to %V",
+                   &peer->name, cl->pc.name);
+
+    if (rc == NGX_OK) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_attachments_client_handler(ngx_event_t *ev)
+{
+    ngx_connection_t               *c;
+    ngx_http_attachments_client_t  *cl;
+
+    c = ev->data;
+    cl = c->data;
+
+    if (ev->timedout) {
+        ngx_log_error(NGX_LOG_ERR, c->log, NGX_ETIMEDOUT,
+                      "attachments: %V timed out", &cl->peer->name);
+        ngx_http_attachments_client_done(cl, NGX_HTTP_GATEWAY_TIME_OUT);
+        return;
+    }
+
+    if (cl->connected) {
+        ngx_http_attachments_client_io(cl);
+        return;
+    }
+
+    if (ngx_http_attachments_client_test_connect(cl) != NGX_OK) {
+        ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+        return;
+    }
+
+    cl->connected = 1;
+
+#if (NGX_SSL)
+
+    if (cl->peer->ssl) {
+        if (ngx_ssl_create_connection(cl->peer->ssl, c,
+                                      NGX_SSL_BUFFER|NGX_SSL_CLIENT)
+            != NGX_OK
+            || SSL_set_tlsext_host_name(c->ssl->connection,
+                   (char *) cl->peer->server_name.data) == 0)
+        {
+            ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            return;
+        }
+
+        if (ngx_ssl_handshake(c) == NGX_AGAIN) {
+            c->ssl->handler = ngx_http_attachments_client_handshaked;
+            return;
+        }
+
+        ngx_http_attachments_client_handshaked(c);
+        return;
+    }
+
+#endif
+
+    ngx_http_attachments_client_io(cl);
+}
+
+
+#if (NGX_SSL)
+
+static void
+ngx_http_attachments_client_handshaked(ngx_connection_t *c)
+{
+    long                            rc;
+    ngx_http_attachments_client_t  *cl;
+
+    cl = c->data;
+
+    if (!c->ssl->handshaked) {
+        ngx_http_attachments_client_done(cl,
+                                            c->write->timedout
+                                            ? NGX_HTTP_GATEWAY_TIME_OUT
+                                            : NGX_HTTP_BAD_GATEWAY);
+        return;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: %V: certificate verify error: (%l:%s)", &cl->peer->name, rc,
+                      X509_verify_cert_error_string(rc));
+        ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+        return;
+    }
+
+    if (ngx_ssl_check_host(c, &cl->peer->server_name) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: %V: the certificate does not match \"%V\"", &cl->peer->name,
+                      &cl->peer->server_name);
+        ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+        return;
+    }
+
+    c->read->handler = ngx_http_attachments_client_handler;
+    c->write->handler = ngx_http_attachments_client_handler;
+
+    ngx_http_attachments_client_io(cl);
+}
+
+#endif
+
+
+/* the request out, then the status line in */
+
+static void
+ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
+{
+    u_char            *p, *last;
+    ssize_t            n;
+    ngx_uint_t         status;
+    ngx_buf_t         *b;
+    ngx_connection_t  *c;
+
+    c = cl->pc.connection;
+    b = cl->out;
+
+    while (b->pos < b->last) {
+        n = c->send(c, b->pos, b->last - b->pos);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+                ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            return;
+        }
+
+        b->pos += n;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, cl->in + cl->nin, sizeof(cl->in) - cl->nin);
+
+        if (n == NGX_AGAIN) {
+            if (!c->read->timer_set) {
+                ngx_add_timer(c->read, NGX_HTTP_ATTACHMENTS_CLIENT_TIMEOUT);
+            }
+
+            if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+                ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            return;
+        }
+
+        cl->nin += n;
+
+        /* "HTTP/1.1 204 No Content": the status is all that is wanted */
+
+        last = cl->in + cl->nin;
+        p = ngx_strlchr(cl->in, last, ' ');
+
+        if (p && last - p >= 4) {
+            status = ngx_atoi(p + 1, 3);
+
+            if (ngx_strncmp(cl->in, "HTTP/1.", 7) != 0
+                || status == (ngx_uint_t) NGX_ERROR || status < 100)
+            {
+                ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                              "attachments: %V answered something "
+                              "else than HTTP",
+                              &cl->peer->name);
+                status = NGX_HTTP_BAD_GATEWAY;
+            }
+
+            ngx_http_attachments_client_done(cl, status);
+            return;
+        }
+
+        if (cl->nin == sizeof(cl->in)) {
+            ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_attachments_client_done(ngx_http_attachments_client_t *cl,
+    ngx_uint_t status)
+{
+    ngx_connection_t  *c;
+
+    c = cl->pc.connection;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "attachments client: %V answered %ui",
+                   &cl->peer->name, status);
+
+#if (NGX_SSL)
+    if (c->ssl) {
+        c->ssl->no_wait_shutdown = 1;
+        (void) ngx_ssl_shutdown(c);
+    }
+#endif
+
+    ngx_close_connection(c);
+
+    cl->handler(cl->data, status);
+}
+
+
+static ngx_int_t
+ngx_http_attachments_client_test_connect(
+    ngx_http_attachments_client_t *cl)
+{
+    int                err;
+    socklen_t          len;
+    ngx_connection_t  *c;
+
+    c = cl->pc.connection;
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
+        err = ngx_socket_errno;
+    }
+
+    if (err) {
+        ngx_log_error(NGX_LOG_ERR, c->log, err,
+                      "attachments: connect() to %V failed", cl->pc.name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

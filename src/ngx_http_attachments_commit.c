@@ -1,0 +1,698 @@
+
+/*
+ * Uploads, committed: once the body is in (ngx_http_attachments_upload.c),
+ * all or nothing (docs/upload.md):
+ *
+ *   1. rows inserted "pending";
+ *   2. blobs created in the active storage through the storage interface
+ *      (local: renamed to their keys, directories fsync'd; s3: PUT from the
+ *      temporary file);
+ *   3. attachments.finish_upload(): quotas checked under a per-organization
+ *      lock, rows "ready", audit rows, in one transaction.
+ *
+ * Any failure before 3 commits deletes the blobs (and, after 1, the rows);
+ * a crash leaves temporary files and pending rows for the collector.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+#include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_pg.h"
+#include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_object.h"
+#include "ngx_http_attachments_commit.h"
+
+
+static void ngx_http_attachments_upload_inserted(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_upload_commit(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_finished(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_upload_unavailable(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_op(ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_blob_t *b,
+    ngx_http_attachments_storage_handler_pt handler);
+static void ngx_http_attachments_upload_abort(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_delete(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_upload_aborted(
+    ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_upload_rows(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_str_t *rows);
+static ngx_int_t ngx_http_attachments_upload_ids(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_str_t *ids);
+
+
+ngx_int_t
+ngx_http_attachments_upload_refuse(ngx_http_attachments_upload_t *up,
+    ngx_uint_t status, const char *code, const char *message)
+{
+    if (up->status == 0) {
+        up->status = status;
+        up->code = code;
+        up->message = message;
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* the answer to a failed upload; the blobs go with the request's pool */
+
+ngx_int_t
+ngx_http_attachments_upload_answer(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_int_t rc)
+{
+    json_t  *err;
+
+    if (up->status == 0) {
+        /* nginx's own refusal: client_max_body_size, a bad chunk, a timeout */
+        if (rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return rc;
+        }
+
+        ngx_http_attachments_upload_refuse(up, rc, "body_too_large",
+                                           "the body is over "
+                                           "client_max_body_size");
+    }
+
+    /* the rest of the body is not read: no keepalive after it */
+    r->keepalive = 0;
+    r->lingering_close = 1;
+
+    if (up->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        return ngx_http_attachments_send_unavailable(r);
+    }
+
+    err = json_pack("{s:s,s:s}", "code", up->code, "message",
+                    up->message ? up->message : "");
+
+    /* errors about one file name it */
+
+    if (err && up->blob
+        && (up->status == NGX_HTTP_UNSUPPORTED_MEDIA_TYPE
+            || ngx_strcmp(up->code, "file_too_large") == 0))
+    {
+        json_object_set_new(err, "file",
+                            json_stringn((char *) up->blob->name.data,
+                                         up->blob->name.len));
+    }
+
+    return ngx_http_attachments_send_json(r, up->status,
+                                          json_pack("{s:o}", "error", err));
+}
+
+
+/*
+ * The body is in and every blob has its key: the rows go in "pending"
+ * first.  From here on the request finishes what it started, client or
+ * not.
+ */
+
+void
+ngx_http_attachments_commit(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_str_t                         rows;
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_pg_query_t  *q;
+
+    ctx = up->ctx;
+
+    if (ngx_http_attachments_upload_rows(r, up, &rows) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    q = ngx_http_attachments_statement(r, ctx,
+                                       up->version
+                                       ? &ngx_http_attachments_sql_version
+                                       : &ngx_http_attachments_sql_upload,
+                                       ngx_http_attachments_upload_inserted);
+    if (q == NULL
+        || ngx_http_attachments_pg_param(r->pool, q, &up->storage->name)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &rows) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q,
+                                         up->category.data ? &up->category
+                                                           : NULL)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q,
+                                         up->tags.data ? &up->tags : NULL)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q,
+                                         up->custom_fields.data
+                                         ? &up->custom_fields : NULL)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q,
+                                         up->visibility.data
+                                         ? &up->visibility : NULL)
+           != NGX_OK
+        || (up->version
+            && ngx_http_attachments_pg_param(r->pool, q,
+                                             &ctx->route.file_id)
+               != NGX_OK))
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments upload: inserting %ui pending row(s)",
+                   up->blobs.nelts);
+
+    if (ngx_http_attachments_run_through(r, q) == NGX_AGAIN) {
+        up->phase = NGX_HTTP_ATTACHMENTS_INSERTING;
+        return;
+    }
+
+    ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "the database is unavailable");
+
+    ngx_http_finalize_request(r,
+        ngx_http_attachments_upload_answer(r, up, up->status));
+}
+
+
+static void
+ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_request_t               *r;
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_upload_t    *up;
+
+    r = q->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    up = ctx->upload;
+
+    if (q->rc == NGX_DECLINED
+        && ngx_strcmp(PQresultErrorField(q->result, PG_DIAG_SQLSTATE),
+                      "23505") == 0)
+    {
+        /* attachments_key made a key that a file has already */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT, "conflict",
+                "the storage key is taken; attachments_key needs "
+                "$attachments_uuid"));
+        return;
+    }
+
+    if (ngx_http_attachments_failed(r, q, 0)) {
+        return;
+    }
+
+    if ((ngx_uint_t) PQntuples(q->result) != up->blobs.nelts) {
+        /* the file a version was sent for is not there (any more) */
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_NOT_FOUND,
+                                           "not_found",
+                                           "no such record or file");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    up->next = 0;
+    ngx_http_attachments_upload_create(r, up);
+}
+
+
+/*
+ * The blobs go into the storage one after the other (up->next), each from
+ * its temporary file: at once (local) or once the store answered (s3).
+ * Any refusal or failure undoes the ones already there.
+ */
+
+static void
+ngx_http_attachments_upload_create(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_int_t                     rc;
+    ngx_http_attachments_blob_t  *b;
+
+    for ( ;; ) {
+        if (up->next == up->blobs.nelts) {
+            /* what temporary files are left are not needed any more */
+            ngx_http_attachments_upload_remove(up);
+            ngx_http_attachments_upload_commit(r, up);
+            return;
+        }
+
+        b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+        if (b->fd != NGX_INVALID_FILE) {
+            ngx_close_file(b->fd);
+            b->fd = NGX_INVALID_FILE;
+        }
+
+        ngx_http_attachments_upload_op(up, b,
+                                       ngx_http_attachments_upload_created);
+
+        rc = ngx_http_attachments_storage_create(r, &up->op);
+
+        if (rc == NGX_AGAIN) {
+            ngx_http_run_posted_requests(r->connection);
+            return;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_http_attachments_upload_unavailable(r, up);
+            return;
+        }
+
+        b->created = 1;
+        up->next++;
+    }
+}
+
+
+static void
+ngx_http_attachments_upload_created(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_blob_t    *b;
+    ngx_http_attachments_upload_t  *up;
+
+    up = op->data;
+    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (!ngx_http_attachments_op_done(op)) {
+        /* unknown whether it is there: a delete makes sure it is not */
+        b->created = op->uncertain;
+
+        ngx_http_attachments_upload_unavailable(r, up);
+        return;
+    }
+
+    b->created = 1;
+    up->next++;
+
+    ngx_http_attachments_upload_create(r, up);
+}
+
+
+/* the blobs are in place: finish_upload() makes them files, or refuses */
+
+static void
+ngx_http_attachments_upload_commit(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_str_t                         ids, action;
+    ngx_http_attachments_pg_query_t  *next;
+
+    if (up->version) {
+        ngx_str_set(&action, "version");
+
+    } else {
+        ngx_str_set(&action, "upload");
+    }
+
+    next = ngx_http_attachments_statement(r, up->ctx,
+                                          &ngx_http_attachments_sql_finish,
+                                          ngx_http_attachments_upload_finished);
+
+    if (next == NULL
+        || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK)
+    {
+        ngx_http_attachments_upload_refuse(up,
+            NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+            "the request failed; the error log says why");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    if (ngx_http_attachments_run_through(r, next) == NGX_AGAIN) {
+        up->phase = NGX_HTTP_ATTACHMENTS_FINISHING;
+        return;
+    }
+
+    /* the blobs go; the pending rows too, if the database is back */
+    ngx_http_attachments_upload_unavailable(r, up);
+}
+
+
+static void
+ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
+{
+    int                               n;
+    char                             *result;
+    json_t                           *files;
+    ngx_http_request_t               *r;
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_upload_t    *up;
+
+    r = q->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    up = ctx->upload;
+
+    /* committed or not: the collector will know from the rows */
+    if (ngx_http_attachments_failed(r, q, 0)) {
+        return;
+    }
+
+    n = PQntuples(q->result);
+    result = n ? PQgetvalue(q->result, 0, NGX_HTTP_ATTACHMENTS_COLS) : "";
+
+    if (ngx_strcmp(result, "ok") != 0) {
+
+        ngx_http_attachments_upload_refuse(up,
+            NGX_HTTP_ATTACHMENTS_INSUFFICIENT_STORAGE, "quota_exceeded",
+            ngx_strcmp(result, "user") == 0
+            ? "the upload does not fit the user's quota"
+            : "the upload does not fit the organization's quota");
+
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    up->phase = NGX_HTTP_ATTACHMENTS_STORED;
+
+    files = ngx_http_attachments_files_json(r, ctx, q->result, n);
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_send_json(r, NGX_HTTP_CREATED,
+            files ? json_pack("{s:o}", "files", files) : NULL));
+}
+
+
+static void
+ngx_http_attachments_upload_unavailable(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_http_attachments_upload_refuse(up, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "the storage is unavailable");
+    ngx_http_attachments_upload_abort(r, up);
+}
+
+
+static void
+ngx_http_attachments_upload_op(ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_blob_t *b,
+    ngx_http_attachments_storage_handler_pt handler)
+{
+    ngx_memzero(&up->op, sizeof(ngx_http_attachments_storage_op_t));
+
+    up->op.storage = up->storage;
+    up->op.key = b->key;
+    up->op.file = b->tmp;
+    up->op.size = b->size;
+    up->op.sha256 = b->sha256;
+    up->op.log = up->request->connection->log;
+    up->op.handler = handler;
+    up->op.data = up;
+}
+
+
+/* nothing stays: blobs removed, then the pending rows; then the answer */
+
+static void
+ngx_http_attachments_upload_abort(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
+    ngx_http_attachments_upload_remove(up);
+
+    up->next = 0;
+    ngx_http_attachments_upload_delete(r, up);
+}
+
+
+/* the blobs created are deleted one after the other, then the rows */
+
+static void
+ngx_http_attachments_upload_delete(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up)
+{
+    ngx_int_t                         rc;
+    ngx_str_t                         ids;
+    ngx_http_attachments_blob_t      *b;
+    ngx_http_attachments_pg_query_t  *q;
+
+    b = up->blobs.elts;
+
+    for ( /* void */ ; up->next < up->blobs.nelts; up->next++) {
+
+        if (!b[up->next].created) {
+            continue;
+        }
+
+        ngx_http_attachments_upload_op(up, &b[up->next],
+                                       ngx_http_attachments_upload_deleted);
+
+        rc = ngx_http_attachments_storage_delete(r, &up->op);
+
+        if (rc == NGX_AGAIN) {
+            ngx_http_run_posted_requests(r->connection);
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            b[up->next].created = 0;
+
+        } else {
+            up->kept = 1;
+        }
+    }
+
+    if (up->kept) {
+        /* the pending rows stay, so that the blobs are not forgotten */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_upload_answer(r, up, up->status));
+        return;
+    }
+
+    q = ngx_http_attachments_statement(r, up->ctx,
+                                       &ngx_http_attachments_sql_abort,
+                                       ngx_http_attachments_upload_aborted);
+    if (q == NULL
+        || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &ids) != NGX_OK
+        || ngx_http_attachments_run_through(r, q) != NGX_AGAIN)
+    {
+        /* the collector removes the pending rows */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_upload_answer(r, up, up->status));
+    }
+}
+
+
+static void
+ngx_http_attachments_upload_deleted(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_blob_t    *b;
+    ngx_http_attachments_upload_t  *up;
+
+    up = op->data;
+    b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (ngx_http_attachments_op_done(op)
+        || op->status == NGX_HTTP_NOT_FOUND)
+    {
+        b->created = 0;
+
+    } else {
+        up->kept = 1;
+    }
+
+    up->next++;
+
+    ngx_http_attachments_upload_delete(r, up);
+}
+
+
+static void
+ngx_http_attachments_upload_aborted(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_request_t             *r;
+    ngx_http_attachments_ctx_t     *ctx;
+    ngx_http_attachments_upload_t  *up;
+
+    r = q->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    up = ctx->upload;
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_upload_answer(r, up, up->status));
+}
+
+
+/* $8 of the upload statement: the files as a JSON array of records */
+
+static ngx_int_t
+ngx_http_attachments_upload_rows(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_str_t *rows)
+{
+    char                         *text;
+    json_t                       *a, *o;
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    a = json_array();
+    b = up->blobs.elts;
+
+    for (i = 0; a && i < up->blobs.nelts; i++) {
+        o = json_pack("{s:s%,s:s%,s:s%,s:s%,s:s%,s:s%,s:I,s:s%}",
+                      "id", b[i].id, (size_t) NGX_HTTP_ATTACHMENTS_UUID_LEN,
+                      "key", b[i].key.data, b[i].key.len,
+                      "name", b[i].name.data, b[i].name.len,
+                      "ext", b[i].ext.data, b[i].ext.len,
+                      "type", b[i].type.data, b[i].type.len,
+                      "declared", b[i].declared.data
+                                  ? (char *) b[i].declared.data : "",
+                      b[i].declared.len,
+                      "size", (json_int_t) b[i].size,
+                      "sha256", b[i].sha256, (size_t) 64);
+
+        if (json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NGX_ERROR;
+        }
+    }
+
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    rows->len = ngx_strlen(text);
+    rows->data = ngx_pnalloc(r->pool, rows->len);
+
+    if (rows->data) {
+        ngx_memcpy(rows->data, text, rows->len);
+    }
+
+    free(text);
+
+    return rows->data ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the ids as a PostgreSQL array literal: uuids need no quoting */
+
+static ngx_int_t
+ngx_http_attachments_upload_ids(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_str_t *ids)
+{
+    u_char                       *p;
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    b = up->blobs.elts;
+
+    ids->data = ngx_pnalloc(r->pool,
+                            2 + up->blobs.nelts
+                                * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+    if (ids->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ids->data;
+    *p++ = '{';
+
+    for (i = 0; i < up->blobs.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, b[i].id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    }
+
+    *p++ = '}';
+    ids->len = p - ids->data;
+
+    return NGX_OK;
+}
+
+
+/* the temporary files, whatever became of the upload */
+
+void
+ngx_http_attachments_upload_remove(ngx_http_attachments_upload_t *up)
+{
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    b = up->blobs.elts;
+
+    for (i = 0; i < up->blobs.nelts; i++) {
+        if (b[i].fd != NGX_INVALID_FILE) {
+            ngx_close_file(b[i].fd);
+            b[i].fd = NGX_INVALID_FILE;
+        }
+
+        if (b[i].tmp.data && ngx_delete_file(b[i].tmp.data) == NGX_FILE_ERROR
+            && ngx_errno != NGX_ENOENT)
+        {
+            ngx_log_error(NGX_LOG_CRIT, up->request->connection->log,
+                          ngx_errno, ngx_delete_file_n " \"%V\" failed",
+                          &b[i].tmp);
+        }
+
+        b[i].tmp.data = NULL;
+    }
+}
+
+
+/*
+ * The request ends with the upload unfinished (a client gone, a worker
+ * exiting): blobs that can be deleted without a request are; the others
+ * stay with their pending rows for the collector.
+ */
+
+void
+ngx_http_attachments_upload_cleanup(void *data)
+{
+    ngx_http_attachments_upload_t  *up = data;
+
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "attachments upload: request ends in phase %ui",
+                   up->phase);
+
+    /* once finish_upload() was sent, the rows say whether blobs stay */
+
+    if (up->phase != NGX_HTTP_ATTACHMENTS_FINISHING
+        && up->phase != NGX_HTTP_ATTACHMENTS_STORED)
+    {
+        ngx_http_attachments_upload_remove(up);
+
+        b = up->blobs.elts;
+
+        for (i = 0; i < up->blobs.nelts; i++) {
+            if (b[i].created) {
+                ngx_http_attachments_upload_op(up, &b[i], NULL);
+                up->op.log = ngx_cycle->log;
+                (void) ngx_http_attachments_storage_delete(NULL, &up->op);
+            }
+        }
+    }
+}
+

@@ -1,0 +1,59 @@
+
+/*
+ * Uploads, as their body arrives: the receiver's state and its limits.
+ */
+
+
+#ifndef _NGX_HTTP_ATTACHMENTS_RECEIVE_H_INCLUDED_
+#define _NGX_HTTP_ATTACHMENTS_RECEIVE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+#include <magic.h>
+
+#include "ngx_http_attachments_multipart.h"
+#include "ngx_http_attachments_commit.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_SNIFF  16384
+
+
+/* the limits of attachments_max_file_size and the like */
+typedef struct {
+    off_t                            max_file_size;
+    ngx_uint_t                       max_files;
+    ngx_array_t                     *allowed_types;  /* NULL: defaults */
+    ngx_http_complex_value_t        *key;
+} ngx_http_attachments_upload_conf_t;
+
+
+/* an upload while its body is read: what is committed comes first */
+typedef struct {
+    ngx_http_attachments_upload_t        up;
+    ngx_http_attachments_upload_conf_t  *conf;
+    magic_t                              magic;
+
+    ngx_http_attachments_mp_t        mp;
+    EVP_MD_CTX                      *sha;
+    time_t                           touched;    /* the temporary's mtime */
+    u_char                          *wbuf;
+    size_t                           wlen;
+    size_t                           sniffed;
+    unsigned                         typed:1;
+    u_char                           sniff[NGX_HTTP_ATTACHMENTS_SNIFF];
+
+    ngx_uint_t                       field;      /* being received */
+    ngx_uint_t                       seen;       /* fields, as bits */
+    size_t                           vlen;
+    u_char                          *value;
+} ngx_http_attachments_receive_t;
+
+
+ngx_int_t ngx_http_attachments_receive_init(ngx_pool_t *pool,
+    ngx_http_attachments_receive_t *rv, ngx_str_t *boundary);
+
+
+#endif /* _NGX_HTTP_ATTACHMENTS_RECEIVE_H_INCLUDED_ */
