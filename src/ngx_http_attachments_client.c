@@ -137,6 +137,48 @@ ngx_http_attachments_client_conf(ngx_conf_t *cf,
 }
 
 
+/* a request without a body, closing its connection: n headers after Host */
+
+ngx_buf_t *
+ngx_http_attachments_client_request(ngx_pool_t *pool, ngx_str_t *method,
+    ngx_str_t *uri, ngx_str_t *host, ngx_keyval_t *headers, ngx_uint_t n)
+{
+    size_t      len;
+    ngx_buf_t  *b;
+    ngx_uint_t  i;
+
+    len = method->len + 1 + uri->len
+          + sizeof(" HTTP/1.1" CRLF "Host: " CRLF) - 1 + host->len
+          + sizeof("Content-Length: 0" CRLF "Connection: close" CRLF CRLF)
+          - 1;
+
+    for (i = 0; i < n; i++) {
+        len += headers[i].key.len + sizeof(": " CRLF) - 1
+               + headers[i].value.len;
+    }
+
+    b = ngx_create_temp_buf(pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_sprintf(b->last, "%V %V HTTP/1.1" CRLF "Host: %V" CRLF,
+                          method, uri, host);
+
+    for (i = 0; i < n; i++) {
+        b->last = ngx_sprintf(b->last, "%V: %V" CRLF,
+                              &headers[i].key, &headers[i].value);
+    }
+
+    b->last = ngx_cpymem(b->last, "Content-Length: 0" CRLF
+                         "Connection: close" CRLF CRLF,
+                         sizeof("Content-Length: 0" CRLF
+                                "Connection: close" CRLF CRLF) - 1);
+
+    return b;
+}
+
+
 /*
  * Sends the request in out to the peer with a connection of its own.
  * NGX_AGAIN: handler(data, status) is called later, never from inside this

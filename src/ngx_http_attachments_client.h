@@ -32,6 +32,9 @@ typedef void (*ngx_http_attachments_client_handler_pt)(void *data,
 char *ngx_http_attachments_client_conf(ngx_conf_t *cf,
     ngx_http_attachments_peer_t *peer, ngx_str_t *host, ngx_uint_t https,
     ngx_str_t *ca);
+ngx_buf_t *ngx_http_attachments_client_request(ngx_pool_t *pool,
+    ngx_str_t *method, ngx_str_t *uri, ngx_str_t *host, ngx_keyval_t *headers,
+    ngx_uint_t n);
 ngx_int_t ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_attachments_peer_t *peer, ngx_buf_t *out,
     ngx_http_attachments_client_handler_pt handler, void *data);

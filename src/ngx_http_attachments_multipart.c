@@ -16,14 +16,17 @@
 #include "ngx_http_attachments_multipart.h"
 
 
-#define MP_PREAMBLE   0
-#define MP_AFTER      1     /* a delimiter: "--" ends, CRLF opens a part */
-#define MP_AFTER_DASH 2
-#define MP_AFTER_CR   3
-#define MP_HEADERS    4
-#define MP_DATA       5
-#define MP_DONE       6
-#define MP_FAILED     7
+/* the parser's states, in mp->state */
+enum {
+    sw_preamble = 0,
+    sw_after,            /* a delimiter: "--" ends, CRLF opens a part */
+    sw_after_dash,
+    sw_after_cr,
+    sw_headers,
+    sw_data,
+    sw_done,
+    sw_failed
+};
 
 
 static ngx_int_t ngx_http_attachments_mp_headers(
@@ -119,7 +122,7 @@ ngx_http_attachments_mp_init(ngx_http_attachments_mp_t *mp,
         return NGX_ERROR;
     }
 
-    mp->state = MP_PREAMBLE;
+    mp->state = sw_preamble;
     mp->handler = *handler;
     mp->error = NULL;
     mp->rc = NGX_OK;
@@ -159,14 +162,14 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 
         switch (mp->state) {
 
-        case MP_DONE:
+        case sw_done:
             return NGX_DONE;
 
-        case MP_FAILED:
+        case sw_failed:
             return NGX_ERROR;
 
-        case MP_PREAMBLE:
-        case MP_DATA:
+        case sw_preamble:
+        case sw_data:
 
             if (mp->matched == 0) {
 
@@ -191,7 +194,7 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
                     }
                 }
 
-                if (cr != p && mp->state == MP_DATA) {
+                if (cr != p && mp->state == sw_data) {
                     rc = mp->handler.body(mp->handler.data, p, cr - p);
                     if (rc != NGX_OK) {
                         mp->rc = rc;
@@ -215,7 +218,7 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 
                 mp->matched = 0;
 
-                if (mp->state == MP_DATA) {
+                if (mp->state == sw_data) {
                     rc = mp->handler.end(mp->handler.data);
                     if (rc != NGX_OK) {
                         mp->rc = rc;
@@ -223,14 +226,14 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
                     }
                 }
 
-                mp->state = MP_AFTER;
+                mp->state = sw_after;
                 mp->after = 0;
                 break;
             }
 
             /* what matched so far was data; this byte starts afresh */
 
-            if (mp->matched && mp->state == MP_DATA) {
+            if (mp->matched && mp->state == sw_data) {
                 rc = mp->handler.body(mp->handler.data, mp->delim,
                                       mp->matched);
                 if (rc != NGX_OK) {
@@ -246,7 +249,7 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
             mp->matched = 0;
             break;
 
-        case MP_AFTER:
+        case sw_after:
 
             /* transport padding, then "--" or CRLF */
 
@@ -260,10 +263,10 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
             case '\t':
                 break;
             case '-':
-                mp->state = MP_AFTER_DASH;
+                mp->state = sw_after_dash;
                 break;
             case '\r':
-                mp->state = MP_AFTER_CR;
+                mp->state = sw_after_cr;
                 break;
             default:
                 return ngx_http_attachments_mp_fail(mp,
@@ -272,28 +275,28 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 
             break;
 
-        case MP_AFTER_DASH:
+        case sw_after_dash:
 
             if (*p++ != '-') {
                 return ngx_http_attachments_mp_fail(mp,
                            "a boundary is followed by something else");
             }
 
-            mp->state = MP_DONE;
+            mp->state = sw_done;
             return NGX_DONE;
 
-        case MP_AFTER_CR:
+        case sw_after_cr:
 
             if (*p++ != '\n') {
                 return ngx_http_attachments_mp_fail(mp,
                            "a boundary is followed by something else");
             }
 
-            mp->state = MP_HEADERS;
+            mp->state = sw_headers;
             mp->hlen = 0;
             break;
 
-        case MP_HEADERS:
+        case sw_headers:
 
             if (mp->hlen == NGX_HTTP_ATTACHMENTS_MP_HEADERS_MAX) {
                 return ngx_http_attachments_mp_fail(mp,
@@ -323,13 +326,13 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
                 return ngx_http_attachments_mp_fail(mp, NULL);
             }
 
-            mp->state = MP_DATA;
+            mp->state = sw_data;
             mp->matched = 0;
             break;
         }
     }
 
-    return mp->state == MP_DONE ? NGX_DONE : NGX_OK;
+    return mp->state == sw_done ? NGX_DONE : NGX_OK;
 }
 
 
@@ -338,15 +341,15 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 ngx_int_t
 ngx_http_attachments_mp_finish(ngx_http_attachments_mp_t *mp)
 {
-    if (mp->state == MP_DONE) {
+    if (mp->state == sw_done) {
         return NGX_OK;
     }
 
-    if (mp->state != MP_FAILED) {
-        mp->error = (mp->state == MP_PREAMBLE && mp->matched <= 2)
+    if (mp->state != sw_failed) {
+        mp->error = (mp->state == sw_preamble && mp->matched <= 2)
                     ? "no boundary in the body"
                     : "the body ends before the final boundary";
-        mp->state = MP_FAILED;
+        mp->state = sw_failed;
     }
 
     return NGX_ERROR;
@@ -356,7 +359,7 @@ ngx_http_attachments_mp_finish(ngx_http_attachments_mp_t *mp)
 static ngx_int_t
 ngx_http_attachments_mp_fail(ngx_http_attachments_mp_t *mp, const char *error)
 {
-    mp->state = MP_FAILED;
+    mp->state = sw_failed;
     mp->error = error;
 
     return NGX_ERROR;

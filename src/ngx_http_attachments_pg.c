@@ -18,6 +18,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "ngx_http_attachments_pq.h"
 #include "ngx_http_attachments_pg.h"
 
 
@@ -28,8 +29,6 @@
 #define NGX_HTTP_ATTACHMENTS_PG_EXECUTE     4
 
 #define NGX_HTTP_ATTACHMENTS_PG_TEXTOID     25
-
-#define NGX_HTTP_ATTACHMENTS_PG_ERRLEN      256
 
 
 struct ngx_http_attachments_pg_conn_s {
@@ -72,9 +71,6 @@ static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
     ngx_int_t rc);
 static void ngx_http_attachments_pg_wait_expired(ngx_event_t *ev);
 static void ngx_http_attachments_pg_cleanup(void *data);
-
-
-static u_char *ngx_http_attachments_pg_text(u_char *buf, const char *msg);
 
 
 static const Oid  ngx_http_attachments_pg_types[NGX_HTTP_ATTACHMENTS_PG_PARAMS]
@@ -278,7 +274,7 @@ static ngx_int_t
 ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
-    u_char                      text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char                      text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     const char                 *values[4], *err;
     ngx_http_attachments_pg_t  *pg;
 
@@ -302,7 +298,7 @@ ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
         err = pc->conn ? PQerrorMessage(pc->conn) : "out of memory";
         ngx_log_error(NGX_LOG_ERR, q->log, 0,
                       "attachments: cannot connect to PostgreSQL: %s",
-                      ngx_http_attachments_pg_text(text, err));
+                      ngx_http_attachments_pq_text(text, err));
         goto failed;
     }
 
@@ -344,83 +340,19 @@ failed:
 static ngx_int_t
 ngx_http_attachments_pg_wrap(ngx_http_attachments_pg_conn_t *pc)
 {
-    ngx_connection_t  *c;
+    pc->c = ngx_http_attachments_pq_wrap(pc->conn, pc->pg->log,
+                                         ngx_http_attachments_pg_event, pc);
 
-    c = ngx_get_connection(PQsocket(pc->conn), pc->pg->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->data = pc;
-    c->read->handler = ngx_http_attachments_pg_event;
-    c->write->handler = ngx_http_attachments_pg_event;
-    c->read->log = c->log;
-    c->write->log = c->log;
-
-    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_free_connection(c);
-        c->fd = (ngx_socket_t) -1;
-        return NGX_ERROR;
-    }
-
-    pc->c = c;
-
-    return NGX_OK;
+    return pc->c ? NGX_OK : NGX_ERROR;
 }
 
-
-/* forgets the nginx side of the socket; libpq closes the socket itself */
 
 static void
 ngx_http_attachments_pg_unwrap(ngx_http_attachments_pg_conn_t *pc)
 {
-    ngx_connection_t  *c;
-
-    c = pc->c;
-
-    if (c == NULL) {
-        return;
-    }
-
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
-    }
-
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
-    }
-
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-    pc->c = NULL;
-}
-
-
-static void
-ngx_http_attachments_pg_set_write(ngx_http_attachments_pg_conn_t *pc,
-    ngx_uint_t on)
-{
-    ngx_event_t  *wev;
-
-    wev = pc->c->write;
-
-    if (on && !wev->active) {
-        (void) ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-
-    } else if (!on && wev->active) {
-        (void) ngx_del_event(wev, NGX_WRITE_EVENT, 0);
+    if (pc->c) {
+        ngx_http_attachments_pq_unwrap(pc->c);
+        pc->c = NULL;
     }
 }
 
@@ -428,7 +360,7 @@ ngx_http_attachments_pg_set_write(ngx_http_attachments_pg_conn_t *pc,
 static void
 ngx_http_attachments_pg_event(ngx_event_t *ev)
 {
-    u_char                           text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char                           text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     PGnotify                        *n;
     ngx_connection_t                *c;
     ngx_http_attachments_pg_conn_t  *pc;
@@ -474,7 +406,7 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
         {
             ngx_log_error(NGX_LOG_INFO, ev->log, 0,
                           "attachments: idle PostgreSQL connection closed: %s",
-                          ngx_http_attachments_pg_text(text,
+                          ngx_http_attachments_pq_text(text,
                                                 PQerrorMessage(pc->conn)));
             ngx_http_attachments_pg_close(pc);
             return;
@@ -495,7 +427,7 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
 static void
 ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char                            text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char                            text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     PostgresPollingStatusType         st;
     ngx_http_attachments_pg_query_t  *q;
 
@@ -518,11 +450,11 @@ ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
     switch (st) {
 
     case PGRES_POLLING_READING:
-        ngx_http_attachments_pg_set_write(pc, 0);
+        ngx_http_attachments_pq_set_write(pc->c, 0);
         return;
 
     case PGRES_POLLING_WRITING:
-        ngx_http_attachments_pg_set_write(pc, 1);
+        ngx_http_attachments_pq_set_write(pc->c, 1);
         return;
 
     case PGRES_POLLING_OK:
@@ -531,7 +463,7 @@ ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
     default:
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
                       "attachments: cannot connect to PostgreSQL: %s",
-                      ngx_http_attachments_pg_text(text,
+                      ngx_http_attachments_pq_text(text,
                                                 PQerrorMessage(pc->conn)));
         ngx_http_attachments_pg_fail(pc);
         return;
@@ -545,7 +477,7 @@ ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
         ngx_del_timer(pc->c->read);
     }
 
-    ngx_http_attachments_pg_set_write(pc, 0);
+    ngx_http_attachments_pq_set_write(pc->c, 0);
     pc->state = NGX_HTTP_ATTACHMENTS_PG_IDLE;
 
     q = pc->query;
@@ -566,7 +498,7 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
     int                              ok;
-    u_char                           text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char                           text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     uint64_t                         bit;
     ngx_http_attachments_pg_stmt_t  *stmt;
 
@@ -590,7 +522,7 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     if (!ok) {
         ngx_log_error(NGX_LOG_INFO, q->log, 0,
                       "attachments: cannot send \"%s\" to PostgreSQL: %s",
-                      stmt->name, ngx_http_attachments_pg_text(text,
+                      stmt->name, ngx_http_attachments_pq_text(text,
                                                 PQerrorMessage(pc->conn)));
         return NGX_ERROR;
     }
@@ -608,22 +540,22 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
 static ngx_int_t
 ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char  text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
 
     switch (PQflush(pc->conn)) {
 
     case 0:
-        ngx_http_attachments_pg_set_write(pc, 0);
+        ngx_http_attachments_pq_set_write(pc->c, 0);
         return NGX_OK;
 
     case 1:
-        ngx_http_attachments_pg_set_write(pc, 1);
+        ngx_http_attachments_pq_set_write(pc->c, 1);
         return NGX_OK;
 
     default:
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
                       "attachments: PostgreSQL write failed: %s",
-                      ngx_http_attachments_pg_text(text,
+                      ngx_http_attachments_pq_text(text,
                                                 PQerrorMessage(pc->conn)));
         return NGX_ERROR;
     }
@@ -633,7 +565,7 @@ ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char     text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char     text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     PGresult  *res;
 
     if (!PQconsumeInput(pc->conn)
@@ -641,7 +573,7 @@ ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
     {
         ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
                       "attachments: PostgreSQL connection lost: %s",
-                      ngx_http_attachments_pg_text(text,
+                      ngx_http_attachments_pq_text(text,
                                                 PQerrorMessage(pc->conn)));
         ngx_http_attachments_pg_fail(pc);
         return;
@@ -669,7 +601,7 @@ ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char                            text[NGX_HTTP_ATTACHMENTS_PG_ERRLEN];
+    u_char                            text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     ngx_int_t                         rc;
     PGresult                         *res;
     ExecStatusType                    status;
@@ -687,7 +619,7 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
         if (res) {
             ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
                           "attachments: PostgreSQL connection lost: %s",
-                          ngx_http_attachments_pg_text(text,
+                          ngx_http_attachments_pq_text(text,
                                                 PQresultErrorMessage(res)));
             PQclear(res);
         }
@@ -726,16 +658,20 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 
     q->conn = NULL;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "attachments pg \"%s\" done: %s",
+                   q->stmt->name, PQresStatus(status));
+
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         rc = NGX_OK;
 
     } else {
         ngx_log_error(NGX_LOG_ERR, q->log, 0,
                       "attachments: statement \"%s\" failed: %s",
-                      q->stmt->name, ngx_http_attachments_pg_text(text,
+                      q->stmt->name, ngx_http_attachments_pq_text(text,
                                                 PQresultErrorMessage(res)));
 
-        rc = ngx_http_attachments_pg_unavailable(res) ? NGX_ERROR
+        rc = ngx_http_attachments_pq_unavailable(res) ? NGX_ERROR
                                                       : NGX_DECLINED;
     }
 
@@ -943,56 +879,3 @@ ngx_http_attachments_pg_cleanup(void *data)
 }
 
 
-/* errors that say "not now" rather than "never": answered with 503 */
-
-ngx_uint_t
-ngx_http_attachments_pg_unavailable(PGresult *res)
-{
-    char  *state;
-
-    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-    if (state == NULL) {
-        return 1;
-    }
-
-    /* connection exception, insufficient resources, operator intervention */
-
-    return ngx_strncmp(state, "08", 2) == 0
-           || ngx_strncmp(state, "53", 2) == 0
-           || ngx_strncmp(state, "57", 2) == 0
-           || ngx_strncmp(state, "40", 2) == 0;
-}
-
-
-/* libpq's messages span lines; the error log wants one */
-
-static u_char *
-ngx_http_attachments_pg_text(u_char *buf, const char *msg)
-{
-    u_char  *p, *last;
-
-    p = buf;
-    last = buf + NGX_HTTP_ATTACHMENTS_PG_ERRLEN - 1;
-
-    for ( /* void */ ; *msg && p < last; msg++) {
-
-        if (*msg == '\n' || *msg == '\t' || *msg == ' ') {
-            if (p > buf && p[-1] != ' ') {
-                *p++ = ' ';
-            }
-
-            continue;
-        }
-
-        *p++ = *msg;
-    }
-
-    while (p > buf && p[-1] == ' ') {
-        p--;
-    }
-
-    *p = '\0';
-
-    return buf;
-}

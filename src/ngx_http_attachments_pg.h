@@ -95,7 +95,5 @@ ngx_int_t ngx_http_attachments_pg_init(ngx_cycle_t *cycle,
     ngx_http_attachments_pg_t *pg);
 void ngx_http_attachments_pg_close_all(ngx_http_attachments_pg_t *pg);
 
-ngx_uint_t ngx_http_attachments_pg_unavailable(PGresult *res);
-
 
 #endif /* _NGX_HTTP_ATTACHMENTS_PG_H_INCLUDED_ */

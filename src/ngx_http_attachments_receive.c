@@ -584,21 +584,18 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
                    "fields are UTF-8 text");
     }
 
+    err = NULL;
+
     switch (rv->field) {
 
     case NGX_HTTP_ATTACHMENTS_F_VISIBILITY:
         if (!(v.len == 7 && ngx_strncmp(v.data, "private", 7) == 0)
             && !(v.len == 6 && ngx_strncmp(v.data, "public", 6) == 0))
         {
-            return ngx_http_attachments_upload_refuse(&rv->up,
-                       NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
-                       "visibility is private or public");
-        }
+            err = "visibility is private or public";
 
-        if (v.len == 6 && rv->up.storage->public.len == 0) {
-            return ngx_http_attachments_upload_refuse(&rv->up,
-                       NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
-                       "the storage has no public= area");
+        } else if (v.len == 6 && rv->up.storage->public.len == 0) {
+            err = "the storage has no public= area";
         }
 
         dst = &rv->up.visibility;
@@ -610,33 +607,30 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
                    : "category must be UTF-8 text";
         json_decref(json);
         dst = &rv->up.category;
-        goto checked;
+        break;
 
-    default:
+    case NGX_HTTP_ATTACHMENTS_F_TAGS:
         json = json_loadb((char *) v.data, v.len,
                           JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
-
-        if (json == NULL) {
-            err = (rv->field == NGX_HTTP_ATTACHMENTS_F_TAGS)
-                  ? "tags must be JSON: an array of strings"
-                  : "custom_fields must be JSON: an object";
-
-        } else {
-            err = (rv->field == NGX_HTTP_ATTACHMENTS_F_TAGS)
-                  ? ngx_http_attachments_tags_check(json)
-                  : ngx_http_attachments_fields_check(json);
-        }
-
+        err = json ? ngx_http_attachments_tags_check(json)
+                   : "tags must be JSON: an array of strings";
         json_decref(json);
-        dst = (rv->field == NGX_HTTP_ATTACHMENTS_F_TAGS) ? &rv->up.tags
-                                                         : &rv->up.custom_fields;
-    checked:
+        dst = &rv->up.tags;
+        break;
 
-        if (err) {
-            return ngx_http_attachments_upload_refuse(&rv->up,
-                       NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
-                       err);
-        }
+    default: /* NGX_HTTP_ATTACHMENTS_F_FIELDS */
+        json = json_loadb((char *) v.data, v.len,
+                          JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
+        err = json ? ngx_http_attachments_fields_check(json)
+                   : "custom_fields must be JSON: an object";
+        json_decref(json);
+        dst = &rv->up.custom_fields;
+    }
+
+    if (err) {
+        return ngx_http_attachments_upload_refuse(&rv->up,
+                   NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
+                   err);
     }
 
     dst->data = ngx_pstrdup(rv->up.request->pool, &v);

@@ -19,6 +19,7 @@
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_client.h"
+#include "ngx_http_attachments_proxy.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_s3.h"
 
@@ -41,9 +42,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                        method;
     ngx_str_t                        path;      /* "/bucket/key" or "/key" */
-    ngx_str_t                        authorization;
-    u_char                          *date;      /* x-amz-date, 16 */
-    u_char                          *payload;   /* x-amz-content-sha256, 64 */
+    ngx_keyval_t                     headers[3];
 } ngx_http_attachments_s3_signed_t;
 
 
@@ -76,12 +75,6 @@ static ngx_int_t ngx_http_attachments_s3_path(ngx_pool_t *pool,
 static ngx_int_t ngx_http_attachments_s3_client(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_s3_answered(void *data, ngx_uint_t status);
-static ngx_int_t ngx_http_attachments_s3_header(ngx_http_request_t *r,
-    ngx_list_t *headers, char *name, u_char *value, size_t len);
-static ngx_int_t ngx_http_attachments_s3_body(ngx_http_request_t *sr,
-    ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_s3_sent(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
 
 
 ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
@@ -579,10 +572,12 @@ static ngx_int_t
 ngx_http_attachments_s3_sign(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op, ngx_http_attachments_s3_signed_t *sg)
 {
+    ngx_str_t                             *auth;
     ngx_http_attachments_s3_t             *s;
     ngx_http_attachments_sigv4_request_t   rq;
 
     s = op->storage->data;
+    auth = &sg->headers[2].value;
 
     ngx_memzero(&rq, sizeof(ngx_http_attachments_sigv4_request_t));
 
@@ -603,7 +598,6 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
         }
 
         rq.payload = ngx_http_attachments_s3_empty;
-        op->size = 0;
     }
 
     rq.host = s->host;
@@ -611,27 +605,32 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
 
     /* the x-amz-date value follows the signature: rq is on the stack */
 
-    sg->authorization.len = ngx_http_attachments_sigv4_authorization(NULL,
-                                                             &s->sigv4, &rq);
-    sg->authorization.data = ngx_pnalloc(pool, sg->authorization.len + 16);
-    if (sg->authorization.data == NULL) {
+    auth->len = ngx_http_attachments_sigv4_authorization(NULL, &s->sigv4, &rq);
+    auth->data = ngx_pnalloc(pool, auth->len + 16);
+    if (auth->data == NULL) {
         return NGX_ERROR;
     }
 
-    sg->authorization.len = ngx_http_attachments_sigv4_authorization(
-                                sg->authorization.data, &s->sigv4, &rq);
-    if (sg->authorization.len == 0) {
+    auth->len = ngx_http_attachments_sigv4_authorization(auth->data,
+                                                         &s->sigv4, &rq);
+    if (auth->len == 0) {
         ngx_log_error(NGX_LOG_ERR, op->log, 0,
                       "attachments: SigV4 signing failed for \"%V\"",
                       &op->key);
         return NGX_ERROR;
     }
 
-    sg->date = ngx_cpymem(sg->authorization.data + sg->authorization.len,
-                          rq.date, 16) - 16;
+    ngx_str_set(&sg->headers[0].key, "x-amz-date");
+    sg->headers[0].value.data = ngx_cpymem(auth->data + auth->len, rq.date,
+                                           16) - 16;
+    sg->headers[0].value.len = 16;
+    ngx_str_set(&sg->headers[1].key, "x-amz-content-sha256");
+    sg->headers[1].value.data = rq.payload;
+    sg->headers[1].value.len = 64;
+    ngx_str_set(&sg->headers[2].key, "Authorization");
+
     sg->method = rq.method;
     sg->path = rq.path;
-    sg->payload = rq.payload;
 
     return NGX_OK;
 }
@@ -639,9 +638,7 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
 
 /*
  * Starts op (a PUT of a file, a DELETE, a HEAD) as a subrequest through the
- * storage's proxy= location.  op->handler is called in the request's
- * context once the object store answered (op->status) or could not be
- * reached (502, 504).  The caller runs the posted requests.
+ * storage's proxy= location (ngx_http_attachments_proxy.c).
  */
 
 static ngx_int_t
@@ -650,8 +647,6 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
 {
     u_char                            *p;
     ngx_str_t                          uri;
-    ngx_http_request_t                *sr;
-    ngx_http_post_subrequest_t        *ps;
     ngx_http_attachments_s3_t         *s;
     ngx_http_attachments_s3_signed_t   sg;
 
@@ -672,188 +667,8 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
     ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
 
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NGX_ERROR;
-    }
-
-    ps->handler = ngx_http_attachments_s3_sent;
-    ps->data = op;
-
-    if (ngx_http_subrequest(r, &uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_WAITED)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sr->method = op->method;
-    sr->method_name = sg.method;
-
-    /* S3's answer only counts by its status; a body is not wanted */
-    sr->header_only = 1;
-
-    /* the client's headers are not the object store's business */
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-    sr->headers_in.content_length_n = op->size;
-
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 4,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK
-        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
-                                          "x-amz-date", sg.date, 16)
-           != NGX_OK
-        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
-                                          "x-amz-content-sha256",
-                                          sg.payload, 64)
-           != NGX_OK
-        || ngx_http_attachments_s3_header(r, &sr->headers_in.headers,
-                                          "Authorization",
-                                          sg.authorization.data,
-                                          sg.authorization.len)
-           != NGX_OK
-        || ngx_http_attachments_s3_body(sr, op) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "attachments s3: %V \"%V\" through proxy=",
-                   &sg.method, &sg.path);
-
-    ngx_http_attachments_storage_wait(r, op);
-
-    return NGX_AGAIN;
-}
-
-
-static ngx_int_t
-ngx_http_attachments_s3_header(ngx_http_request_t *r, ngx_list_t *headers,
-    char *name, u_char *value, size_t len)
-{
-    size_t            n;
-    ngx_table_elt_t  *h;
-
-    n = ngx_strlen(name);
-
-    h = ngx_list_push(headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->lowcase_key = ngx_pnalloc(r->pool, n);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->key.data = (u_char *) name;
-    h->key.len = n;
-    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, n);
-    h->value.data = value;
-    h->value.len = len;
-
-    return NGX_OK;
-}
-
-
-/* the subrequest's body: the file, sent from disk, or nothing */
-
-static ngx_int_t
-ngx_http_attachments_s3_body(ngx_http_request_t *sr,
-    ngx_http_attachments_storage_op_t *op)
-{
-    ngx_buf_t                 *b;
-    ngx_pool_cleanup_t        *cln;
-    ngx_pool_cleanup_file_t   *clnf;
-
-    sr->request_body = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (sr->request_body == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (op->size == 0) {
-        return NGX_OK;
-    }
-
-    b = ngx_calloc_buf(sr->pool);
-    cln = ngx_pool_cleanup_add(sr->pool, sizeof(ngx_pool_cleanup_file_t));
-    if (b == NULL || cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->file = ngx_pcalloc(sr->pool, sizeof(ngx_file_t));
-    if (b->file == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->file->fd = ngx_open_file(op->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
-                                0);
-    if (b->file->fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_CRIT, sr->connection->log, ngx_errno,
-                      ngx_open_file_n " \"%V\" failed", &op->file);
-        return NGX_ERROR;
-    }
-
-    clnf = cln->data;
-    clnf->fd = b->file->fd;
-    clnf->name = op->file.data;
-    clnf->log = sr->connection->log;
-    cln->handler = ngx_pool_cleanup_file;
-
-    b->file->name = op->file;
-    b->file->log = sr->connection->log;
-    b->in_file = 1;
-    b->file_last = op->size;
-    b->last_buf = 1;
-
-    sr->request_body->bufs = ngx_alloc_chain_link(sr->pool);
-    if (sr->request_body->bufs == NULL) {
-        return NGX_ERROR;
-    }
-
-    sr->request_body->bufs->buf = b;
-    sr->request_body->bufs->next = NULL;
-
-    return NGX_OK;
-}
-
-
-/* the subrequest is done, maybe more than once: its status is kept */
-
-static ngx_int_t
-ngx_http_attachments_s3_sent(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_attachments_storage_op_t *op = data;
-
-    ngx_uint_t                  i;
-    ngx_http_upstream_state_t  *state;
-
-    op->sent = 0;
-
-    if (sr->upstream_states) {
-        state = sr->upstream_states->elts;
-
-        for (i = 0; i < sr->upstream_states->nelts; i++) {
-            op->sent += state[i].bytes_sent;
-        }
-    }
-
-    if (sr->headers_out.status) {
-        op->status = sr->headers_out.status;
-
-    } else {
-        op->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
-                                                       : NGX_HTTP_BAD_GATEWAY;
-    }
-
-    /* S3's refusals are final; no answer after bytes went out is not */
-    op->uncertain = (op->status == NGX_HTTP_BAD_GATEWAY
-                     || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
-                    && op->sent > 0;
-
-    return rc;
+    return ngx_http_attachments_proxy_send(r, op, &uri, &sg.method,
+                                           sg.headers, 3);
 }
 
 
@@ -867,8 +682,8 @@ static ngx_int_t
 ngx_http_attachments_s3_client(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op)
 {
-    size_t                             len;
     ngx_int_t                          rc;
+    ngx_str_t                          uri;
     ngx_buf_t                         *b;
     ngx_http_attachments_s3_t         *s;
     ngx_http_attachments_s3_signed_t   sg;
@@ -883,32 +698,21 @@ ngx_http_attachments_s3_client(ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    len = sg.method.len + 1
-          + ngx_http_attachments_aws_escape(NULL, sg.path.data, sg.path.len, 1)
-          + sizeof(" HTTP/1.1" CRLF "Host: ") - 1 + s->host.len
-          + sizeof(CRLF "x-amz-date: ") - 1 + 16
-          + sizeof(CRLF "x-amz-content-sha256: ") - 1 + 64
-          + sizeof(CRLF "Authorization: ") - 1 + sg.authorization.len
-          + sizeof(CRLF "Content-Length: 0" CRLF "Connection: close"
-                   CRLF CRLF) - 1;
-
-    b = ngx_create_temp_buf(pool, len);
-    if (b == NULL) {
+    uri.len = ngx_http_attachments_aws_escape(NULL, sg.path.data, sg.path.len,
+                                              1);
+    uri.data = ngx_pnalloc(pool, uri.len);
+    if (uri.data == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, sg.method.data, sg.method.len);
-    *b->last++ = ' ';
-    b->last += ngx_http_attachments_aws_escape(b->last, sg.path.data,
-                                               sg.path.len, 1);
-    b->last = ngx_sprintf(b->last, " HTTP/1.1" CRLF "Host: %V"
-                          CRLF "x-amz-date: %*s"
-                          CRLF "x-amz-content-sha256: %*s"
-                          CRLF "Authorization: %V"
-                          CRLF "Content-Length: 0"
-                          CRLF "Connection: close" CRLF CRLF,
-                          &s->host, (size_t) 16, sg.date,
-                          (size_t) 64, sg.payload, &sg.authorization);
+    (void) ngx_http_attachments_aws_escape(uri.data, sg.path.data,
+                                           sg.path.len, 1);
+
+    b = ngx_http_attachments_client_request(pool, &sg.method, &uri, &s->host,
+                                            sg.headers, 3);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
 
     rc = ngx_http_attachments_client_send(pool, op->log, &s->peer, b,
                                           ngx_http_attachments_s3_answered,

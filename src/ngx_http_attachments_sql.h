@@ -18,8 +18,6 @@
 #include "ngx_http_attachments_pg.h"
 
 
-#define NGX_HTTP_ATTACHMENTS_SQL_COMMON  6
-
 
 /* columns of a file row as statements return it */
 enum {

@@ -1,0 +1,222 @@
+
+/*
+ * A storage operation as a subrequest to an internal location whose
+ * proxy_pass reaches the store without blocking (as auth_request does):
+ * the request's method and signed headers, the client's own headers left
+ * out, the body a file sent from disk.  The request sleeps until the
+ * store answered (op->status) or could not be reached (502, 504).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_proxy.h"
+
+
+static ngx_int_t ngx_http_attachments_proxy_header(ngx_http_request_t *r,
+    ngx_list_t *headers, ngx_keyval_t *kv);
+static ngx_int_t ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
+    ngx_http_attachments_storage_op_t *op);
+static ngx_int_t ngx_http_attachments_proxy_sent(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+
+
+/*
+ * op (op->method, op->file of op->size bytes for a PUT) to uri, with n
+ * headers: NGX_AGAIN, op->handler is called in the request's context;
+ * the caller runs the posted requests.
+ */
+
+ngx_int_t
+ngx_http_attachments_proxy_send(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, ngx_str_t *uri, ngx_str_t *method,
+    ngx_keyval_t *headers, ngx_uint_t n)
+{
+    ngx_uint_t                   i;
+    ngx_http_request_t          *sr;
+    ngx_http_post_subrequest_t  *ps;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_attachments_proxy_sent;
+    ps->data = op;
+
+    if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->method = op->method;
+    sr->method_name = *method;
+
+    /* the store's answer only counts by its status; a body is not wanted */
+    sr->header_only = 1;
+
+    /* the client's headers are not the store's business */
+
+    if (op->method != NGX_HTTP_PUT) {
+        op->size = 0;
+    }
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = op->size;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, n + 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_attachments_proxy_header(r, &sr->headers_in.headers,
+                                              &headers[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_attachments_proxy_body(sr, op) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments proxy: %V \"%V\"", method, uri);
+
+    ngx_http_attachments_storage_wait(r, op);
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_proxy_header(ngx_http_request_t *r, ngx_list_t *headers,
+    ngx_keyval_t *kv)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->lowcase_key = ngx_pnalloc(r->pool, kv->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = kv->key;
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+    h->value = kv->value;
+
+    return NGX_OK;
+}
+
+
+/* the subrequest's body: the file, sent from disk, or nothing */
+
+static ngx_int_t
+ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_buf_t                 *b;
+    ngx_pool_cleanup_t        *cln;
+    ngx_pool_cleanup_file_t   *clnf;
+
+    sr->request_body = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (sr->request_body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (op->size == 0) {
+        return NGX_OK;
+    }
+
+    b = ngx_calloc_buf(sr->pool);
+    cln = ngx_pool_cleanup_add(sr->pool, sizeof(ngx_pool_cleanup_file_t));
+    if (b == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->file = ngx_pcalloc(sr->pool, sizeof(ngx_file_t));
+    if (b->file == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->file->fd = ngx_open_file(op->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                                0);
+    if (b->file->fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_CRIT, sr->connection->log, ngx_errno,
+                      ngx_open_file_n " \"%V\" failed", &op->file);
+        return NGX_ERROR;
+    }
+
+    clnf = cln->data;
+    clnf->fd = b->file->fd;
+    clnf->name = op->file.data;
+    clnf->log = sr->connection->log;
+    cln->handler = ngx_pool_cleanup_file;
+
+    b->file->name = op->file;
+    b->file->log = sr->connection->log;
+    b->in_file = 1;
+    b->file_last = op->size;
+    b->last_buf = 1;
+
+    sr->request_body->bufs = ngx_alloc_chain_link(sr->pool);
+    if (sr->request_body->bufs == NULL) {
+        return NGX_ERROR;
+    }
+
+    sr->request_body->bufs->buf = b;
+    sr->request_body->bufs->next = NULL;
+
+    return NGX_OK;
+}
+
+
+/* the subrequest is done, maybe more than once: its status is kept */
+
+static ngx_int_t
+ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_attachments_storage_op_t *op = data;
+
+    ngx_uint_t                  i;
+    ngx_http_upstream_state_t  *state;
+
+    op->sent = 0;
+
+    if (sr->upstream_states) {
+        state = sr->upstream_states->elts;
+
+        for (i = 0; i < sr->upstream_states->nelts; i++) {
+            op->sent += state[i].bytes_sent;
+        }
+    }
+
+    if (sr->headers_out.status) {
+        op->status = sr->headers_out.status;
+
+    } else {
+        op->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
+                                                       : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    /* S3's refusals are final; no answer after bytes went out is not */
+    op->uncertain = (op->status == NGX_HTTP_BAD_GATEWAY
+                     || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
+                    && op->sent > 0;
+
+    return rc;
+}
