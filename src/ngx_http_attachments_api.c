@@ -23,6 +23,7 @@
 #include "ngx_http_attachments_files.h"
 #include "ngx_http_attachments_upload.h"
 #include "ngx_http_attachments_publish.h"
+#include "ngx_http_attachments_api.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_ACCESS_WAITING  1

@@ -695,4 +695,3 @@ ngx_http_attachments_upload_cleanup(void *data)
         }
     }
 }
-

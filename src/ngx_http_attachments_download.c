@@ -25,6 +25,7 @@
 #include "ngx_http_attachments_local.h"
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_download.h"
 
 
 /* attachments_sign: what $attachments_signed_url grants */

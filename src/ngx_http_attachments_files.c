@@ -40,7 +40,7 @@ static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
     ngx_str_t *body);
 
 
-/* GET …/files */
+/* GET .../files */
 
 ngx_int_t
 ngx_http_attachments_list(ngx_http_request_t *r,
@@ -164,7 +164,7 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
 }
 
 
-/* GET …/files/{id} and GET …/files/{id}/content */
+/* GET .../files/{id} and GET .../files/{id}/content */
 
 ngx_int_t
 ngx_http_attachments_file(ngx_http_request_t *r,
@@ -249,7 +249,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
 }
 
 
-/* PATCH …/files/{id}, once the body is read */
+/* PATCH .../files/{id}, once the body is read */
 
 void
 ngx_http_attachments_patch(ngx_http_request_t *r)
@@ -377,7 +377,7 @@ ngx_http_attachments_patch_query(ngx_http_request_t *r,
 }
 
 
-/* DELETE …/files/{id} */
+/* DELETE .../files/{id} */
 
 ngx_int_t
 ngx_http_attachments_delete(ngx_http_request_t *r,
@@ -524,8 +524,7 @@ ngx_http_attachments_usage_done(ngx_http_attachments_pg_query_t *q)
 }
 
 
-
-/* GET …/files/{id}/versions: the document's visible versions, newest first */
+/* GET .../files/{id}/versions: the document's visible versions, newest first */
 
 ngx_int_t
 ngx_http_attachments_versions(ngx_http_request_t *r,
@@ -567,6 +566,3 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
         ngx_http_attachments_send_json(r, NGX_HTTP_OK,
             files ? json_pack("{s:o}", "files", files) : NULL));
 }
-
-
-

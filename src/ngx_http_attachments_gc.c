@@ -28,6 +28,7 @@
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_gc.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_GC_BATCH  100

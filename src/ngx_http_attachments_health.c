@@ -24,6 +24,7 @@
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_health.h"
 
 
 typedef struct {

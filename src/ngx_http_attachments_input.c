@@ -1,6 +1,6 @@
 
 /*
- * Input checks: routes (DESIGN.md §3), ids, cursors, metadata.
+ * Input checks: routes (DESIGN.md, section 3), ids, cursors, metadata.
  */
 
 
@@ -199,7 +199,7 @@ ngx_http_attachments_uuid_valid(u_char *p, size_t len)
 /*
  * A list cursor is the position after the last file of a page: its
  * creation time in UTC with microseconds and its id,
- * "2026-02-01T10:30:00.000000_0190f6b4-…".  Clients pass it back as is.
+ * "2026-02-01T10:30:00.000000_0190f6b4-...".  Clients pass it back as is.
  */
 
 ngx_int_t

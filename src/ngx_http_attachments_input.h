@@ -17,10 +17,10 @@
 
 
 #define NGX_HTTP_ATTACHMENTS_ROUTE_FILES     1   /* {type}/{id}/files */
-#define NGX_HTTP_ATTACHMENTS_ROUTE_FILE      2   /* …/files/{file_id} */
-#define NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT   3   /* …/{file_id}/content */
-#define NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS  4   /* …/{file_id}/versions */
-#define NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH   5   /* …/{file_id}/publish */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_FILE      2   /* .../files/{file_id} */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT   3   /* .../{file_id}/content */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS  4   /* .../{file_id}/versions */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH   5   /* .../{file_id}/publish */
 #define NGX_HTTP_ATTACHMENTS_ROUTE_USAGE     6   /* usage */
 
 #define NGX_HTTP_ATTACHMENTS_UUID_LEN        36

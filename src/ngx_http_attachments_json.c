@@ -1,7 +1,7 @@
 
 /*
  * JSON responses: serialisation into the request pool and the error shape
- * of DESIGN.md ({"error":{"code":…,"message":…}}).
+ * of DESIGN.md ({"error":{"code":...,"message":...}}).
  */
 
 

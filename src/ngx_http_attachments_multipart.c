@@ -305,7 +305,7 @@ ngx_http_attachments_mp_feed(ngx_http_attachments_mp_t *mp, u_char *p,
 
             mp->headers[mp->hlen++] = *p++;
 
-            /* an empty line ends them: "\r\n" alone or "…\r\n\r\n" */
+            /* an empty line ends them: "\r\n" alone or "...\r\n\r\n" */
 
             if (!((mp->hlen == 2
                    && mp->headers[0] == '\r' && mp->headers[1] == '\n')
@@ -452,7 +452,7 @@ ngx_http_attachments_mp_headers(ngx_http_attachments_mp_t *mp)
 }
 
 
-/* form-data; name="…"; filename="…"; filename*=UTF-8''… */
+/* form-data; name="..."; filename="..."; filename*=UTF-8''... */
 
 static ngx_int_t
 ngx_http_attachments_mp_disposition(ngx_http_attachments_mp_t *mp, u_char *p,

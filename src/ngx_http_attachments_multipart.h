@@ -1,6 +1,6 @@
 
 /*
- * A streaming multipart/form-data parser (RFC 7578, RFC 2046 §5.1).
+ * A streaming multipart/form-data parser (RFC 7578, RFC 2046, section 5.1).
  *
  * Fed the body in chunks of any size as they arrive, it never holds more
  * than one part's headers: part data goes to the callbacks as it is found,

@@ -33,10 +33,12 @@ static json_t *ngx_http_attachments_json_text(char *text);
 #define NGX_HTTP_ATTACHMENTS_FIELD_JSON     2
 #define NGX_HTTP_ATTACHMENTS_FIELD_TIME     3   /* from microseconds */
 
+
 typedef struct {
     const char                      *name;
     ngx_uint_t                       type;
 } ngx_http_attachments_field_t;
+
 
 static ngx_http_attachments_field_t  ngx_http_attachments_fields[] = {
     { "id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },

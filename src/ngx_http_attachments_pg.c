@@ -877,5 +877,3 @@ ngx_http_attachments_pg_cleanup(void *data)
         q->result = NULL;
     }
 }
-
-

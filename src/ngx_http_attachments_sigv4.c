@@ -32,7 +32,6 @@ static u_char *ngx_http_attachments_sigv4_scope(u_char *p,
 static u_char *ngx_http_attachments_sigv4_hex(u_char *dst, u_char *src);
 
 
-
 /* RFC 3986 unreserved stay; so does "/" in a path; the rest is %XX */
 
 size_t
@@ -130,7 +129,7 @@ ngx_http_attachments_sigv4_hmac(u_char *key, size_t key_len, u_char *data,
 
 
 /*
- * "{escaped path}?…&X-Amz-Signature=…" for p; with dst NULL only measures.
+ * "{escaped path}?...&X-Amz-Signature=..." for p; with dst NULL only measures.
  * Returns 0 when signing fails.
  */
 

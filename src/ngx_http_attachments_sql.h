@@ -18,7 +18,6 @@
 #include "ngx_http_attachments_pg.h"
 
 
-
 /* columns of a file row as statements return it */
 enum {
     NGX_HTTP_ATTACHMENTS_COL_ID = 0,
@@ -46,13 +45,13 @@ enum {
 
 /*
  * authorize: $1 user $2 org $3 entity_type $4 entity_id $5 action
- *     → 'allow', 'deny' (the parent is readable) or 'hidden'
+ *     -> 'allow', 'deny' (the parent is readable) or 'hidden'
  * list: common, $8 limit $9 cursor time $10 cursor id $11 category $12 tag
- *     → up to limit + 1 file rows, newest first
+ *     -> up to limit + 1 file rows, newest first
  * file: common, $8 file id, $9 audit action ('url_issued' or 'download')
  * update: common, $8 file id, $9 tags $10 custom_fields (jsonb or NULL),
  *     $11 whether to set category, $12 category
- * delete: common, $8 file id → the id when a file was deleted
+ * delete: common, $8 file id -> the id when a file was deleted
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_list;
@@ -63,12 +62,12 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
 /*
  * upload: common, $8 storage, $9 files (jsonb records: id, key, name, ext,
  *     type, declared, size, sha256), $10 category, $11 tags, $12
- *     custom_fields, $13 visibility → pending rows
+ *     custom_fields, $13 visibility -> pending rows
  * finish: common, $8 ids (uuid[]), $9 audit action ('upload' or
- *     'version') → file rows (NULL when refused) with finish_upload()'s
+ *     'version') -> file rows (NULL when refused) with finish_upload()'s
  *     verdict after the file columns
- * abort: common, $8 ids → pending rows removed
- * usage: common (no record) → used and limit bytes of org and user
+ * abort: common, $8 ids -> pending rows removed
+ * usage: common (no record) -> used and limit bytes of org and user
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish;
@@ -76,24 +75,24 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
 
 /*
- * gc_claim: $1 retention, $2 grace (seconds), $3 batch size → id,
+ * gc_claim: $1 retention, $2 grace (seconds), $3 batch size -> id,
  *     storage, storage_key, 'deleted' or 'pending' of the rows claimed
- * gc_done: $1 ids (uuid[]) whose blobs are gone → rows purged or removed,
- *     audited; $2 ids whose blobs stayed → claims released for the next run
+ * gc_done: $1 ids (uuid[]) whose blobs are gone -> rows purged or removed,
+ *     audited; $2 ids whose blobs stayed -> claims released for the next run
  */
 /*
  * version: as upload, $14 the file the new version follows (its lineage;
- *     metadata not sent is inherited) → the pending row, none if the file
+ *     metadata not sent is inherited) -> the pending row, none if the file
  *     is not visible
- * versions: common, $8 file id → every visible version, newest first
+ * versions: common, $8 file id -> every visible version, newest first
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
 
 /*
- * publish_check: common, $8 file id → the file row, and whether the
+ * publish_check: common, $8 file id -> the file row, and whether the
  *     organization is over its quota after the file columns
- * publish: common, $8 file id, $9 its key, $10 its public key → the file
+ * publish: common, $8 file id, $9 its key, $10 its public key -> the file
  *     row, public; none if it changed meanwhile
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check;
@@ -102,7 +101,7 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
 
-/* health: → one row */
+/* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 
 

@@ -95,7 +95,7 @@ struct ngx_http_attachments_storage_op_s {
     u_char                                 *sha256;   /* create: 64 hex */
     ngx_log_t                              *log;
     ngx_pool_t                             *pool;     /* without request */
-    ngx_uint_t                              method;   /* NGX_HTTP_PUT, … */
+    ngx_uint_t                              method;   /* NGX_HTTP_PUT, ... */
     ngx_uint_t                              status;   /* 2xx: done */
     unsigned                                uncertain:1;  /* create failed,
                                                    the object may be there */

@@ -45,8 +45,6 @@ typedef struct {
 } ngx_http_attachments_upload_main_conf_t;
 
 
-
-
 /* an upload while its body is read: what is committed comes first */
 
 
@@ -69,7 +67,6 @@ static ngx_int_t ngx_http_attachments_upload_key(ngx_http_request_t *r,
     ngx_http_attachments_receive_t *rv, ngx_http_attachments_blob_t *b);
 static ngx_int_t ngx_http_attachments_upload_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-
 
 
 static ngx_command_t  ngx_http_attachments_upload_commands[] = {
@@ -352,8 +349,6 @@ ngx_http_attachments_upload_exit_process(ngx_cycle_t *cycle)
         umcf->magic = NULL;
     }
 }
-
-
 
 
 /* POST .../files: starts reading the body through the filter below */
@@ -700,5 +695,3 @@ ngx_http_attachments_upload_variable(ngx_http_request_t *r,
 
     return NGX_OK;
 }
-
-
