@@ -348,6 +348,10 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
                        "method_not_allowed", "method not allowed here"));
     }
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments api: route %ui, \"%s\" by \"%V\"",
+                   ctx->route.kind, ctx->action, &ctx->user);
+
     if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_USAGE) {
         /* the caller's own numbers: no record to ask about */
         ctx->access = NGX_HTTP_ATTACHMENTS_ACCESS_ALLOWED;

@@ -339,6 +339,9 @@ ngx_http_attachments_upload_commit(ngx_http_request_t *r,
         return;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments upload: finishing %V", &ids);
+
     if (ngx_http_attachments_run_through(r, next) == NGX_AGAIN) {
         up->phase = NGX_HTTP_ATTACHMENTS_FINISHING;
         return;
@@ -385,6 +388,9 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 
     up->phase = NGX_HTTP_ATTACHMENTS_STORED;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments upload: %d file(s) stored", n);
+
     files = ngx_http_attachments_files_json(r, ctx, q->result, n);
 
     ngx_http_attachments_finish(r,
@@ -428,6 +434,10 @@ static void
 ngx_http_attachments_upload_abort(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up)
 {
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments upload: aborting after phase %ui, %ui",
+                   up->phase, up->status);
+
     up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
     ngx_http_attachments_upload_remove(up);
 

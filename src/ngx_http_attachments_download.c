@@ -513,6 +513,10 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                            "url_expired", "expired", &g.path);
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments download: \"%V\" granted by key \"%V\"",
+                   &g.path, &g.key_id);
+
     return ngx_http_attachments_local_send(r, storage, &key, &g);
 }
 

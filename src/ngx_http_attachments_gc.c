@@ -363,6 +363,11 @@ ngx_http_attachments_gc_sweep(ngx_http_attachments_gc_batch_t *gb)
         gb->op.handler = ngx_http_attachments_gc_deleted;
         gb->op.data = gb;
 
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, gb->log, 0,
+                       "attachments gc: sweeping file %s (%s)",
+                       PQgetvalue(gb->res, gb->i, 0),
+                       PQgetvalue(gb->res, gb->i, 3));
+
         rc = ngx_http_attachments_storage_delete(NULL, &gb->op);
 
         if (rc == NGX_AGAIN) {

@@ -506,6 +506,9 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     bit = (uint64_t) 1 << stmt->index;
 
     if (pc->prepared & bit) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "attachments pg execute \"%s\"", stmt->name);
+
         ok = PQsendQueryPrepared(pc->conn, stmt->name, q->nparams, q->values,
                                  NULL, NULL, 0);
         pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;

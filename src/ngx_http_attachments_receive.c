@@ -178,6 +178,9 @@ ngx_http_attachments_part_begin(void *data,
             b->declared.len = part->content_type.len;
         }
 
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rv->up.request->connection->log, 0,
+                       "attachments upload: file part \"%V\"", &b->name);
+
         rv->sniffed = 0;
         rv->typed = 0;
         rv->wlen = 0;
@@ -384,6 +387,10 @@ ngx_http_attachments_part_end(void *data)
     ngx_close_file(b->fd);
     b->fd = NGX_INVALID_FILE;
     rv->up.blob = NULL;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rv->up.request->connection->log, 0,
+                   "attachments upload: \"%V\" received, %O bytes, %V",
+                   &b->name, b->size, &b->type);
 
     return NGX_OK;
 }

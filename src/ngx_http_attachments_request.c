@@ -143,6 +143,9 @@ ngx_http_attachments_run(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "attachments statement \"%s\"", q->stmt->name);
+
     if (ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
         return ngx_http_attachments_send_unavailable(r);
     }
