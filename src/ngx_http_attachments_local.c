@@ -48,9 +48,9 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
     ngx_http_attachments_local_create,
     ngx_http_attachments_local_delete,
     ngx_http_attachments_local_publish,
+    ngx_http_attachments_local_health,
     ngx_http_attachments_local_serve,
     ngx_http_attachments_local_presign,
-    ngx_http_attachments_local_health,
     1
 };
 

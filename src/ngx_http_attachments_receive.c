@@ -580,6 +580,7 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
 {
     json_t      *json;
     ngx_str_t   *dst, v;
+    ngx_uint_t   tags;
     const char  *err;
 
     v.data = rv->value;
@@ -616,22 +617,22 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
         dst = &rv->up.category;
         break;
 
-    case NGX_HTTP_ATTACHMENTS_F_TAGS:
+    default: /* tags, custom_fields: JSON */
+        tags = (rv->field == NGX_HTTP_ATTACHMENTS_F_TAGS);
         json = json_loadb((char *) v.data, v.len,
                           JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
-        err = json ? ngx_http_attachments_tags_check(json)
-                   : "tags must be JSON: an array of strings";
-        json_decref(json);
-        dst = &rv->up.tags;
-        break;
 
-    default: /* NGX_HTTP_ATTACHMENTS_F_FIELDS */
-        json = json_loadb((char *) v.data, v.len,
-                          JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
-        err = json ? ngx_http_attachments_fields_check(json)
-                   : "custom_fields must be JSON: an object";
+        if (json == NULL) {
+            err = tags ? "tags must be JSON: an array of strings"
+                       : "custom_fields must be JSON: an object";
+
+        } else {
+            err = tags ? ngx_http_attachments_tags_check(json)
+                       : ngx_http_attachments_fields_check(json);
+        }
+
         json_decref(json);
-        dst = &rv->up.custom_fields;
+        dst = tags ? &rv->up.tags : &rv->up.custom_fields;
     }
 
     if (err) {

@@ -84,9 +84,9 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
     ngx_http_attachments_s3_create,
     ngx_http_attachments_s3_delete,
     NULL,
+    ngx_http_attachments_s3_health,
     ngx_http_attachments_s3_serve,
     ngx_http_attachments_s3_url,
-    ngx_http_attachments_s3_health,
     0
 };
 

@@ -27,7 +27,10 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_attachments_storage_start(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op, const char *what, ngx_int_t rc);
+    ngx_http_attachments_storage_op_t *op, ngx_uint_t method,
+    ngx_http_attachments_storage_op_pt handler);
+static const char *ngx_http_attachments_storage_method(
+    ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_storage_wake(ngx_http_request_t *r);
 
 
@@ -88,10 +91,8 @@ ngx_int_t
 ngx_http_attachments_storage_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_PUT;
-
-    return ngx_http_attachments_storage_start(r, op, "create",
-               op->storage->kind->create(r, op));
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_PUT,
+                                              op->storage->kind->create);
 }
 
 
@@ -101,10 +102,8 @@ ngx_int_t
 ngx_http_attachments_storage_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_DELETE;
-
-    return ngx_http_attachments_storage_start(r, op, "delete",
-               op->storage->kind->delete(r, op));
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_DELETE,
+                                              op->storage->kind->delete);
 }
 
 
@@ -114,14 +113,12 @@ ngx_int_t
 ngx_http_attachments_storage_publish(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_PUT;
-
-    if (op->storage->kind->publish == NULL || op->storage->public.len == 0) {
+    if (op->storage->public.len == 0) {
         return NGX_DECLINED;
     }
 
-    return ngx_http_attachments_storage_start(r, op, "publish",
-               op->storage->kind->publish(r, op));
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_COPY,
+                                              op->storage->kind->publish);
 }
 
 
@@ -129,10 +126,8 @@ ngx_int_t
 ngx_http_attachments_storage_health(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->method = NGX_HTTP_HEAD;
-
-    return ngx_http_attachments_storage_start(r, op, "health",
-               op->storage->kind->health(r, op));
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_HEAD,
+                                              op->storage->kind->health);
 }
 
 
@@ -156,15 +151,52 @@ ngx_http_attachments_storage_presign(ngx_http_request_t *r,
 }
 
 
+/* an operation handed to the storage's kind; NGX_DECLINED: it has none */
+
 static ngx_int_t
 ngx_http_attachments_storage_start(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op, const char *what, ngx_int_t rc)
+    ngx_http_attachments_storage_op_t *op, ngx_uint_t method,
+    ngx_http_attachments_storage_op_pt handler)
 {
+    ngx_int_t  rc;
+
+    if (handler == NULL) {
+        return NGX_DECLINED;
+    }
+
+    op->method = method;
+
+    rc = handler(r, op);
+
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, op->log, 0,
                    "attachments storage \"%V\": %s \"%V\": %i, status %ui",
-                   &op->storage->name, what, &op->key, rc, op->status);
+                   &op->storage->name,
+                   ngx_http_attachments_storage_method(op), &op->key, rc,
+                   op->status);
 
     return rc;
+}
+
+
+/* an operation by the name of its HTTP counterpart, for the log */
+
+static const char *
+ngx_http_attachments_storage_method(ngx_http_attachments_storage_op_t *op)
+{
+    switch (op->method) {
+
+    case NGX_HTTP_PUT:
+        return "PUT";
+
+    case NGX_HTTP_DELETE:
+        return "DELETE";
+
+    case NGX_HTTP_COPY:
+        return "COPY";
+
+    default:
+        return "HEAD";
+    }
 }
 
 
@@ -230,9 +262,7 @@ ngx_http_attachments_storage_done(ngx_http_request_t *r,
     if (!ngx_http_attachments_op_done(op)) {
         ngx_log_error(NGX_LOG_ERR, op->log, 0,
                       "attachments: %s \"%V\" in %V storage \"%V\": %ui",
-                      op->method == NGX_HTTP_PUT ? "PUT"
-                      : op->method == NGX_HTTP_DELETE ? "DELETE" : "HEAD",
-                      &op->key, &op->storage->kind->name, &op->storage->name,
+                      ngx_http_attachments_storage_method(op), &op->key, &op->storage->kind->name, &op->storage->name,
                       op->status);
     }
 

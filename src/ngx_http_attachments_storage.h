@@ -29,6 +29,8 @@ typedef struct ngx_http_attachments_link_s  ngx_http_attachments_link_t;
 
 typedef void (*ngx_http_attachments_storage_handler_pt)(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
+typedef ngx_int_t (*ngx_http_attachments_storage_op_pt)(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 
 
 /*
@@ -38,26 +40,22 @@ typedef void (*ngx_http_attachments_storage_handler_pt)(ngx_http_request_t *r,
  * NGX_DECLINED (not possible here, e.g. without a request) or NGX_ERROR.
  */
 typedef struct {
-    ngx_str_t                        name;
-    char                          *(*conf)(ngx_conf_t *cf,
-                                       ngx_http_attachments_storage_t *s,
-                                       ngx_str_t *value, ngx_uint_t n);
-    char                          *(*activate)(ngx_conf_t *cf,
-                                       ngx_http_attachments_storage_t *s);
-    ngx_int_t                      (*create)(ngx_http_request_t *r,
-                                       ngx_http_attachments_storage_op_t *op);
-    ngx_int_t                      (*delete)(ngx_http_request_t *r,
-                                       ngx_http_attachments_storage_op_t *op);
-    ngx_int_t                      (*publish)(ngx_http_request_t *r,
-                                       ngx_http_attachments_storage_op_t *op);
-    ngx_int_t                      (*serve)(ngx_http_request_t *r,
-                                       ngx_http_attachments_link_t *link);
-    ngx_int_t                      (*presign)(ngx_http_request_t *r,
-                                       ngx_http_attachments_link_t *link,
-                                       ngx_str_t *url);
-    ngx_int_t                      (*health)(ngx_http_request_t *r,
-                                       ngx_http_attachments_storage_op_t *op);
-    ngx_uint_t                       served_by_nginx;  /* downloads */
+    ngx_str_t                             name;
+    char                               *(*conf)(ngx_conf_t *cf,
+                                            ngx_http_attachments_storage_t *s,
+                                            ngx_str_t *value, ngx_uint_t n);
+    char                               *(*activate)(ngx_conf_t *cf,
+                                            ngx_http_attachments_storage_t *s);
+    ngx_http_attachments_storage_op_pt    create;
+    ngx_http_attachments_storage_op_pt    delete;
+    ngx_http_attachments_storage_op_pt    publish;
+    ngx_http_attachments_storage_op_pt    health;
+    ngx_int_t                           (*serve)(ngx_http_request_t *r,
+                                            ngx_http_attachments_link_t *link);
+    ngx_int_t                           (*presign)(ngx_http_request_t *r,
+                                            ngx_http_attachments_link_t *link,
+                                            ngx_str_t *url);
+    ngx_uint_t                            served_by_nginx;  /* downloads */
 } ngx_http_attachments_storage_kind_t;
 
 
@@ -95,7 +93,8 @@ struct ngx_http_attachments_storage_op_s {
     u_char                                 *sha256;   /* create: 64 hex */
     ngx_log_t                              *log;
     ngx_pool_t                             *pool;     /* without request */
-    ngx_uint_t                              method;   /* NGX_HTTP_PUT, ... */
+    ngx_uint_t                              method;   /* PUT, DELETE, COPY
+                                                   (publish), HEAD */
     ngx_uint_t                              status;   /* 2xx: done */
     unsigned                                uncertain:1;  /* create failed,
                                                    the object may be there */
