@@ -70,7 +70,8 @@ ngx_http_attachments_client_conf(ngx_conf_t *cf,
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "%V: %s \"%V\": the collector cannot reach it",
+                           "%V: %s \"%V\": the collector cannot delete "
+                           "its objects",
                            &peer->name, u.err ? u.err : "no address for",
                            host);
         return NGX_CONF_OK;

@@ -99,8 +99,8 @@ ngx_http_attachments_conf_location(ngx_conf_t *cf, const char *directive,
  */
 
 ngx_int_t
-ngx_http_attachments_conf_secret(ngx_conf_t *cf, ngx_str_t *file,
-    size_t max, ngx_str_t *secret)
+ngx_http_attachments_conf_secret(ngx_conf_t *cf, const char *what,
+    ngx_str_t *file, size_t max, ngx_str_t *secret)
 {
     ssize_t          n;
     ngx_fd_t         fd;
@@ -127,8 +127,8 @@ ngx_http_attachments_conf_secret(ngx_conf_t *cf, ngx_str_t *file,
 
     if (ngx_file_size(&fi) > (off_t) max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "secret file \"%V\" is larger than %uz bytes",
-                           file, max);
+                           "%s file \"%V\" is larger than %uz bytes",
+                           what, file, max);
         goto done;
     }
 

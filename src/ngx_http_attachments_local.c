@@ -5,8 +5,8 @@
  * by internal redirect to the storage's internal location (sendfile,
  * ranges and conditional requests are nginx's own), and are downloaded
  * through signed URLs that point back at nginx's attachments_download
- * location.  Public files are second names of their blobs under
- * "public/".
+ * location.  Public files are second names of their blobs in the public
+ * area (NGX_HTTP_ATTACHMENTS_PUBLIC under the root).
  */
 
 

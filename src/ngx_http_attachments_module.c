@@ -366,7 +366,7 @@ ngx_http_attachments_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
         }
     }
 
-    if (ngx_http_attachments_conf_secret(cf, &value[2],
+    if (ngx_http_attachments_conf_secret(cf, "signing key", &value[2],
                                          NGX_HTTP_ATTACHMENTS_SECRET_MAX,
                                          &secret)
         != NGX_OK)

@@ -201,7 +201,7 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
     status = ngx_http_attachments_result(r, q, 1);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "attachments publish: row changed: %ui", status);
+                   "attachments publish: statement answered, %ui", status);
 
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         /* committed or not, nobody knows: both names stay */

@@ -15,6 +15,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_conf.h"
@@ -237,6 +238,7 @@ ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
     ngx_str_t *ca)
 {
     u_char                     *p;
+    char                       *suffix;
     ngx_url_t                   u;
     ngx_str_t                   host;
     ngx_uint_t                  https;
@@ -280,11 +282,17 @@ ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    /* the port as given, unless it is the scheme's */
-    host = u.url;
+    /* as written, but for the scheme's own port */
 
-    if (!u.no_port && u.port == u.default_port) {
-        host = u.host;
+    host = u.url;
+    suffix = https ? ":443" : ":80";
+
+    if (host.len > ngx_strlen(suffix)
+        && ngx_strncmp(host.data + host.len - ngx_strlen(suffix), suffix,
+                       ngx_strlen(suffix))
+           == 0)
+    {
+        host.len -= ngx_strlen(suffix);
     }
 
     if (s3->virtual_host) {
@@ -370,15 +378,18 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf, ngx_http_attachments_s3_t *s3,
         secret.len = ngx_strlen(env);
 
     } else {
-        if (ngx_http_attachments_conf_secret(cf, &name,
-                                         NGX_HTTP_ATTACHMENTS_S3_SECRET_MAX,
-                                         &secret)
+        if (ngx_http_attachments_conf_secret(cf, "secret", &name,
+                                             NGX_HTTP_ATTACHMENTS_SECRET_MAX,
+                                             &secret)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        if (secret.len == 0) {
+        if (secret.len == 0
+            || secret.len > NGX_HTTP_ATTACHMENTS_S3_SECRET_MAX)
+        {
+            ngx_explicit_memzero(secret.data, secret.len);
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "no usable secret in \"%V\"", &name);
             return NGX_ERROR;

@@ -384,3 +384,56 @@ invalid type "image/*png": "*" only at the end
 --- must_die
 --- error_log
 "attachments_api" requires an "attachments_storage"
+
+
+
+=== TEST 32: a signing key file over 4096 bytes
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/big.key;
+--- config
+--- must_die
+--- error_log eval
+qr/signing key file "[^"]+big\.key" is larger than 4096 bytes/
+
+
+
+=== TEST 33: an S3 secret of 255 bytes loads whatever white space follows it
+--- http_config
+    attachments_signing_key k1 $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR internal=/_s/;
+    attachments_storage cloud s3 endpoint=http://127.0.0.1:4569 region=us-east-1
+        bucket=files access_key=AK
+        secret_file=$TEST_NGINX_TOP/t/data/s3-padded.secret;
+--- config
+    location /files/ { attachments_download main; }
+    location /_s/ { internal; alias $TEST_NGINX_HTML_DIR/; }
+--- request
+GET /files/x
+--- error_code: 403
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 34: an S3 secret over 255 bytes
+--- http_config
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR internal=/_s/;
+    attachments_storage cloud s3 endpoint=http://127.0.0.1:4569 region=us-east-1
+        bucket=files access_key=AK
+        secret_file=$TEST_NGINX_TOP/t/data/s3-long.secret;
+--- config
+--- must_die
+--- error_log eval
+qr/no usable secret in "[^"]+s3-long\.secret"/
+
+
+
+=== TEST 35: an S3 endpoint whose port is not a number
+--- http_config
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR internal=/_s/;
+    attachments_storage cloud s3 endpoint=http://127.0.0.1:abc region=us-east-1
+        bucket=files access_key=AK secret_file=$TEST_NGINX_TOP/t/data/s3.secret;
+--- config
+--- must_die
+--- error_log
+"endpoint=" must be a scheme and a host, not "http://127.0.0.1:abc"
