@@ -198,7 +198,9 @@ static ngx_int_t
 ngx_http_attachments_local_publish(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char  from[NGX_MAX_PATH], to[NGX_MAX_PATH];
+    ngx_err_t        err;
+    ngx_file_info_t  fi, ti;
+    u_char           from[NGX_MAX_PATH], to[NGX_MAX_PATH];
 
     if (ngx_http_attachments_storage_path(from, op->log, op->storage,
                                           &op->key)
@@ -210,18 +212,49 @@ ngx_http_attachments_local_publish(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_create_full_path(to, 0755) != 0
-        || (link((char *) from, (char *) to) == -1
-            && ngx_errno != NGX_EEXIST))
+    op->existed = 0;
+
+    if (ngx_create_full_path(to, 0755) == 0
+        && link((char *) from, (char *) to) == 0)
     {
-        ngx_log_error(NGX_LOG_CRIT, op->log, ngx_errno,
-                      "attachments: link() \"%s\" to \"%s\" failed",
-                      from, to);
-        op->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        op->status = NGX_HTTP_CREATED;
         return NGX_OK;
     }
 
-    op->status = NGX_HTTP_CREATED;
+    err = ngx_errno;
+
+    /*
+     * The name is there: this blob's (a publish of the same file got there
+     * first, and may already have removed the private name), or another
+     * file's, which it keeps.
+     */
+
+    if ((err == NGX_EEXIST || err == NGX_ENOENT)
+        && ngx_file_info(to, &ti) == NGX_FILE_ERROR)
+    {
+        err = ngx_errno;
+
+    } else if (err == NGX_EEXIST || err == NGX_ENOENT) {
+        op->existed = 1;
+
+        if (ngx_file_info(from, &fi) == NGX_FILE_ERROR
+            || (fi.st_dev == ti.st_dev
+                && ngx_file_uniq(&fi) == ngx_file_uniq(&ti)))
+        {
+            op->status = NGX_HTTP_OK;
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                      "attachments: \"%s\" is another blob than \"%s\"",
+                      to, from);
+        op->status = NGX_HTTP_CONFLICT;
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_CRIT, op->log, err,
+                  "attachments: link() \"%s\" to \"%s\" failed", from, to);
+    op->status = NGX_HTTP_SERVICE_UNAVAILABLE;
 
     return NGX_OK;
 }

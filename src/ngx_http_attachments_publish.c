@@ -23,11 +23,20 @@
 #include "ngx_http_attachments_publish.h"
 
 
+/* a publish under way: the link it asked for, and how its update ended */
+typedef struct {
+    ngx_http_attachments_storage_op_t   op;
+    ngx_uint_t                          status;
+} ngx_http_attachments_publish_t;
+
+
 static void ngx_http_attachments_publish_checked(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_publish_linked(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_publish_done(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_publish_rechecked(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_publish_drop(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op, ngx_str_t *key);
@@ -54,6 +63,7 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
     PGresult                           *res;
     ngx_http_request_t                 *r;
     ngx_http_attachments_ctx_t         *ctx;
+    ngx_http_attachments_publish_t     *pb;
     ngx_http_attachments_storage_t     *storage;
     ngx_http_attachments_storage_op_t  *op;
 
@@ -95,11 +105,13 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    op = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_storage_op_t));
-    if (op == NULL) {
+    pb = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_publish_t));
+    if (pb == NULL) {
         ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    op = &pb->op;
 
     op->storage = storage;
     op->log = r->connection->log;
@@ -120,7 +132,7 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    ctx->publish = op;
+    ctx->publish = pb;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "attachments publish: \"%V\" as \"%V\"",
@@ -156,6 +168,13 @@ ngx_http_attachments_publish_linked(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_pg_query_t  *next;
 
+    if (op->status == NGX_HTTP_CONFLICT) {
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT, "conflict",
+                "another file has the public name of this one"));
+        return;
+    }
+
     if (!ngx_http_attachments_op_done(op)) {
         ngx_http_attachments_finish(r,
             ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
@@ -176,8 +195,11 @@ ngx_http_attachments_publish_linked(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_attachments_run_through(r, next) != NGX_AGAIN)
     {
-        /* not published: the second name goes */
-        ngx_http_attachments_publish_drop(r, op, &op->target);
+        /* not published: a second name this request made goes */
+        if (!op->existed) {
+            ngx_http_attachments_publish_drop(r, op, &op->target);
+        }
+
         ngx_http_attachments_finish(r,
             ngx_http_attachments_refused(r, next
                                             ? NGX_HTTP_SERVICE_UNAVAILABLE
@@ -192,11 +214,12 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
     ngx_uint_t                          status;
     ngx_http_request_t                 *r;
     ngx_http_attachments_ctx_t         *ctx;
-    ngx_http_attachments_storage_op_t  *op;
+    ngx_http_attachments_publish_t     *pb;
+    ngx_http_attachments_pg_query_t    *next;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
-    op = ctx->publish;
+    pb = ctx->publish;
 
     status = ngx_http_attachments_result(r, q, 1);
 
@@ -209,22 +232,92 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    if (status) {
-        /* not published: the second name goes */
-        ngx_http_attachments_publish_drop(r, op, &op->target);
+    if (status == 0) {
+        /* published by this request: the private name goes */
+        ngx_http_attachments_publish_drop(r, &pb->op, &pb->op.key);
 
-        ngx_http_attachments_finish(r, status == NGX_HTTP_NOT_FOUND
-            ? ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
-                  "conflict", "the file changed meanwhile")
-            : ngx_http_attachments_refused(r, status));
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
+                ngx_http_attachments_file_json(r, ctx, q->result, 0)));
         return;
     }
 
-    ngx_http_attachments_publish_drop(r, op, &op->key);
+    /*
+     * Not by this request: another publish of the file may have won, the
+     * file may have gone, or a row may hold the public key.  A fresh look
+     * decides what the answer is and whether the public name may go.
+     */
 
-    ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-            ngx_http_attachments_file_json(r, ctx, q->result, 0)));
+    pb->status = status;
+
+    next = ngx_http_attachments_file_statement(r, ctx,
+                                   &ngx_http_attachments_sql_publish_recheck,
+                                   ngx_http_attachments_publish_rechecked);
+
+    if (next == NULL
+        || ngx_http_attachments_pg_param(r->pool, next, &pb->op.target)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, next, &pb->op.storage->name)
+           != NGX_OK
+        || ngx_http_attachments_run_through(r, next) != NGX_AGAIN)
+    {
+        /* unknown: the public name stays, for fsck or a retry to settle */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
+    }
+}
+
+
+static void
+ngx_http_attachments_publish_rechecked(ngx_http_attachments_pg_query_t *q)
+{
+    char                            *key;
+    PGresult                        *res;
+    ngx_uint_t                       status;
+    ngx_http_request_t              *r;
+    ngx_http_attachments_ctx_t      *ctx;
+    ngx_http_attachments_publish_t  *pb;
+
+    r = q->data;
+    res = q->result;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    pb = ctx->publish;
+
+    status = ngx_http_attachments_result(r, q, 1);
+
+    if (status) {
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
+        return;
+    }
+
+    key = PQgetvalue(res, 0, NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
+
+    if (!PQgetisnull(res, 0, NGX_HTTP_ATTACHMENTS_COL_ID)
+        && ngx_strcmp(PQgetvalue(res, 0, NGX_HTTP_ATTACHMENTS_COL_VISIBILITY),
+                      "public") == 0
+        && ngx_strlen(key) == pb->op.target.len
+        && ngx_strncmp(key, pb->op.target.data, pb->op.target.len) == 0)
+    {
+        /* a concurrent publish of the same file did it: the same answer */
+        ngx_http_attachments_finish(r,
+            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
+                ngx_http_attachments_file_json(r, ctx, res, 0)));
+        return;
+    }
+
+    /* a second name no row refers to, made by this request, goes */
+
+    if (!pb->op.existed
+        && PQgetvalue(res, 0, NGX_HTTP_ATTACHMENTS_COLS)[0] == 'f')
+    {
+        ngx_http_attachments_publish_drop(r, &pb->op, &pb->op.target);
+    }
+
+    ngx_http_attachments_finish(r, pb->status == NGX_HTTP_NOT_FOUND
+        ? ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
+              "conflict", "the file changed meanwhile")
+        : ngx_http_attachments_refused(r, pb->status));
 }
 
 

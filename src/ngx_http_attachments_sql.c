@@ -352,6 +352,27 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish = {
 };
 
 
+/*
+ * After a publish that changed nothing: the file as it is now (NULL
+ * columns when it is gone), and whether any row's key is the public one
+ */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_recheck = {
+    16, "attachments_publish_recheck",
+
+    "SELECT " FILE_COLUMNS ","
+    "       EXISTS (SELECT 1 FROM attachments.files r"
+    "                WHERE r.storage = $10 AND r.storage_key = $9)"
+    "  FROM (SELECT 1) one"
+    "  LEFT JOIN attachments.files f"
+    "    ON f.id = $8::uuid AND f.organization_id = $1"
+    "   AND f.entity_type = $2 AND f.entity_id = $3"
+    "   AND f.deleted_at IS NULL AND f.state = 'ready'",
+
+    10
+};
+
+
 /* attachments_health: the database answers */
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health = {

@@ -94,9 +94,13 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
  *     organization is over its quota after the file columns
  * publish: common, $8 file id, $9 its key, $10 its public key -> the file
  *     row, public; none if it changed meanwhile
+ * publish_recheck: common, $8 file id, $9 the public key, $10 the storage
+ *     -> one row: the file row as it is now (NULL columns if it is not
+ *     visible), and whether a row's key is the public key after them
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_recheck;
 
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;

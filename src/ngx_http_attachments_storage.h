@@ -98,6 +98,8 @@ struct ngx_http_attachments_storage_op_s {
     ngx_uint_t                              status;   /* 2xx: done */
     unsigned                                uncertain:1;  /* create failed,
                                                    the object may be there */
+    unsigned                                existed:1;    /* publish: the
+                                                   second name was there */
     ngx_http_attachments_storage_handler_pt handler;
     void                                   *data;
 

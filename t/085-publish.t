@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 30;
+plan tests => 37;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -164,3 +164,49 @@ X-User: milton
 X-Org: initech
 --- response_body
 {"organization":{"id":"initech","used_bytes":137,"limit_bytes":100},"user":{"id":"milton","used_bytes":7,"limit_bytes":null}}
+
+
+
+=== TEST 5: two publishes of one file at once: both answered 200, the blob stays and is served
+--- init
+my @bad;
+for my $i (1 .. 12) {
+    my ($st, $j) = ::call('POST', '/api/work_orders/9/files', 'owner1', 'acme',
+                          ::multipart(['file', "race$i.pdf", 'application/pdf', $::PDF]));
+    my $id = $j->{files}[0]{id};
+    my @p = map { ::post_async("/api/work_orders/9/files/$id/publish", '', 'owner1', 'acme') }
+                1 .. 2;
+    my @s = map { ::async_status($_) } @p;
+    my (undef, $f) = ::call('GET', "/api/work_orders/9/files/$id", 'owner1', 'acme');
+    my $got = defined $f->{download_url}
+              ? HTTP::Tiny->new->get($f->{download_url})->{content} : '';
+    push @bad, "round $i: @s, $f->{visibility}, " . ($got eq $::PDF ? 'served' : 'lost')
+        unless "@s" eq '200 200' && $got eq $::PDF;
+}
+Test::More::is(join("\n", @bad), '', 'every round: 200 and 200, public and served');
+--- request
+GET /pub/
+--- error_code: 403
+
+
+
+=== TEST 6: a public name another file holds is not taken, nor removed
+--- http_config eval
+$::Http . '    attachments_key k/$attachments_entity_id/$attachments_filename;'
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/10/files', 'owner1', 'acme',
+                      ::multipart(['file', 'pub.pdf', 'application/pdf', $::PDF],
+                                  ['visibility', undef, undef, 'public']));
+Test::More::is($st, 201, 'a public pub.pdf');
+my $public = $j->{files}[0];
+($st, $j) = ::call('POST', '/api/work_orders/10/files', 'owner1', 'acme',
+                   ::multipart(['file', 'pub.pdf', 'application/pdf', "$::PDF%second\n"]));
+Test::More::is($st, 201, 'a private pub.pdf');
+($st, $j) = ::call('POST', "/api/work_orders/10/files/$j->{files}[0]{id}/publish",
+                   'owner1', 'acme');
+Test::More::is("$st $j->{error}{code}", '409 conflict', 'publishing it is a conflict');
+Test::More::is(HTTP::Tiny->new->get($public->{download_url})->{content}, $::PDF,
+               'the public one is still served');
+--- request
+GET /pub/
+--- error_code: 403
