@@ -13,6 +13,7 @@
 #define NGX_HTTP_ATTACHMENTS_SEGMENTS  6
 
 
+static ngx_uint_t ngx_http_attachments_cursor_date(u_char *p);
 static ngx_uint_t ngx_http_attachments_text_valid(const char *s, size_t len,
     size_t max);
 
@@ -224,6 +225,10 @@ ngx_http_attachments_cursor_parse(u_char *p, size_t len, ngx_str_t *ts,
         }
     }
 
+    if (!ngx_http_attachments_cursor_date(p)) {
+        return NGX_ERROR;
+    }
+
     ts->data = p;
     ts->len = NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN;
     id->data = p + NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1;
@@ -231,6 +236,41 @@ ngx_http_attachments_cursor_parse(u_char *p, size_t len, ngx_str_t *ts,
 
     return ngx_http_attachments_uuid_valid(id->data, id->len) ? NGX_OK
                                                               : NGX_ERROR;
+}
+
+
+/* 1: "YYYY-MM-DDTHH:MM:SS" (digits checked) is a date of the calendar */
+
+static ngx_uint_t
+ngx_http_attachments_cursor_date(u_char *p)
+{
+    ngx_uint_t  year, month, day, days;
+
+#define DIGITS2(s)  (((s)[0] - '0') * 10 + (s)[1] - '0')
+
+    year = DIGITS2(p) * 100 + DIGITS2(p + 2);
+    month = DIGITS2(p + 5);
+    day = DIGITS2(p + 8);
+
+    if (year == 0 || month < 1 || month > 12 || day < 1) {
+        return 0;
+    }
+
+    if (month == 2) {
+        days = (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+               ? 29 : 28;
+
+    } else {
+        days = (month == 4 || month == 6 || month == 9 || month == 11)
+               ? 30 : 31;
+    }
+
+    return day <= days
+           && DIGITS2(p + 11) < 24
+           && DIGITS2(p + 14) < 60
+           && DIGITS2(p + 17) < 60;
+
+#undef DIGITS2
 }
 
 

@@ -7,7 +7,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 146;
+plan tests => 148;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -173,13 +173,14 @@ attachments: statement
 --- request eval
 ["GET $::Base?limit=0", "GET $::Base?limit=101", "GET $::Base?limit=ten",
  "GET $::Base?cursor=abc", "GET $::Base?cursor=2026-02-01T10:30:00.000000_x",
+ "GET $::Base?cursor=9999-99-99T99:99:99.999999_$::F1",
  "GET $::Base?tag=%01", "GET $::Base?category=" . ("c" x 129),
  "GET $::Base?tag=%FF", "GET $::Base?category=%C0%AF"]
 --- error_code eval
-[(400) x 9]
+[(400) x 10]
 --- response_body_like eval
 [(qr/"message":"limit must be 1 to 100"/) x 3,
- (qr/"message":"cursor must be a next_cursor this API returned"/) x 2,
+ (qr/"message":"cursor must be a next_cursor this API returned"/) x 3,
  (qr/"message":"category and tag are UTF-8 text of at most 128 bytes/) x 4]
 
 

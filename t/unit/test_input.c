@@ -245,6 +245,36 @@ test_cursor(void)
            (u_char *) "2026-02-01T10:30:00.000123_0190f6b4-5a5c-7c3e-9f6e-"
                       "2b1f4f0a9c1;", 63, &ts, &id)
        == NGX_ERROR, "bad id");
+
+    /* dates PostgreSQL would refuse are refused before it is asked */
+
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "9999-99-99T99:99:99.999999_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "impossible date");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-02-29T10:30:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "February 29th of a common year");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2024-02-29T23:59:59.999999_" UUID, 63, &ts, &id)
+       == NGX_OK, "February 29th of a leap year");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2100-02-29T00:00:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "2100 is no leap year");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "0000-01-01T00:00:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "year 0");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-04-31T00:00:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "April 31st");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-12-31T24:00:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "hour 24");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-12-31T23:60:00.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "minute 60");
+    ok(ngx_http_attachments_cursor_parse(
+           (u_char *) "2026-12-31T23:59:60.000000_" UUID, 63, &ts, &id)
+       == NGX_ERROR, "second 60");
 }
 
 
