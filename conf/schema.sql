@@ -186,6 +186,27 @@ AS $$
 $$;
 
 
+-- Whether p_user belongs to p_org: who may read the organization's usage
+-- and quota (GET /usage).  An application that replaces authorize() to use
+-- its own tables replaces this body too; it is made only where it is
+-- missing, so running this file again keeps the application's body.
+
+DO $do$
+BEGIN
+    IF to_regprocedure('attachments.member(text, text)') IS NULL THEN
+        CREATE FUNCTION attachments.member(p_user text, p_org text)
+        RETURNS boolean
+        LANGUAGE sql STABLE
+        AS $$
+            SELECT EXISTS (
+                SELECT 1 FROM attachments.memberships
+                 WHERE organization_id = p_org AND user_id = p_user)
+        $$;
+    END IF;
+END
+$do$;
+
+
 -- The last step of an upload or a new version (p_action 'upload' or
 -- 'version', docs/upload.md): the pending rows p_ids
 -- become ready if the organization's and the uploader's quotas still have

@@ -488,18 +488,14 @@ ngx_http_attachments_usage_done(ngx_http_attachments_pg_query_t *q)
     int                          i;
     char                        *v;
     json_t                      *n[4];
-    ngx_uint_t                    status;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    status = ngx_http_attachments_result(r, q, 1);
-    if (status) {
-        ngx_http_attachments_finish(r, ngx_http_attachments_refused(r,
-                                   status == NGX_HTTP_NOT_FOUND
-                                   ? NGX_HTTP_INTERNAL_SERVER_ERROR : status));
+    /* no row: the caller is no member of the organization */
+    if (ngx_http_attachments_failed(r, q, 1)) {
         return;
     }
 

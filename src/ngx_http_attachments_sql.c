@@ -196,7 +196,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
     "           AND visibility = 'private' AND state = 'ready'"
     "           AND deleted_at IS NULL),"
     "       (SELECT max_bytes FROM attachments.quotas"
-    "         WHERE organization_id = $1 AND user_id = $4)",
+    "         WHERE organization_id = $1 AND user_id = $4)"
+    " WHERE attachments.member($4, $1)",
 
     7
 };

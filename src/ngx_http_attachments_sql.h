@@ -67,7 +67,8 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
  *     'version') -> file rows (NULL when refused) with finish_upload()'s
  *     verdict after the file columns
  * abort: common, $8 ids -> pending rows removed
- * usage: common (no record) -> used and limit bytes of org and user
+ * usage: common (no record) -> used and limit bytes of org and user; no
+ *     row when the user is no member of the organization
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish;

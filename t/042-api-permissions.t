@@ -7,7 +7,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 81;
+plan tests => 87;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -264,3 +264,15 @@ X-User: owner1
 X-Org: acme
 --- error_code: 401
 --- response_body_like: 401 Authorization Required
+
+
+
+=== TEST 17: usage is for members of the organization only
+--- request eval
+["GET /api/usage?as=viewer1&org=acme", "GET /api/usage?as=stranger&org=acme",
+ "GET /api/usage?as=gowner&org=acme"]
+--- error_code eval
+[200, 404, 404]
+--- response_body_like eval
+['^\{"organization":\{"id":"acme","used_bytes":\d+', '"code":"not_found"',
+ '"code":"not_found"']

@@ -246,10 +246,10 @@ Test::More::is($r->{content},
 --- request
 GET /api/usage
 --- more_headers
-X-User: nobody
-X-Org: initech
+X-User: gowner
+X-Org: globex
 --- response_body
-{"organization":{"id":"initech","used_bytes":0,"limit_bytes":null},"user":{"id":"nobody","used_bytes":0,"limit_bytes":null}}
+{"organization":{"id":"globex","used_bytes":0,"limit_bytes":null},"user":{"id":"gowner","used_bytes":0,"limit_bytes":null}}
 
 
 
