@@ -33,6 +33,8 @@
 
 static void ngx_http_attachments_upload_inserted(
     ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_upload_keys(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, PGresult *res);
 static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
@@ -120,6 +122,10 @@ ngx_http_attachments_upload_answer(ngx_http_request_t *r,
 }
 
 
+static ngx_str_t  ngx_http_attachments_public =
+    ngx_string(NGX_HTTP_ATTACHMENTS_PUBLIC);
+
+
 /*
  * The body is in and every blob has its key: the rows go in "pending"
  * first.  From here on the request finishes what it started, client or
@@ -166,9 +172,14 @@ ngx_http_attachments_commit(ngx_http_request_t *r,
                                          ? &up->visibility : NULL)
            != NGX_OK
         || (up->version
-            && ngx_http_attachments_pg_param(r->pool, q,
-                                             &ctx->route.file_id)
-               != NGX_OK))
+            && (ngx_http_attachments_pg_param(r->pool, q,
+                                              &ctx->route.file_id)
+                != NGX_OK
+                || ngx_http_attachments_pg_param(r->pool, q,
+                                         up->storage->public.len
+                                         ? &ngx_http_attachments_public
+                                         : NULL)
+                   != NGX_OK)))
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -228,8 +239,67 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
+    /* a version inherits its document's visibility, and so its key */
+
+    if (ngx_http_attachments_upload_keys(r, up, q->result) != NGX_OK) {
+        ngx_http_attachments_upload_refuse(up,
+            NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+            "the request failed; the error log says why");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
     up->next = 0;
     ngx_http_attachments_upload_create(r, up);
+}
+
+
+/* each blob's key as its row has it */
+
+static ngx_int_t
+ngx_http_attachments_upload_keys(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, PGresult *res)
+{
+    int                           row;
+    ngx_str_t                     key;
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    b = up->blobs.elts;
+
+    for (row = 0; row < PQntuples(res); row++) {
+
+        for (i = 0; i < up->blobs.nelts; i++) {
+            if (ngx_strncmp(b[i].id, PQgetvalue(res, row, 0),
+                            NGX_HTTP_ATTACHMENTS_UUID_LEN)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == up->blobs.nelts) {
+            return NGX_ERROR;
+        }
+
+        key.data = (u_char *) PQgetvalue(res, row, 1);
+        key.len = ngx_strlen(key.data);
+
+        if (key.len == b[i].key.len
+            && ngx_strncmp(key.data, b[i].key.data, key.len) == 0)
+        {
+            continue;
+        }
+
+        b[i].key.data = ngx_pstrdup(r->pool, &key);
+        if (b[i].key.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        b[i].key.len = key.len;
+    }
+
+    return NGX_OK;
 }
 
 

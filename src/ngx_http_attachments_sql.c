@@ -152,7 +152,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload = {
     "        coalesce($13, 'private'), $4, 'pending'"
     "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text)"
-    " RETURNING id",
+    " RETURNING id, storage_key",
 
     13
 };
@@ -275,20 +275,27 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version = {
     " SELECT x.id, b.lineage_id,"
     "        (SELECT max(doc_version) + 1 FROM attachments.files"
     "          WHERE lineage_id = b.lineage_id),"
-    "        $1, $2, $3, $8, x.key, x.name, x.ext, x.type,"
+    "        $1, $2, $3, $8,"
+    "        CASE WHEN $13 IS NULL AND b.visibility = 'public'"
+    "              AND $15 IS NOT NULL"
+    "             THEN $15 || x.key ELSE x.key END,"
+    "        x.name, x.ext, x.type,"
     "        nullif(x.declared, ''), x.size, x.sha256,"
     "        coalesce($10, b.category), coalesce($11::jsonb, b.tags),"
     "        coalesce($12::jsonb, b.custom_fields),"
-    "        coalesce($13, b.visibility), $4, 'pending'"
+    "        CASE WHEN $13 IS NOT NULL THEN $13"
+    "             WHEN b.visibility = 'public' AND $15 IS NOT NULL"
+    "             THEN 'public' ELSE 'private' END,"
+    "        $4, 'pending'"
     "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text),"
     "        attachments.files b"
     "  WHERE b.id = $14::uuid AND b.organization_id = $1"
     "    AND b.entity_type = $2 AND b.entity_id = $3"
     "    AND b.deleted_at IS NULL AND b.state = 'ready'"
-    " RETURNING id",
+    " RETURNING id, storage_key",
 
-    14
+    15
 };
 
 

@@ -62,7 +62,7 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
 /*
  * upload: common, $8 storage, $9 files (jsonb records: id, key, name, ext,
  *     type, declared, size, sha256), $10 category, $11 tags, $12
- *     custom_fields, $13 visibility -> pending rows
+ *     custom_fields, $13 visibility -> the pending rows' ids and keys
  * finish: common, $8 ids (uuid[]), $9 audit action ('upload' or
  *     'version') -> file rows (NULL when refused) with finish_upload()'s
  *     verdict after the file columns
@@ -83,8 +83,10 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
  */
 /*
  * version: as upload, $14 the file the new version follows (its lineage;
- *     metadata not sent is inherited) -> the pending row, none if the file
- *     is not visible
+ *     metadata not sent is inherited), $15 the public area's key prefix
+ *     (NULL: the storage has none; a public document's version is then
+ *     private) -> the pending row's id and key, none if the file is not
+ *     visible
  * versions: common, $8 file id -> every visible version, newest first
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version;

@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 37;
+plan tests => 43;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -207,6 +207,29 @@ Test::More::is($st, 201, 'a private pub.pdf');
 Test::More::is("$st $j->{error}{code}", '409 conflict', 'publishing it is a conflict');
 Test::More::is(HTTP::Tiny->new->get($public->{download_url})->{content}, $::PDF,
                'the public one is still served');
+--- request
+GET /pub/
+--- error_code: 403
+
+
+
+=== TEST 7: a new version of a public document is public, in the public area, and served
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/11/files', 'owner1', 'acme',
+                      ::multipart(['file', 'menu.pdf', 'application/pdf', $::PDF],
+                                  ['visibility', undef, undef, 'public']));
+my $v0 = $j->{files}[0];
+my $v1pdf = "$::PDF%v1\n";
+($st, $j) = ::call('POST', "/api/work_orders/11/files/$v0->{id}/versions", 'owner1', 'acme',
+                   ::multipart(['file', 'menu.pdf', 'application/pdf', $v1pdf]));
+Test::More::is($st, 201, 'a new version');
+my $v1 = $j->{files}[0];
+Test::More::is("$v1->{visibility} $v1->{doc_version}", 'public 1', 'public, version 1');
+Test::More::like($v1->{download_url} // '', qr{/pub/org_acme/work_orders/11/[0-9a-f-]{36}-menu\.pdf$},
+                 'with its public URL');
+Test::More::is(HTTP::Tiny->new->get($v1->{download_url} // '')->{content}, $v1pdf, 'served');
+Test::More::like(::psql("SELECT storage_key FROM attachments.files WHERE id = '$v1->{id}'"),
+                 qr{^public/}, 'its key is in the public area');
 --- request
 GET /pub/
 --- error_code: 403
