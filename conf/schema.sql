@@ -51,8 +51,12 @@ CREATE TABLE IF NOT EXISTS attachments.files (
 ALTER TABLE attachments.files
     ADD COLUMN IF NOT EXISTS gc_claimed_at timestamptz;
 
-CREATE UNIQUE INDEX IF NOT EXISTS files_storage_key
-    ON attachments.files (storage, storage_key) WHERE deleted_at IS NULL;
+-- a key is one file's until the collector purged it: a deleted file keeps
+-- its blob, and its key, for as long as it can be restored
+DROP INDEX IF EXISTS attachments.files_storage_key;
+
+CREATE UNIQUE INDEX IF NOT EXISTS files_storage_key_unpurged
+    ON attachments.files (storage, storage_key) WHERE purged_at IS NULL;
 
 CREATE INDEX IF NOT EXISTS files_parent
     ON attachments.files (organization_id, entity_type, entity_id,

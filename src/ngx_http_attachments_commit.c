@@ -346,6 +346,11 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
             return;
         }
 
+        if (!ngx_http_attachments_op_done(&up->op)) {
+            ngx_http_attachments_upload_created(r, &up->op);
+            return;
+        }
+
         b->created = 1;
         up->next++;
     }
@@ -361,6 +366,15 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
 
     up = op->data;
     b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (op->status == NGX_HTTP_CONFLICT) {
+        /* a blob of another file has the key: it stays as it is */
+        ngx_http_attachments_upload_refuse(up, NGX_HTTP_CONFLICT, "conflict",
+            "the storage key is taken; attachments_key needs "
+            "$attachments_uuid");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
 
     if (!ngx_http_attachments_op_done(op)) {
         /* unknown whether it is there: a delete makes sure it is not */

@@ -342,6 +342,43 @@ ngx_http_attachments_utf8_next(u_char **p, u_char *last)
 
 
 /*
+ * An organization id as one segment of a storage key, one to one: letters,
+ * digits, "-", "_" and "." (but a leading one) stay, every other byte is
+ * "~" and its two hex digits, so that no two ids share a key space.  dst
+ * holds 3 * len bytes.
+ */
+
+size_t
+ngx_http_attachments_key_part(u_char *dst, u_char *src, size_t len)
+{
+    u_char   c, *p;
+    size_t   i;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    p = dst;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '_'
+            || (c == '.' && i > 0))
+        {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '~';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 0xf];
+    }
+
+    return p - dst;
+}
+
+
+/*
  * A client's file name made safe to show and to put in a storage key: its
  * last path component ("/" and "\" both separate); controls, invalid
  * UTF-8, bidirectional and invisible format characters removed; look-alike

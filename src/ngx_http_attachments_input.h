@@ -33,6 +33,10 @@
 #define NGX_HTTP_ATTACHMENTS_FIELDS_SIZE     16384
 
 #define NGX_HTTP_ATTACHMENTS_NAME_MAX        255   /* bytes of a file name */
+
+/* the longest organization id a default key holds, and its key part */
+#define NGX_HTTP_ATTACHMENTS_ORG_MAX         255
+#define NGX_HTTP_ATTACHMENTS_ORG_KEY_MAX     (3 * NGX_HTTP_ATTACHMENTS_ORG_MAX)
 #define NGX_HTTP_ATTACHMENTS_EXT_MAX         16
 
 /* ngx_http_attachments_filename() modes */
@@ -65,6 +69,7 @@ ngx_uint_t ngx_http_attachments_entity_id_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_uuid_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_utf8_valid(u_char *p, size_t len);
 
+size_t ngx_http_attachments_key_part(u_char *dst, u_char *src, size_t len);
 size_t ngx_http_attachments_filename(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode);
 size_t ngx_http_attachments_file_ext(u_char *dst, u_char *name, size_t len);

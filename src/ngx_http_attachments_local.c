@@ -110,15 +110,21 @@ invalid:
 }
 
 
-/* the temporary file renamed to its key; the directory's entry made durable */
+/*
+ * The temporary file linked to its key, never over a blob that has it
+ * already (another file's, kept for its restore, or a crashed upload's);
+ * the directory's entry made durable.  The temporary name goes with the
+ * upload's other temporaries.
+ */
 
 static ngx_int_t
 ngx_http_attachments_local_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char    *slash;
-    ngx_fd_t   fd;
-    u_char     path[NGX_MAX_PATH];
+    u_char     *slash;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
+    u_char      path[NGX_MAX_PATH];
 
     if (ngx_http_attachments_storage_path(path, op->log, op->storage,
                                           &op->key)
@@ -133,9 +139,18 @@ ngx_http_attachments_local_create(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_rename_file(op->file.data, path) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_CRIT, op->log, ngx_errno,
-                      ngx_rename_file_n " \"%V\" to \"%s\" failed",
+    if (link((char *) op->file.data, (char *) path) == -1) {
+        err = ngx_errno;
+
+        if (err == NGX_EEXIST) {
+            ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                          "attachments: \"%s\" exists: not replaced", path);
+            op->status = NGX_HTTP_CONFLICT;
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_CRIT, op->log, err,
+                      "attachments: link() \"%V\" to \"%s\" failed",
                       &op->file, path);
         return NGX_ERROR;
     }

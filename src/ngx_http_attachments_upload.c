@@ -575,7 +575,7 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
 {
     u_char                      *p;
     ngx_http_attachments_ctx_t  *ctx;
-    u_char                       org[NGX_HTTP_ATTACHMENTS_NAME_MAX];
+    u_char                       org[NGX_HTTP_ATTACHMENTS_ORG_KEY_MAX];
     size_t                       len;
 
     ctx = rv->up.ctx;
@@ -590,8 +590,14 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
         rv->up.blob = NULL;
 
     } else {
-        len = ngx_http_attachments_filename(org, ctx->org.data, ctx->org.len,
-                                            NGX_HTTP_ATTACHMENTS_NAME_KEY);
+        if (ctx->org.len > NGX_HTTP_ATTACHMENTS_ORG_MAX) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "attachments: an organization id over %d bytes "
+                          "makes no storage key", NGX_HTTP_ATTACHMENTS_ORG_MAX);
+            return NGX_ERROR;
+        }
+
+        len = ngx_http_attachments_key_part(org, ctx->org.data, ctx->org.len);
 
         b->key.len = sizeof("org_///-") - 1 + len
                      + ctx->route.entity_type.len + ctx->route.entity_id.len
@@ -669,14 +675,13 @@ ngx_http_attachments_upload_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_ATTACHMENTS_VAR_ORG:
-        p = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_NAME_MAX);
+        p = ngx_pnalloc(r->pool, 3 * ctx->org.len);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
         v->data = p;
-        v->len = ngx_http_attachments_filename(p, ctx->org.data, ctx->org.len,
-                                               NGX_HTTP_ATTACHMENTS_NAME_KEY);
+        v->len = ngx_http_attachments_key_part(p, ctx->org.data, ctx->org.len);
         break;
 
     case NGX_HTTP_ATTACHMENTS_VAR_ENTITY_TYPE:

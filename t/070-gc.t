@@ -10,9 +10,10 @@ use Attachments::API;
 use File::Temp qw(tempdir);
 use File::Path qw(make_path);
 use HTTP::Tiny;
+use Attachments::Upload;
 
 repeat_each(1);
-plan tests => 28;
+plan tests => 39;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -42,6 +43,25 @@ sub blob {
     print $fh $content // 'blob';
     close $fh;
 }
+
+# one request as owner1 of acme: (status, body)
+sub call {
+    my ($method, $path, $body) = @_;
+    my %h = ('X-User' => 'owner1', 'X-Org' => 'acme');
+    $h{'Content-Type'} = "multipart/form-data; boundary=XbOuNdArY7" if defined $body;
+    my $r = HTTP::Tiny->new->request($method,
+        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
+        { headers => \%h, defined $body ? (content => $body) : () });
+    return ($r->{status}, $r->{content});
+}
+
+sub slurp {
+    open my $fh, '<', shift or return undef;
+    local $/;
+    return <$fh>;
+}
+
+our $SameKey = 'attachments_key k/$attachments_entity_id/$attachments_filename;';
 
 reset_db();
 seed_people();
@@ -183,3 +203,44 @@ GET /api/work_orders/3/files
 {"files":[],"next_cursor":null}
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: a key without $attachments_uuid is not reused while a deleted file keeps it
+--- http_config eval
+($::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 0;/r) . $::SameKey
+--- init
+my ($st, $b) = ::call('POST', '/api/work_orders/20/files',
+                      ::multipart(['file', 'same.txt', 'text/plain', "first\n"]));
+Test::More::is($st, 201, 'same.txt uploaded');
+my ($id) = $b =~ /"id":"([^"]+)"/;
+($st) = ::call('DELETE', "/api/work_orders/20/files/$id");
+Test::More::is($st, 204, 'and deleted');
+($st, $b) = ::call('POST', '/api/work_orders/20/files',
+                   ::multipart(['file', 'same.txt', 'text/plain', "second\n"]));
+Test::More::is($st, 409, 'a new same.txt is refused while the deleted one keeps its key');
+Test::More::is(::slurp("$::Store/k/20/same.txt"), "first\n",
+               'the deleted file\'s blob is untouched, so it can be restored');
+--- request
+GET /api/work_orders/20/files
+--- response_body
+{"files":[],"next_cursor":null}
+
+
+
+=== TEST 7: ...once the collector purged it, the key is free, and the new file stays
+--- http_config eval
+$::Http . $::SameKey
+--- init
+Test::More::ok(::wait_until(sub {
+    ::psql("SELECT count(*) FROM attachments.files WHERE entity_id = '20' AND purged_at IS NULL") eq '0' }),
+    'the deleted same.txt is purged');
+my ($st, $b) = ::call('POST', '/api/work_orders/20/files',
+                      ::multipart(['file', 'same.txt', 'text/plain', "third\n"]));
+Test::More::is($st, 201, 'a new same.txt takes the key');
+select undef, undef, undef, 0.6;
+Test::More::is(::slurp("$::Store/k/20/same.txt"), "third\n",
+               'the collector leaves the live file\'s blob alone');
+--- request
+GET /api/work_orders/20/files
+--- response_body_like: "file_name":"same.txt"

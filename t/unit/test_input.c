@@ -354,6 +354,43 @@ test_meta(void)
 }
 
 
+/* organization ids as key parts: one to one, key-safe */
+
+static void
+test_key_part(void)
+{
+    size_t       i, j, n[6];
+    u_char       out[6][64];
+    const char  *org[] = { "acme", "acme.", "x/acme", "acme_", "acme~2e",
+                           ".." };
+
+    for (i = 0; i < 6; i++) {
+        n[i] = ngx_http_attachments_key_part(out[i], (u_char *) org[i],
+                                             strlen(org[i]));
+    }
+
+    ok(n[0] == 4 && ngx_strncmp(out[0], "acme", 4) == 0,
+       "a plain id stays as it is");
+    ok(n[2] == 8 && ngx_strncmp(out[2], "x~2facme", 8) == 0,
+       "a slash is escaped");
+    ok(n[5] == 4 && ngx_strncmp(out[5], "~2e.", 4) == 0,
+       "a leading dot is escaped: no dot segment");
+
+    for (i = 0; i < 6; i++) {
+        ok(memchr(out[i], '/', n[i]) == NULL
+           && memchr(out[i], '%', n[i]) == NULL
+           && memchr(out[i], '\\', n[i]) == NULL
+           && !(n[i] <= 2 && out[i][0] == '.' && out[i][n[i] - 1] == '.'),
+           "each is one key-safe segment");
+
+        for (j = 0; j < i; j++) {
+            ok(n[i] != n[j] || ngx_strncmp(out[i], out[j], n[i]) != 0,
+               "no two ids share a key part");
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -362,6 +399,7 @@ main(void)
     test_utf8();
     test_filename();
     test_cursor();
+    test_key_part();
     test_meta();
 
     return done_testing();
