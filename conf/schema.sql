@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS attachments.files (
 ALTER TABLE attachments.files
     ADD COLUMN IF NOT EXISTS gc_claimed_at timestamptz;
 
+-- an upload's lease on its pending rows: renewed while it works, so the
+-- collector leaves them alone however long it takes
+ALTER TABLE attachments.files
+    ADD COLUMN IF NOT EXISTS lease_until timestamptz;
+
 -- a key is one file's until the collector purged it: a deleted file keeps
 -- its blob, and its key, for as long as it can be restored
 DROP INDEX IF EXISTS attachments.files_storage_key;
@@ -216,7 +221,8 @@ $do$;
 -- become ready if the organization's and the uploader's quotas still have
 -- room, with their audit rows, all in the caller's transaction.  Returns
 -- 'ok', or 'organization' / 'user' for the quota that is exceeded (the
--- rows stay pending for the caller to remove).  Uploads of one
+-- rows stay pending for the caller to remove), or 'gone' when one of them
+-- is not pending any more (the collector took it).  Uploads of one
 -- organization pass one at a time, so two of them cannot both fit a limit
 -- only one fits in.
 DROP FUNCTION IF EXISTS attachments.finish_upload(uuid[], text, text, text,
@@ -239,6 +245,14 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
                                   hashtext(p_org));
+
+    -- rows the collector took are no upload to finish
+    IF (SELECT count(*) FROM attachments.files
+         WHERE id = ANY (p_ids) AND state = 'pending')
+       <> cardinality(p_ids)
+    THEN
+        RETURN 'gone';
+    END IF;
 
     SELECT coalesce(sum(size), 0),
            coalesce(sum(size) FILTER (WHERE visibility = 'private'), 0)

@@ -35,6 +35,9 @@ static void ngx_http_attachments_upload_inserted(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_upload_keys(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up, PGresult *res);
+static void ngx_http_attachments_upload_renew(ngx_event_t *ev);
+static void ngx_http_attachments_upload_renewed(
+    ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
 static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
@@ -249,8 +252,104 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
+    /* the rows are the upload's while it renews its lease on them */
+
+    if (ngx_http_attachments_upload_ids(r, up, &up->ids) != NGX_OK) {
+        ngx_http_attachments_upload_refuse(up,
+            NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+            "the request failed; the error log says why");
+        ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    up->lease.handler = ngx_http_attachments_upload_renew;
+    up->lease.data = up;
+    up->lease.log = r->connection->log;
+    up->lease.cancelable = 1;
+
+    ngx_add_timer(&up->lease, NGX_HTTP_ATTACHMENTS_LEASE * 1000 / 3);
+
     up->next = 0;
     ngx_http_attachments_upload_create(r, up);
+}
+
+
+/*
+ * The lease on the pending rows, and the temporaries' times, renewed while
+ * the upload commits: a slow store or a quota lock held long makes nobody
+ * take them for the leftovers of a crash.
+ */
+
+static void
+ngx_http_attachments_upload_renew(ngx_event_t *ev)
+{
+    ngx_http_attachments_upload_t     *up;
+    ngx_http_attachments_pg_query_t   *q;
+    ngx_http_attachments_main_conf_t  *amcf;
+
+    up = ev->data;
+
+    ngx_http_attachments_upload_touch(up);
+
+    amcf = ngx_http_get_module_main_conf(up->request,
+                                         ngx_http_attachments_module);
+
+    q = ngx_http_attachments_pg_query(up->request->pool, ev->log,
+                                      amcf->database,
+                                      &ngx_http_attachments_sql_lease);
+    if (q != NULL
+        && ngx_http_attachments_pg_param(up->request->pool, q, &up->ids)
+           == NGX_OK)
+    {
+        q->handler = ngx_http_attachments_upload_renewed;
+        q->data = up;
+
+        (void) ngx_http_attachments_pg_run(q);
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_ATTACHMENTS_LEASE * 1000 / 3);
+}
+
+
+/* a row no longer pending is seen again by finish_upload(), which refuses */
+
+static void
+ngx_http_attachments_upload_renewed(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_upload_t  *up = q->data;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "attachments upload: lease renewed, %i, %d row(s)",
+                   q->rc, q->rc == NGX_OK ? PQntuples(q->result) : -1);
+
+    if (q->rc == NGX_OK
+        && (ngx_uint_t) PQntuples(q->result) != up->blobs.nelts)
+    {
+        ngx_log_error(NGX_LOG_WARN, q->log, 0,
+                      "attachments: an upload's rows %V are not all "
+                      "pending any more", &up->ids);
+    }
+}
+
+
+/* every temporary of the upload still there is fresh again */
+
+void
+ngx_http_attachments_upload_touch(ngx_http_attachments_upload_t *up)
+{
+    ngx_uint_t                    i;
+    ngx_http_attachments_blob_t  *b;
+
+    b = up->blobs.elts;
+
+    for (i = 0; i < up->blobs.nelts; i++) {
+        if (b[i].fd != NGX_INVALID_FILE) {
+            (void) futimens(b[i].fd, NULL);
+
+        } else if (b[i].tmp.data) {
+            (void) utimensat(AT_FDCWD, (char *) b[i].tmp.data, NULL, 0);
+        }
+    }
 }
 
 
@@ -325,11 +424,6 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
         }
 
         b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
-
-        if (b->fd != NGX_INVALID_FILE) {
-            ngx_close_file(b->fd);
-            b->fd = NGX_INVALID_FILE;
-        }
 
         ngx_http_attachments_upload_op(up, b,
                                        ngx_http_attachments_upload_created);
@@ -458,6 +552,18 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     n = PQntuples(q->result);
     result = n ? PQgetvalue(q->result, 0, NGX_HTTP_ATTACHMENTS_COLS) : "";
 
+    if (up->lease.timer_set) {
+        ngx_del_timer(&up->lease);
+    }
+
+    if (ngx_strcmp(result, "gone") == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: the collector took the pending rows %V "
+                      "of an upload in progress", &up->ids);
+        ngx_http_attachments_upload_unavailable(r, up);
+        return;
+    }
+
     if (ngx_strcmp(result, "ok") != 0) {
 
         ngx_http_attachments_upload_refuse(up,
@@ -523,6 +629,10 @@ ngx_http_attachments_upload_abort(ngx_http_request_t *r,
                    up->phase, up->status);
 
     up->phase = NGX_HTTP_ATTACHMENTS_ABORTING;
+
+    if (up->lease.timer_set) {
+        ngx_del_timer(&up->lease);
+    }
     ngx_http_attachments_upload_remove(up);
 
     up->next = 0;
@@ -770,6 +880,10 @@ ngx_http_attachments_upload_cleanup(void *data)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "attachments upload: request ends in phase %ui",
                    up->phase);
+
+    if (up->lease.timer_set) {
+        ngx_del_timer(&up->lease);
+    }
 
     /* once finish_upload() was sent, the rows say whether blobs stay */
 

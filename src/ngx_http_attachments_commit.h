@@ -61,6 +61,9 @@ typedef struct {
     ngx_uint_t                       next;       /* blob op is for */
     unsigned                         kept:1;     /* blobs that stay */
 
+    ngx_event_t                      lease;      /* renews it on the rows */
+    ngx_str_t                        ids;        /* of the rows */
+
     ngx_uint_t                       status;     /* refused with */
     const char                      *code;
     const char                      *message;
@@ -75,6 +78,7 @@ ngx_int_t ngx_http_attachments_upload_refuse(
 ngx_int_t ngx_http_attachments_upload_answer(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up, ngx_int_t rc);
 void ngx_http_attachments_upload_remove(ngx_http_attachments_upload_t *up);
+void ngx_http_attachments_upload_touch(ngx_http_attachments_upload_t *up);
 void ngx_http_attachments_upload_cleanup(void *data);
 
 

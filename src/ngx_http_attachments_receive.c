@@ -10,6 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <sys/file.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <jansson.h>
@@ -269,7 +270,7 @@ ngx_http_attachments_part_body(void *data, u_char *p, size_t len)
 
     if (rv->touched != ngx_time()) {
         rv->touched = ngx_time();
-        (void) futimens(b->fd, NULL);
+        ngx_http_attachments_upload_touch(&rv->up);
     }
 
     if (!rv->typed) {
@@ -384,8 +385,7 @@ ngx_http_attachments_part_end(void *data)
                    "the storage cannot take the file");
     }
 
-    ngx_close_file(b->fd);
-    b->fd = NGX_INVALID_FILE;
+    /* the descriptor stays open, and locked, until the temporary goes */
     rv->up.blob = NULL;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rv->up.request->connection->log, 0,
@@ -450,6 +450,19 @@ ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
     if (b->fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_CRIT, rv->up.request->connection->log, ngx_errno,
                       ngx_open_file_n " \"%V\" failed", &b->tmp);
+        return ngx_http_attachments_upload_refuse(&rv->up,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                   "the storage is unavailable");
+    }
+
+    /*
+     * held while the upload lasts: the collector leaves a temporary whose
+     * lock it cannot take (a dead worker's lock is gone with it)
+     */
+
+    if (flock(b->fd, LOCK_EX|LOCK_NB) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, rv->up.request->connection->log, ngx_errno,
+                      "flock() \"%V\" failed", &b->tmp);
         return ngx_http_attachments_upload_refuse(&rv->up,
                    NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                    "the storage is unavailable");

@@ -36,6 +36,13 @@
     "     AND n.doc_version > files.doc_version"                              \
     "     AND n.deleted_at IS NULL AND n.state = 'ready')"
 
+/* NGX_HTTP_ATTACHMENTS_LEASE from now */
+#define LEASE_STRING(s)  #s
+#define LEASE_SECONDS(s)  LEASE_STRING(s)
+#define LEASE                                                                 \
+    "now() + interval '" LEASE_SECONDS(NGX_HTTP_ATTACHMENTS_LEASE)            \
+    " seconds'"
+
 #define AUDIT_COLUMNS                                                         \
     "INSERT INTO attachments.audit_log (action, organization_id, user_id, "   \
     "    entity_type, entity_id, file_id, bytes, request_id, client_addr, "    \
@@ -145,11 +152,11 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload = {
     "INSERT INTO attachments.files (id, lineage_id, organization_id,"
     "    entity_type, entity_id, storage, storage_key, file_name, file_ext,"
     "    content_type, declared_type, size, sha256, category, tags,"
-    "    custom_fields, visibility, uploaded_by, state)"
+    "    custom_fields, visibility, uploaded_by, state, lease_until)"
     " SELECT x.id, x.id, $1, $2, $3, $8, x.key, x.name, x.ext, x.type,"
     "        nullif(x.declared, ''), x.size, x.sha256, $10,"
     "        coalesce($11::jsonb, '[]'), coalesce($12::jsonb, '{}'),"
-    "        coalesce($13, 'private'), $4, 'pending'"
+    "        coalesce($13, 'private'), $4, 'pending', " LEASE
     "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text)"
     " RETURNING id, storage_key",
@@ -180,6 +187,17 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort = {
     "   AND organization_id = $1",
 
     8
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_lease = {
+    17, "attachments_lease",
+
+    "UPDATE attachments.files SET lease_until = " LEASE
+    " WHERE id = ANY ($1::uuid[]) AND state = 'pending'"
+    " RETURNING id",
+
+    1
 };
 
 
@@ -220,8 +238,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
     "      AND ((deleted_at IS NOT NULL"
     "            AND deleted_at <= now() - $1::integer * interval '1 second')"
     "           OR (state = 'pending' AND deleted_at IS NULL"
-    "               AND created_at <= now() - $2::integer"
-    "                                 * interval '1 second'))"
+    "               AND coalesce(lease_until, created_at)"
+    "                   <= now() - $2::integer * interval '1 second'))"
     "    ORDER BY coalesce(deleted_at, created_at)"
     "    LIMIT $3::integer"
     "      FOR UPDATE SKIP LOCKED)"
@@ -271,7 +289,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version = {
     "INSERT INTO attachments.files (id, lineage_id, doc_version,"
     "    organization_id, entity_type, entity_id, storage, storage_key,"
     "    file_name, file_ext, content_type, declared_type, size, sha256,"
-    "    category, tags, custom_fields, visibility, uploaded_by, state)"
+    "    category, tags, custom_fields, visibility, uploaded_by, state,"
+    "    lease_until)"
     " SELECT x.id, b.lineage_id,"
     "        (SELECT max(doc_version) + 1 FROM attachments.files"
     "          WHERE lineage_id = b.lineage_id),"
@@ -286,7 +305,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_version = {
     "        CASE WHEN $13 IS NOT NULL THEN $13"
     "             WHEN b.visibility = 'public' AND $15 IS NOT NULL"
     "             THEN 'public' ELSE 'private' END,"
-    "        $4, 'pending'"
+    "        $4, 'pending', " LEASE
     "   FROM jsonb_to_recordset($9::jsonb) AS x (id uuid, key text, name text,"
     "        ext text, type text, declared text, size bigint, sha256 text),"
     "        attachments.files b"

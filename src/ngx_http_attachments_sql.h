@@ -18,6 +18,13 @@
 #include "ngx_http_attachments_pg.h"
 
 
+/*
+ * An upload's lease on its pending rows, in seconds: made by the insert,
+ * renewed by the upload a third of the lease before it ends
+ */
+#define NGX_HTTP_ATTACHMENTS_LEASE  60
+
+
 /* columns of a file row as statements return it */
 enum {
     NGX_HTTP_ATTACHMENTS_COL_ID = 0,
@@ -67,12 +74,14 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_delete;
  *     'version') -> file rows (NULL when refused) with finish_upload()'s
  *     verdict after the file columns
  * abort: common, $8 ids -> pending rows removed
+ * lease: $1 ids -> the ids of those still pending, their lease renewed
  * usage: common (no record) -> used and limit bytes of org and user; no
  *     row when the user is no member of the organization
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_upload;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_abort;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_lease;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
 
 /*

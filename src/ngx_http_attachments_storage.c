@@ -12,6 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <sys/file.h>
 
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_input.h"
@@ -407,6 +408,7 @@ ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
     ngx_http_attachments_storage_t *s, time_t grace)
 {
     u_char     *p;
+    ngx_fd_t    fd;
     ngx_str_t   name;
     ngx_dir_t   dir;
     u_char      path[NGX_MAX_PATH];
@@ -449,12 +451,27 @@ ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
             continue;
         }
 
+        /* an upload in progress holds its temporaries' locks */
+
+        fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        if (fd == NGX_INVALID_FILE) {
+            continue;
+        }
+
+        if (flock(fd, LOCK_EX|LOCK_NB) == -1) {
+            ngx_close_file(fd);
+            continue;
+        }
+
         if (ngx_delete_file(path) == NGX_FILE_ERROR) {
             ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                           "attachments gc: " ngx_delete_file_n
                           " \"%s\" failed", path);
+            ngx_close_file(fd);
             continue;
         }
+
+        ngx_close_file(fd);
 
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "attachments gc: stale temporary \"%s\" removed", path);

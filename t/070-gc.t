@@ -10,10 +10,11 @@ use Attachments::API;
 use File::Temp qw(tempdir);
 use File::Path qw(make_path);
 use HTTP::Tiny;
+use POSIX ();
 use Attachments::Upload;
 
 repeat_each(1);
-plan tests => 39;
+plan tests => 47;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -244,3 +245,44 @@ Test::More::is(::slurp("$::Store/k/20/same.txt"), "third\n",
 --- request
 GET /api/work_orders/20/files
 --- response_body_like: "file_name":"same.txt"
+
+
+
+=== TEST 8: an upload kept waiting past the grace is not reaped under it, and is answered as it is
+--- http_config eval
+$::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 100ms;/r
+--- init
+# another transaction holds acme's quota lock: finish_upload() waits for it
+my $pid = fork // die;
+if ($pid == 0) {
+    ::psql("SELECT pg_advisory_xact_lock(hashtext('attachments.quota'), hashtext('acme')),"
+           . " pg_sleep(1.5)");
+    POSIX::_exit(0);
+}
+select undef, undef, undef, 0.3;
+my ($st, $b) = ::call('POST', '/api/work_orders/21/files',
+                      ::multipart(['file', 'slow.txt', 'text/plain', "slow\n"]));
+waitpid $pid, 0;
+my ($id) = $b =~ /"id":"([^"]+)"/;
+$id //= '';
+Test::More::is($st, 201, 'the upload waited for the lock and was stored');
+Test::More::is(::psql("SELECT state || ' ' || (purged_at IS NULL) FROM attachments.files"
+                      . " WHERE id = '$id'"), 'ready true', 'its row is ready');
+Test::More::ok(-e "$::Store/org_acme/work_orders/21/$id-slow.txt", 'its blob is there');
+--- request
+GET /api/work_orders/21/files
+--- response_body_like: "file_name":"slow.txt"
+
+
+
+=== TEST 9: the first file of an upload whose second file comes slowly keeps its temporary
+--- http_config eval
+$::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 100ms;/r
+--- init
+my $body = ::multipart(['file', 'one.txt', 'text/plain', "one\n"],
+                       ['file', 'two.txt', 'text/plain', 'two ' x 5000]);
+my $pid = ::post_async('/api/work_orders/22/files', $body, 'owner1', 'acme', 0, 2.5);
+Test::More::is(::async_status($pid), 201, 'both files stored');
+--- request
+GET /api/work_orders/22/files
+--- response_body_like: "file_name":"(one|two).txt".*"file_name":"(one|two).txt"
