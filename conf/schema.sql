@@ -160,39 +160,50 @@ ON CONFLICT DO NOTHING;
 --
 -- To use the application's own tables, replace the body with
 -- CREATE OR REPLACE FUNCTION keeping this signature and return type; the
--- module picks the new body up on its next query, no reload needed.
+-- module picks the new body up on its next query, no reload needed.  This
+-- file makes the default only where none is: running it again (to
+-- upgrade) keeps the application's body.  To go back to the default, drop
+-- the function and run this file again.
 
-CREATE OR REPLACE FUNCTION attachments.authorize(
-    p_user text, p_org text, p_entity_type text, p_entity_id text,
-    p_action text)
-RETURNS boolean
-LANGUAGE sql STABLE
-AS $$
-    SELECT EXISTS (
-        SELECT 1
-          FROM attachments.memberships m
-          LEFT JOIN attachments.role_permissions rp
-                 ON rp.role = m.role
-                AND rp.permission = CASE p_action
-                                        WHEN 'read'   THEN 'view'
-                                        WHEN 'upload' THEN 'add'
-                                        WHEN 'update' THEN 'change'
-                                        WHEN 'delete' THEN 'delete'
-                                    END
-          LEFT JOIN attachments.record_grants g
-                 ON g.organization_id = m.organization_id
-                AND g.user_id = m.user_id
-                AND g.entity_type = p_entity_type
-                AND g.entity_id = p_entity_id
-                AND g.grant_type = CASE p_action
-                                       WHEN 'read' THEN 'read'
-                                       ELSE 'update'
-                                   END
-         WHERE m.organization_id = p_org
-           AND m.user_id = p_user
-           AND (rp.role IS NOT NULL OR g.user_id IS NOT NULL)
-    )
-$$;
+DO $do$
+BEGIN
+    IF to_regprocedure(
+           'attachments.authorize(text, text, text, text, text)') IS NULL
+    THEN
+        CREATE FUNCTION attachments.authorize(
+            p_user text, p_org text, p_entity_type text, p_entity_id text,
+            p_action text)
+        RETURNS boolean
+        LANGUAGE sql STABLE
+        AS $$
+            SELECT EXISTS (
+                SELECT 1
+                  FROM attachments.memberships m
+                  LEFT JOIN attachments.role_permissions rp
+                         ON rp.role = m.role
+                        AND rp.permission = CASE p_action
+                                                WHEN 'read'   THEN 'view'
+                                                WHEN 'upload' THEN 'add'
+                                                WHEN 'update' THEN 'change'
+                                                WHEN 'delete' THEN 'delete'
+                                            END
+                  LEFT JOIN attachments.record_grants g
+                         ON g.organization_id = m.organization_id
+                        AND g.user_id = m.user_id
+                        AND g.entity_type = p_entity_type
+                        AND g.entity_id = p_entity_id
+                        AND g.grant_type = CASE p_action
+                                               WHEN 'read' THEN 'read'
+                                               ELSE 'update'
+                                           END
+                 WHERE m.organization_id = p_org
+                   AND m.user_id = p_user
+                   AND (rp.role IS NOT NULL OR g.user_id IS NOT NULL)
+            )
+        $$;
+    END IF;
+END
+$do$;
 
 
 -- Whether p_user belongs to p_org: who may read the organization's usage

@@ -546,15 +546,7 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
 
         if (r->method == NGX_HTTP_PATCH) {
-            r->request_body_in_single_buf = 1;
-
-            rc = ngx_http_read_client_request_body(r,
-                                                   ngx_http_attachments_patch);
-            if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-                return rc;
-            }
-
-            return NGX_DONE;
+            return ngx_http_attachments_patch(r);
         }
 
         rc = (r->method == NGX_HTTP_DELETE)

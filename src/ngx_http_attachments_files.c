@@ -28,6 +28,8 @@
 
 static void ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_patch_too_large(ngx_http_request_t *r);
+static void ngx_http_attachments_patch_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_patch_query(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, json_t *body);
 static void ngx_http_attachments_delete_done(
@@ -249,10 +251,48 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
 }
 
 
+/*
+ * PATCH .../files/{id}: a body announced larger than an update may be is
+ * refused before it is read, whatever client_max_body_size allows
+ */
+
+ngx_int_t
+ngx_http_attachments_patch(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->headers_in.content_length_n > NGX_HTTP_ATTACHMENTS_PATCH_MAX) {
+        r->keepalive = 0;
+        r->lingering_close = 1;
+
+        return ngx_http_attachments_patch_too_large(r);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_attachments_patch_body);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_patch_too_large(ngx_http_request_t *r)
+{
+    return ngx_http_attachments_send_error(r,
+               NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+               "a metadata update is at most 64k of JSON");
+}
+
+
 /* PATCH .../files/{id}, once the body is read */
 
-void
-ngx_http_attachments_patch(ngx_http_request_t *r)
+static void
+ngx_http_attachments_patch_body(ngx_http_request_t *r)
 {
     json_t                      *json;
     ngx_int_t                    rc;
@@ -265,10 +305,7 @@ ngx_http_attachments_patch(ngx_http_request_t *r)
     rc = ngx_http_attachments_body(r, &body);
 
     if (rc == NGX_DECLINED) {
-        ngx_http_finalize_request(r,
-            ngx_http_attachments_send_error(r,
-                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                "a metadata update is at most 64k of JSON"));
+        ngx_http_finalize_request(r, ngx_http_attachments_patch_too_large(r));
         return;
     }
 

@@ -20,7 +20,7 @@ ngx_int_t ngx_http_attachments_list(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 ngx_int_t ngx_http_attachments_file(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, char *audit);
-void ngx_http_attachments_patch(ngx_http_request_t *r);
+ngx_int_t ngx_http_attachments_patch(ngx_http_request_t *r);
 ngx_int_t ngx_http_attachments_delete(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
 ngx_int_t ngx_http_attachments_usage(ngx_http_request_t *r,

@@ -133,7 +133,7 @@ ngx_http_attachments_local_create(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_create_full_path(path, 0755) != 0) {
+    if (ngx_create_full_path(path, NGX_HTTP_ATTACHMENTS_DIR_ACCESS) != 0) {
         ngx_log_error(NGX_LOG_CRIT, op->log, ngx_errno,
                       ngx_create_dir_n " for \"%s\" failed", path);
         return NGX_ERROR;
@@ -229,7 +229,7 @@ ngx_http_attachments_local_publish(ngx_http_request_t *r,
 
     op->existed = 0;
 
-    if (ngx_create_full_path(to, 0755) == 0
+    if (ngx_create_full_path(to, NGX_HTTP_ATTACHMENTS_DIR_ACCESS) == 0
         && link((char *) from, (char *) to) == 0)
     {
         op->status = NGX_HTTP_CREATED;

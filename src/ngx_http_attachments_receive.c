@@ -433,18 +433,18 @@ ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
 
     b->fd = ngx_open_file(b->tmp.data, NGX_FILE_WRONLY,
                           NGX_FILE_CREATE_OR_OPEN | O_EXCL,
-                          NGX_FILE_DEFAULT_ACCESS);
+                          NGX_HTTP_ATTACHMENTS_FILE_ACCESS);
 
     if (b->fd == NGX_INVALID_FILE && ngx_errno == NGX_ENOENT) {
         /* the first upload into the storage makes its temporary area */
         slash = b->tmp.data + b->tmp.len - NGX_HTTP_ATTACHMENTS_UUID_LEN - 1;
         *slash = '\0';
-        (void) ngx_create_dir(b->tmp.data, 0755);
+        (void) ngx_create_dir(b->tmp.data, NGX_HTTP_ATTACHMENTS_DIR_ACCESS);
         *slash = '/';
 
         b->fd = ngx_open_file(b->tmp.data, NGX_FILE_WRONLY,
                               NGX_FILE_CREATE_OR_OPEN | O_EXCL,
-                              NGX_FILE_DEFAULT_ACCESS);
+                              NGX_HTTP_ATTACHMENTS_FILE_ACCESS);
     }
 
     if (b->fd == NGX_INVALID_FILE) {

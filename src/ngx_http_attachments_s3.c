@@ -411,13 +411,24 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf, ngx_http_attachments_s3_t *s3,
 }
 
 
-/* "/bucket/key" or, on the bucket's own host, "/key"; not escaped */
+/*
+ * "/bucket/key" or, on the bucket's own host, "/key"; not escaped.  A key
+ * read back from the database is held to the rules a local one is: no
+ * "..", no empty segment, no control character (only the bucket's HEAD
+ * has none).
+ */
 
 static ngx_int_t
 ngx_http_attachments_s3_path(ngx_pool_t *pool, ngx_http_attachments_s3_t *s,
     ngx_str_t *key, ngx_str_t *path)
 {
     u_char  *p;
+
+    if (key->len && !ngx_http_attachments_key_safe(key->data, key->len)) {
+        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+                      "attachments: refusing storage key \"%V\"", key);
+        return NGX_ERROR;
+    }
 
     path->len = 1 + (s->virtual_host ? 0 : s->bucket.len + 1) + key->len;
     path->data = ngx_pnalloc(pool, path->len);

@@ -21,6 +21,10 @@
 /* the keys of public files start so; the rest of the key is the private */
 #define NGX_HTTP_ATTACHMENTS_PUBLIC  "public/"
 
+/* blobs and their directories: the workers' own, no other local user's */
+#define NGX_HTTP_ATTACHMENTS_FILE_ACCESS  0600
+#define NGX_HTTP_ATTACHMENTS_DIR_ACCESS   0700
+
 
 typedef struct ngx_http_attachments_storage_s  ngx_http_attachments_storage_t;
 typedef struct ngx_http_attachments_storage_op_s

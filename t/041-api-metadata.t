@@ -7,7 +7,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 98;
+plan tests => 100;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -224,3 +224,29 @@ Test::More::is(::count_rows('audit_log'), $::AuditCount, 'no new audit row');
 GET /plain
 --- response_body
 plain
+
+
+
+=== TEST 14: a metadata update over 64k is refused before its body is read
+--- config eval
+$::ApiConfig =~ s/attachments_api;/attachments_api;\n        client_max_body_size 10m;/r
+--- init
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT}) or die;
+$s->autoflush(1);
+print $s "PATCH $::File HTTP/1.1\r\nHost: localhost\r\nX-User: owner1\r\n"
+    . "X-Org: acme\r\nContent-Type: application/json\r\n"
+    . "Content-Length: 5000000\r\nConnection: close\r\n\r\n{\"tags\":[\"";
+my $resp = '';
+eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 3;
+    while (<$s>) { $resp .= $_ }
+    alarm 0;
+};
+Test::More::like($resp, qr{^HTTP/1\.1 413 .*"code":"body_too_large"}s,
+                 'answered at once, the 5 MB never sent');
+--- request
+GET /api/work_orders/123/files
+--- error_code: 200

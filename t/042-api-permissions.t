@@ -7,7 +7,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 87;
+plan tests => 91;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -276,3 +276,29 @@ X-Org: acme
 --- response_body_like eval
 ['^\{"organization":\{"id":"acme","used_bytes":\d+', '"code":"not_found"',
  '"code":"not_found"']
+
+
+
+=== TEST 18: running conf/schema.sql again keeps an application's authorize()
+--- init
+::set_authorize(q{RETURN p_user = 'root';});
+local $ENV{PGOPTIONS} = '-c client_min_messages=warning';
+system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', $ENV{TEST_NGINX_PG_CONNINFO},
+       '-o', '/dev/null', '-f', "$ENV{TEST_NGINX_TOP}/conf/schema.sql") == 0
+    or die "schema.sql failed";
+--- request eval
+["GET /api/work_orders/123/files?as=root&org=acme",
+ "GET /api/work_orders/123/files?as=owner1&org=acme"]
+--- error_code eval
+[200, 404]
+
+
+
+=== TEST 19: ...and the default comes back when the function is dropped first
+--- init
+::restore_authorize();
+--- request eval
+["GET /api/work_orders/123/files?as=root&org=acme",
+ "GET /api/work_orders/123/files?as=owner1&org=acme"]
+--- error_code eval
+[404, 200]

@@ -12,7 +12,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 108;
+plan tests => 111;
 
 # outside the server root, which each block makes afresh
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -86,6 +86,12 @@ Test::More::like($key, qr{^org_acme/work_orders/9/$id-dot\.png$}, 'default key')
 open my $fh, '<', "$::Store/$key" or die "$key: $!";
 binmode $fh;
 Test::More::is(do { local $/; <$fh> }, $::PNG, 'identical bytes on disk');
+Test::More::is(sprintf('%o', (stat "$::Store/$key")[2] & 07777), '600',
+               'the blob is readable by the workers\' user only');
+Test::More::is(sprintf('%o', (stat "$::Store/org_acme/work_orders/9")[2] & 07777), '700',
+               'and so is its directory');
+Test::More::is(sprintf('%o', (stat "$::Store/.tmp")[2] & 07777), '700',
+               'and the temporary area');
 Test::More::is(::audit_rows("file_id = '$id'"),
                "upload|owner1|$id|" . length($::PNG) . "\nurl_issued|owner1|$id|",
                'upload and url_issued audited');

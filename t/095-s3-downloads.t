@@ -11,7 +11,7 @@ use JSON::PP;
 use File::Temp ();
 
 repeat_each(1);
-plan tests => 24;
+plan tests => 29;
 
 our $Http = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=2;
@@ -198,3 +198,19 @@ storage "cloud" is downloaded from S3 through presigned URLs, not through nginx
 --- must_die
 --- error_log
 the environment has no "ATTACHMENTS_NO_SUCH_VARIABLE"
+
+
+
+=== TEST 10: an S3 key read back from the database is held to the local rules
+--- init
+::add_file(id => ::uuid(50), storage => 'cloud', eid => '3', name => 'evil.pdf',
+           key => 'org_acme/../../other-bucket/secret.pdf');
+--- request eval
+["GET /api/work_orders/3/files/" . ::uuid(50),
+ "GET /api/work_orders/3/files/" . ::uuid(50) . "/content"]
+--- error_code eval
+[200, 500]
+--- response_body_like eval
+['"download_url":null', '"code":"internal_error"']
+--- error_log
+refusing storage key "org_acme/../../other-bucket/secret.pdf"
