@@ -209,6 +209,7 @@ ngx_http_attachments_commit(ngx_http_request_t *r,
 static void
 ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
 {
+    char                             *constraint;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -221,6 +222,19 @@ ngx_http_attachments_upload_inserted(ngx_http_attachments_pg_query_t *q)
         && ngx_strcmp(PQresultErrorField(q->result, PG_DIAG_SQLSTATE),
                       "23505") == 0)
     {
+        constraint = PQresultErrorField(q->result, PG_DIAG_CONSTRAINT_NAME);
+
+        if (up->version && constraint
+            && ngx_strcmp(constraint, "files_lineage_id_doc_version_key") == 0
+            && up->tries++ < NGX_HTTP_ATTACHMENTS_VERSION_TRIES)
+        {
+            /* another version of the document took the number: the next */
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "attachments upload: version number taken, again");
+            ngx_http_attachments_commit(r, up);
+            return;
+        }
+
         /* attachments_key made a key that a file has already */
         ngx_http_attachments_finish(r,
             ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT, "conflict",

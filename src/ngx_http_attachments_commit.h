@@ -25,6 +25,9 @@
 #define NGX_HTTP_ATTACHMENTS_ABORTING    3
 #define NGX_HTTP_ATTACHMENTS_STORED      4
 
+/* inserts of a version whose number another one took meanwhile */
+#define NGX_HTTP_ATTACHMENTS_VERSION_TRIES  5
+
 
 typedef struct {
     ngx_str_t                        name;       /* for display */
@@ -48,6 +51,7 @@ typedef struct {
     ngx_http_attachments_storage_t  *storage;
     ngx_uint_t                       phase;
     ngx_uint_t                       version;    /* POST .../versions */
+    ngx_uint_t                       tries;      /* of the version number */
 
     ngx_array_t                      blobs;
     ngx_http_attachments_blob_t     *blob;       /* being received */

@@ -11,9 +11,10 @@ use Attachments::Upload;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
+use POSIX ();
 
 repeat_each(1);
-plan tests => 26;
+plan tests => 30;
 
 our $Store = tempdir('attachments-versions.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -131,3 +132,36 @@ Test::More::is_deeply([map { $_->{id} } @{$j->{files}}], [$::V{0}], 'and so do t
 --- request
 GET /api/work_orders/5/files/00000000-0000-4000-8000-000000000099
 --- error_code: 404
+
+
+
+=== TEST 5: new versions sent at once both become versions, one after the other
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/6/files', 'owner1',
+                      ::multipart(['file', 'race-v0.pdf', 'application/pdf', $::PDF]));
+my $doc = $j->{files}[0]{id};
+my @bad;
+for my $round (1 .. 3) {
+    # inserts wait for the table, then run together
+    my $lock = fork // die;
+    if ($lock == 0) {
+        ::psql("BEGIN; LOCK TABLE attachments.files IN SHARE ROW EXCLUSIVE MODE;"
+               . " SELECT pg_sleep(0.8); COMMIT;");
+        POSIX::_exit(0);
+    }
+    select undef, undef, undef, 0.2;
+    my @p = map { ::post_async("/api/work_orders/6/files/$doc/versions",
+                               ::multipart(['file', "race-$round-$_.pdf", 'application/pdf',
+                                            "$::PDF%$round-$_\n"]),
+                               'owner1', 'acme') } 1 .. 2;
+    my @s = map { ::async_status($_) } @p;
+    waitpid $lock, 0;
+    push @bad, "round $round: @s" unless "@s" eq '201 201';
+}
+Test::More::is(join("\n", @bad), '', 'every round: 201 and 201');
+Test::More::is(::psql("SELECT string_agg(doc_version::text, ',' ORDER BY doc_version)"
+                      . " FROM attachments.files WHERE entity_id = '6'"),
+               join(",", 0 .. 6), "versions 0 to 6, none twice");
+--- request
+GET /api/work_orders/6/files
+--- response_body_like: "doc_version":6
