@@ -12,7 +12,7 @@
 
 NGINX_SRC  ?= /usr/share/nginx/src
 NGINX      ?= /usr/sbin/nginx
-BUILD      := $(CURDIR)/build
+BUILD      ?= $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_attachments_module.so
 PROVE      ?= prove
 
@@ -36,7 +36,7 @@ DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
 
 FUZZ_TIME  ?= 60
 
-.PHONY: all module deps test unit run stop bench fuzz clean
+.PHONY: all module deps test test-asan unit run stop bench fuzz clean
 
 all: module
 
@@ -134,6 +134,23 @@ unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
 test: module unit
 	t/run-tests $(PROVE) $(TEST_FILES)
 
+# the suites with the module built with AddressSanitizer and UBSan, loaded
+# into Debian's nginx by tools/nginx-asan; any report fails the run
+ASAN_BUILD := $(CURDIR)/build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+test-asan: unit
+	$(MAKE) BUILD=$(ASAN_BUILD) CC_OPT="$(CC_OPT) $(ASAN_FLAGS)" \
+	    LD_OPT="$(LD_OPT) $(ASAN_FLAGS)" $(ASAN_BUILD)/ngx_http_attachments_module.so
+	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
+	ATTACHMENTS_ASAN_REPORTS=$(ASAN_BUILD)/reports \
+	TEST_NGINX_BINARY=$(CURDIR)/tools/nginx-asan \
+	TEST_NGINX_LOAD_MODULES=$(ASAN_BUILD)/ngx_http_attachments_module.so \
+	    t/run-tests $(PROVE) $(TEST_FILES)
+	@if [ -n "$$(ls -A $(ASAN_BUILD)/reports)" ]; then \
+	    cat $(ASAN_BUILD)/reports/*; echo "sanitizer reports above"; exit 1; \
+	else echo "no sanitizer report"; fi
+
 run: module
 	tools/service start
 
@@ -144,4 +161,4 @@ bench: module unit $(BUILD)/attachments-sql
 	bench/run
 
 clean:
-	rm -rf $(BUILD) t/servroot*
+	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*

@@ -204,6 +204,7 @@ ngx_http_attachments_health_storages(ngx_http_request_t *r,
 {
     ngx_int_t                          rc;
     json_t                            *json;
+    ngx_connection_t                  *c;
     ngx_http_attachments_storage_t   **sp;
     ngx_http_attachments_main_conf_t  *amcf;
 
@@ -235,11 +236,14 @@ ngx_http_attachments_health_storages(ngx_http_request_t *r,
                      "status", h->failed ? "unavailable" : "ok",
                      "database", h->database, "storages", h->storages);
 
+    /* the request may be freed by its finalization: its connection stays */
+    c = r->connection;
+
     ngx_http_finalize_request(r,
         ngx_http_attachments_send_json(r, h->failed
                                           ? NGX_HTTP_SERVICE_UNAVAILABLE
                                           : NGX_HTTP_OK, json));
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
 
 

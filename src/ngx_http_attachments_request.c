@@ -321,14 +321,16 @@ ngx_http_attachments_unescape(ngx_pool_t *pool, ngx_str_t *value)
 }
 
 
-/* scheme and host of absolute URLs: attachments_base_url or the request's */
+/*
+ * Scheme and host of the URLs the API returns: attachments_base_url, or
+ * none (relative URLs).  Never the request's Host: a client must not be
+ * able to make the links others are given point elsewhere.
+ */
 
 ngx_int_t
 ngx_http_attachments_base(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx)
 {
-    u_char                           *p;
-    ngx_str_t                         scheme;
     ngx_http_attachments_loc_conf_t  *alcf;
 
     if (ctx->base.data) {
@@ -337,47 +339,22 @@ ngx_http_attachments_base(ngx_http_request_t *r,
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_module);
 
-    if (alcf->base_url) {
-        if (ngx_http_complex_value(r, alcf->base_url, &ctx->base) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        while (ctx->base.len && ctx->base.data[ctx->base.len - 1] == '/') {
-            ctx->base.len--;
-        }
-
-        if (ctx->base.data == NULL) {
-            ctx->base.data = (u_char *) "";
-        }
-
-        return NGX_OK;
-    }
-
-    if (r->headers_in.host == NULL) {
-        /* HTTP/1.0 without Host: URLs stay relative */
+    if (alcf->base_url == NULL) {
         ngx_str_set(&ctx->base, "");
         return NGX_OK;
     }
 
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        ngx_str_set(&scheme, "https://");
-    } else
-#endif
-    {
-        ngx_str_set(&scheme, "http://");
-    }
-
-    p = ngx_pnalloc(r->pool, scheme.len + r->headers_in.host->value.len);
-    if (p == NULL) {
+    if (ngx_http_complex_value(r, alcf->base_url, &ctx->base) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ctx->base.data = p;
-    p = ngx_cpymem(p, scheme.data, scheme.len);
-    p = ngx_cpymem(p, r->headers_in.host->value.data,
-                   r->headers_in.host->value.len);
-    ctx->base.len = p - ctx->base.data;
+    while (ctx->base.len && ctx->base.data[ctx->base.len - 1] == '/') {
+        ctx->base.len--;
+    }
+
+    if (ctx->base.data == NULL) {
+        ctx->base.data = (u_char *) "";
+    }
 
     return NGX_OK;
 }

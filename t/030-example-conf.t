@@ -63,12 +63,13 @@ is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
     print $k "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
     close $k;
     open my $c, '>', "$t/conf/nginx.conf" or die $!;
-    print $c "load_module $top/build/ngx_http_attachments_module.so;\n"
+    print $c "load_module $ENV{TEST_NGINX_LOAD_MODULES};\n"
            . "error_log $t/logs/error.log; pid $t/logs/nginx.pid;\n"
            . "events {} http { include $top/conf/s3-example.conf; }\n";
     close $c;
     local $ENV{MINIO_SECRET} = 'minio-secret-key';
-    my $out = `/usr/sbin/nginx -t -p $t -c $t/conf/nginx.conf 2>&1`;
+    my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+    my $out = `$nginx -t -p $t -c $t/conf/nginx.conf 2>&1`;
     is($?, 0, 'conf/s3-example.conf passes nginx -t') or diag $out;
 }
 

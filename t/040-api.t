@@ -7,7 +7,7 @@ use Attachments::DB;
 use Attachments::API;
 
 repeat_each(1);
-plan tests => 148;
+plan tests => 154;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -250,3 +250,39 @@ Test::More::is(::audit_rows("action = 'delete'"), "delete|owner1|$::F6|5", 'one 
 GET /plain
 --- response_body
 plain
+
+
+
+=== TEST 16: URLs come from attachments_base_url, never from the request's Host
+--- more_headers
+X-User: owner1
+X-Org: acme
+Host: attacker.example
+--- request eval
+"GET $::Base/$::F1"
+--- response_body_like: "download_url":"http://localhost/files/org_acme/work_orders/123/contract\.pdf\?
+
+
+
+=== TEST 17: ...and without it they are relative
+--- http_config eval
+$::HttpConfig =~ s/\s*attachments_base_url[^;]*;//r
+--- more_headers
+X-User: owner1
+X-Org: acme
+Host: attacker.example
+--- request eval
+"GET $::Base/$::F1"
+--- response_body_like: "download_url":"/files/org_acme/work_orders/123/contract\.pdf\?
+
+
+
+=== TEST 18: a Host that is not UTF-8 changes nothing
+--- http_config eval
+$::HttpConfig =~ s/\s*attachments_base_url[^;]*;//r
+--- more_headers eval
+"X-User: owner1\nX-Org: acme\nHost: h\xff\xfe.example"
+--- request eval
+"GET $::Base/$::F1"
+--- error_code: 200
+--- response_body_like: "download_url":"/files/

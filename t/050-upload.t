@@ -21,6 +21,7 @@ $ENV{TEST_NGINX_STORE} = $Store;
 our $Http = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_base_url http://localhost;
     attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/;
     attachments_max_file_size 1000;
     attachments_max_files 3;

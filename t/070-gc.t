@@ -177,7 +177,7 @@ chmod 0755, $dir;
 mkdir "$dir/logs";
 my $port = $ENV{TEST_NGINX_SERVER_PORT} + 1;
 open my $c, '>', "$dir/nginx.conf";
-print $c "load_module $ENV{TEST_NGINX_TOP}/build/ngx_http_attachments_module.so;\n"
+print $c "load_module $ENV{TEST_NGINX_LOAD_MODULES};\n"
     . "daemon off; master_process off; error_log $dir/logs/error.log info; pid $dir/logs/nginx.pid;\n"
     . "events {} http { access_log off;\n"
     . "attachments_database \"$ENV{TEST_NGINX_PG_CONNINFO}\";\n"
@@ -186,7 +186,10 @@ print $c "load_module $ENV{TEST_NGINX_TOP}/build/ngx_http_attachments_module.so;
     . "server { listen 127.0.0.1:$port; } }\n";
 close $c;
 my $pid = fork // die;
-if ($pid == 0) { exec '/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf"; exit 1 }
+if ($pid == 0) {
+    exec $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf";
+    exit 1;
+}
 my $done = ::wait_until(sub {
     ::count_rows('files', "entity_id = '3' AND purged_at IS NULL") == 0 });
 kill 'QUIT', $pid;

@@ -20,6 +20,7 @@ $ENV{TEST_NGINX_STORE} = $Store;
 our $Http = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_base_url http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
     attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/ public=/pub/;
 _EOC_
 

@@ -18,6 +18,7 @@ our @EXPORT = qw($HttpConfig $ApiConfig $ArgsApiConfig $ApiLocation
 our $HttpConfig = <<'_EOC_';
     attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_base_url http://localhost;
     attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
 _EOC_
 
