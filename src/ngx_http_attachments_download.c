@@ -1,8 +1,9 @@
 
 /*
  * ngx_http_attachments_download_module: local downloads through signed
- * URLs (attachments_download), and the URLs $attachments_signed_url mints
- * for operators and tests (attachments_sign).
+ * URLs (attachments_download), public files (attachments_public), and the
+ * URLs $attachments_signed_url mints for operators and tests
+ * (attachments_sign).
  *
  * A signed URL is {download prefix}{escaped storage key}?X-Expires=...
  * &X-Key-Id=...[&X-Filename=...][&X-Type=...]&X-Signature=....
@@ -21,6 +22,8 @@
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_pg.h"
+#include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_local.h"
 #include "ngx_http_attachments_module.h"
@@ -40,6 +43,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_attachments_storage_t    *download;
+    ngx_http_attachments_storage_t    *public;
     ngx_http_attachments_sign_conf_t  *sign;
 } ngx_http_attachments_download_conf_t;
 
@@ -50,6 +54,8 @@ static char *ngx_http_attachments_download_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_attachments_public(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_attachments_eval(ngx_http_request_t *r,
@@ -57,6 +63,9 @@ static ngx_int_t ngx_http_attachments_eval(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_signed_url_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_attachments_download_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_attachments_public_handler(ngx_http_request_t *r);
+static void ngx_http_attachments_public_found(
+    ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
@@ -68,6 +77,13 @@ static ngx_command_t  ngx_http_attachments_download_commands[] = {
     { ngx_string("attachments_download"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_attachments_download,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attachments_public"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_attachments_public,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -165,6 +181,18 @@ ngx_http_attachments_download_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_attachments_module);
 
+    if (conf->public
+        && ((ngx_http_attachments_main_conf_t *)
+                ngx_http_conf_get_module_main_conf(cf,
+                                               ngx_http_attachments_module))
+           ->database == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attachments_public\" requires "
+                           "\"attachments_database\"");
+        return NGX_CONF_ERROR;
+    }
+
     if ((conf->download || conf->sign) && alcf->keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%s\" requires \"attachments_signing_key\"",
@@ -230,6 +258,56 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_attachments_download_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * attachments_public <storage>: this prefix location, the storage's
+ * public= prefix, serves its public files
+ */
+
+static char *
+ngx_http_attachments_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attachments_download_conf_t *adcf = conf;
+
+    ngx_str_t                       *value, prefix;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_attachments_storage_t  *storage;
+
+    if (adcf->public) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (storage == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_attachments_conf_location(cf, "attachments_public", &prefix)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!storage->kind->served_by_nginx
+        || storage->public.len != prefix.len
+        || ngx_strncmp(storage->public.data, prefix.data, prefix.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" has no public=%V",
+                           &storage->name, &prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    adcf->public = storage;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_attachments_public_handler;
 
     return NGX_CONF_OK;
 }
@@ -518,6 +596,129 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                    &g.path, &g.key_id);
 
     return ngx_http_attachments_local_send(r, storage, &key, &g);
+}
+
+
+/*
+ * A public file: served only while a visible public row has its key, with
+ * the type its bytes were found to be at upload, "nosniff" and as an
+ * attachment (ngx_http_attachments_local_send()), so that no uploaded
+ * page or script ever runs in the browser under this host.
+ */
+
+static ngx_int_t
+ngx_http_attachments_public_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                              rc;
+    ngx_str_t                              key, *pkey;
+    ngx_http_attachments_pg_query_t       *q;
+    ngx_http_attachments_main_conf_t      *amcf;
+    ngx_http_attachments_download_conf_t  *adcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        if (ngx_http_attachments_add_header(r, "Allow", "GET, HEAD")
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_attachments_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                               "method_not_allowed",
+                                               "only GET and HEAD download");
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    adcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_download_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attachments_module);
+
+    rc = ngx_http_attachments_raw_key(r, &adcf->public->public, &key);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pkey = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (pkey == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED
+        || ngx_http_attachments_storage_public_key(r->pool, &key, pkey)
+           != NGX_OK)
+    {
+        return ngx_http_attachments_send_error(r, NGX_HTTP_NOT_FOUND,
+                                               "not_found", "no such file");
+    }
+
+    q = ngx_http_attachments_pg_query(r->pool, r->connection->log,
+                                      amcf->database,
+                                      &ngx_http_attachments_sql_public);
+    if (q == NULL
+        || ngx_http_attachments_pg_param(r->pool, q, &adcf->public->name)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, pkey) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q->handler = ngx_http_attachments_public_found;
+    q->data = r;
+
+    ngx_http_set_ctx(r, pkey, ngx_http_attachments_download_module);
+
+    if (ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
+        return ngx_http_attachments_send_unavailable(r);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_attachments_public_found(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_int_t                              rc;
+    ngx_str_t                             *pkey;
+    ngx_connection_t                      *c;
+    ngx_http_request_t                    *r;
+    ngx_http_attachments_grant_t           g;
+    ngx_http_attachments_download_conf_t  *adcf;
+
+    r = q->data;
+    c = r->connection;
+
+    if (q->rc == NGX_ERROR) {
+        rc = ngx_http_attachments_send_unavailable(r);
+
+    } else if (q->rc != NGX_OK) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else if (PQntuples(q->result) != 1) {
+        rc = ngx_http_attachments_send_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such file");
+
+    } else {
+        adcf = ngx_http_get_module_loc_conf(r,
+                                          ngx_http_attachments_download_module);
+        pkey = ngx_http_get_module_ctx(r, ngx_http_attachments_download_module);
+
+        ngx_memzero(&g, sizeof(ngx_http_attachments_grant_t));
+
+        g.type.data = (u_char *) PQgetvalue(q->result, 0, 0);
+        g.type.len = ngx_strlen(g.type.data);
+        g.filename.data = (u_char *) PQgetvalue(q->result, 0, 1);
+        g.filename.len = ngx_strlen(g.filename.data);
+
+        rc = ngx_http_attachments_local_send(r, adcf->public, pkey, &g);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
 }
 
 

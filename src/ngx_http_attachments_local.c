@@ -334,6 +334,15 @@ ngx_http_attachments_local_headers(ngx_http_request_t *r,
         r->headers_out.content_type_lowcase = NULL;
     }
 
+    /* what the bytes are was decided at upload: browsers must not guess */
+
+    if (ngx_http_attachments_add_header(r, "X-Content-Type-Options",
+                                        "nosniff")
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
     /* always "attachment": an uploaded HTML file must never render inline */
 
     h = ngx_http_attachments_add_header(r, "Content-Disposition", NULL);

@@ -400,6 +400,19 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_recheck = {
 };
 
 
+/* a public file by its storage and key: what it is served as */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_public = {
+    18, "attachments_public",
+
+    "SELECT content_type, file_name FROM attachments.files"
+    " WHERE storage = $1 AND storage_key = $2 AND visibility = 'public'"
+    "   AND deleted_at IS NULL AND state = 'ready' AND purged_at IS NULL",
+
+    2
+};
+
+
 /* attachments_health: the database answers */
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health = {

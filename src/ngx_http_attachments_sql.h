@@ -117,6 +117,10 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_recheck;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
 
+/* public: $1 storage, $2 key -> content type and name of a visible public
+ *     file, no row otherwise */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_public;
+
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 

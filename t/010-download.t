@@ -6,7 +6,7 @@ use Attachments::Blocks;
 use Attachments::Sign;
 
 repeat_each(1);
-plan tests => repeat_each() * 101;
+plan tests => repeat_each() * 102;
 
 our $HttpConfig = <<'_EOC_';
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
@@ -58,6 +58,7 @@ __DATA__
 --- response_headers
 Content-Type: application/pdf
 Content-Disposition: attachment; filename="contract.pdf"; filename*=UTF-8''contract.pdf
+X-Content-Type-Options: nosniff
 Content-Length: 34
 Accept-Ranges: bytes
 --- response_headers_like

@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 43;
+plan tests => 51;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -26,7 +26,7 @@ _EOC_
 
 our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
     location /pub/ {
-        alias $TEST_NGINX_STORE/public/;
+        attachments_public main;
     }
 _EOC_
 
@@ -110,7 +110,7 @@ Test::More::is(::psql("SELECT visibility FROM attachments.files WHERE id = '$::F
                'private', 'still private');
 --- request
 GET /pub/
---- error_code: 403
+--- error_code: 404
 
 
 
@@ -187,7 +187,7 @@ for my $i (1 .. 12) {
 Test::More::is(join("\n", @bad), '', 'every round: 200 and 200, public and served');
 --- request
 GET /pub/
---- error_code: 403
+--- error_code: 404
 
 
 
@@ -210,7 +210,7 @@ Test::More::is(HTTP::Tiny->new->get($public->{download_url})->{content}, $::PDF,
                'the public one is still served');
 --- request
 GET /pub/
---- error_code: 403
+--- error_code: 404
 
 
 
@@ -233,4 +233,27 @@ Test::More::like(::psql("SELECT storage_key FROM attachments.files WHERE id = '$
                  qr{^public/}, 'its key is in the public area');
 --- request
 GET /pub/
---- error_code: 403
+--- error_code: 404
+
+
+
+=== TEST 8: a public file is served as what its bytes are, never rendered: an HTML name changes nothing
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/12/files', 'owner1', 'acme',
+                      ::multipart(['file', 'notes.html', 'text/plain',
+                                   "hello <img src=x onerror=alert(1)>\n"],
+                                  ['visibility', undef, undef, 'public']));
+Test::More::is($st, 201, 'notes.html, plain text, public');
+my $r = HTTP::Tiny->new->get($j->{files}[0]{download_url} // '');
+Test::More::is($r->{status}, 200, 'served');
+Test::More::like($r->{headers}{'content-type'} // '', qr{^text/plain}, 'as text/plain');
+Test::More::is($r->{headers}{'x-content-type-options'} // '', 'nosniff', 'not to be sniffed');
+Test::More::like($r->{headers}{'content-disposition'} // '', qr{^attachment; filename="notes\.html"},
+                 'as an attachment');
+my $url = $j->{files}[0]{download_url};
+::call('DELETE', "/api/work_orders/12/files/$j->{files}[0]{id}", 'owner1', 'acme');
+Test::More::is(HTTP::Tiny->new->get($url)->{status}, 404, 'deleted: no longer served');
+--- request
+GET /pub/org_acme/work_orders/12/nothing-here.txt
+--- error_code: 404
+--- response_body_like: "code":"not_found"
