@@ -1,8 +1,6 @@
 
 /*
- * Uploads: what the receiving side (ngx_http_attachments_upload.c) hands
- * to the committing side (ngx_http_attachments_commit.c), and the answers
- * both give.
+ * Uploads, committed: rows, blobs, quotas, the answer.
  */
 
 
@@ -14,76 +12,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_attachments_input.h"
-#include "ngx_http_attachments_storage.h"
-#include "ngx_http_attachments_request.h"
-
-
-#define NGX_HTTP_ATTACHMENTS_RECEIVING   0
-#define NGX_HTTP_ATTACHMENTS_INSERTING   1
-#define NGX_HTTP_ATTACHMENTS_FINISHING   2   /* outcome in the database */
-#define NGX_HTTP_ATTACHMENTS_ABORTING    3
-#define NGX_HTTP_ATTACHMENTS_STORED      4
-
-/* inserts of a version whose number another one took meanwhile */
-#define NGX_HTTP_ATTACHMENTS_VERSION_TRIES  5
-
-
-typedef struct {
-    ngx_str_t                        name;       /* for display */
-    ngx_str_t                        key_name;   /* for keys */
-    ngx_str_t                        ext;
-    ngx_str_t                        declared;
-    ngx_str_t                        type;       /* sniffed */
-    ngx_str_t                        key;
-    ngx_str_t                        tmp;
-    off_t                            size;
-    ngx_fd_t                         fd;
-    unsigned                         created:1;  /* in the storage */
-    u_char                           id[NGX_HTTP_ATTACHMENTS_UUID_LEN];
-    u_char                           sha256[64];
-} ngx_http_attachments_blob_t;
-
-
-typedef struct {
-    ngx_http_request_t              *request;
-    ngx_http_attachments_ctx_t      *ctx;
-    ngx_http_attachments_storage_t  *storage;
-    ngx_uint_t                       phase;
-    ngx_uint_t                       version;    /* POST .../versions */
-    ngx_uint_t                       tries;      /* of the version number */
-
-    ngx_array_t                      blobs;
-    ngx_http_attachments_blob_t     *blob;       /* being received */
-
-    ngx_str_t                        category;
-    ngx_str_t                        tags;
-    ngx_str_t                        custom_fields;
-    ngx_str_t                        visibility;
-
-    ngx_http_attachments_storage_op_t  op;       /* create or delete */
-    ngx_uint_t                       next;       /* blob op is for */
-    unsigned                         kept:1;     /* blobs that stay */
-
-    ngx_event_t                      lease;      /* renews it on the rows */
-    ngx_str_t                        ids;        /* of the rows */
-
-    ngx_uint_t                       status;     /* refused with */
-    const char                      *code;
-    const char                      *message;
-} ngx_http_attachments_upload_t;
+#include "ngx_http_attachments_undo.h"
 
 
 void ngx_http_attachments_commit(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
-ngx_int_t ngx_http_attachments_upload_refuse(
-    ngx_http_attachments_upload_t *up, ngx_uint_t status, const char *code,
-    const char *message);
-ngx_int_t ngx_http_attachments_upload_answer(ngx_http_request_t *r,
-    ngx_http_attachments_upload_t *up, ngx_int_t rc);
-void ngx_http_attachments_upload_remove(ngx_http_attachments_upload_t *up);
-void ngx_http_attachments_upload_touch(ngx_http_attachments_upload_t *up);
-void ngx_http_attachments_upload_cleanup(void *data);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_COMMIT_H_INCLUDED_ */

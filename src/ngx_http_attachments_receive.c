@@ -21,6 +21,7 @@
 #include "ngx_http_attachments_multipart.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_undo.h"
 #include "ngx_http_attachments_commit.h"
 #include "ngx_http_attachments_receive.h"
 

@@ -15,6 +15,7 @@
 #include <magic.h>
 
 #include "ngx_http_attachments_multipart.h"
+#include "ngx_http_attachments_undo.h"
 #include "ngx_http_attachments_commit.h"
 
 

@@ -28,6 +28,7 @@
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_undo.h"
 #include "ngx_http_attachments_commit.h"
 #include "ngx_http_attachments_receive.h"
 #include "ngx_http_attachments_upload.h"
