@@ -63,6 +63,10 @@ static void ngx_http_attachments_upload_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_attachments_request_body_filter(
     ngx_http_request_t *r, ngx_chain_t *in);
 static void ngx_http_attachments_upload_read(ngx_http_request_t *r);
+#if (NGX_HTTP_V2)
+static void ngx_http_attachments_upload_refused(ngx_http_request_t *r);
+static void ngx_http_attachments_upload_answer_h2(ngx_http_request_t *r);
+#endif
 static void ngx_http_attachments_upload_received(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_upload_key(ngx_http_request_t *r,
     ngx_http_attachments_receive_t *rv, ngx_http_attachments_blob_t *b);
@@ -429,12 +433,56 @@ ngx_http_attachments_upload(ngx_http_request_t *r,
     }
 
     if (rc == NGX_AGAIN) {
+#if (NGX_HTTP_V2)
+        if (r->stream) {
+            /* its read handler keeps the stream's window right */
+            if (rv->up.status) {
+                ngx_http_attachments_upload_refused(r);
+            }
+
+            return NGX_DONE;
+        }
+#endif
+
         /* ours, so that a refusal mid-body is answered in JSON */
         r->read_event_handler = ngx_http_attachments_upload_read;
     }
 
     return NGX_DONE;
 }
+
+
+#if (NGX_HTTP_V2)
+
+/* a refusal of an HTTP/2 upload, answered once the body filter returned */
+
+static void
+ngx_http_attachments_upload_refused(ngx_http_request_t *r)
+{
+    if (r->read_event_handler != ngx_http_attachments_upload_answer_h2) {
+        r->read_event_handler = ngx_http_attachments_upload_answer_h2;
+        ngx_post_event(r->connection->read, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_attachments_upload_answer_h2(ngx_http_request_t *r)
+{
+    ngx_http_attachments_ctx_t      *ctx;
+    ngx_http_attachments_receive_t  *rv;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+    rv = ctx->upload;
+
+    r->stream->skip_data = 1;
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_http_finalize_request(r,
+        ngx_http_attachments_upload_answer(r, &rv->up, rv->up.status));
+}
+
+#endif
 
 
 /* every chunk of an upload's body, as read: parsed, never stored whole */
@@ -480,6 +528,18 @@ ngx_http_attachments_request_body_filter(ngx_http_request_t *r,
     }
 
     if (rv->up.status) {
+#if (NGX_HTTP_V2)
+        if (r->stream) {
+            /*
+             * HTTP/2 keeps reading under its own flow control: the rest
+             * of the stream is dropped and the refusal answered from a
+             * posted event, never as nginx's own error page
+             */
+            ngx_http_attachments_upload_refused(r);
+            return NGX_OK;
+        }
+#endif
+
         return rv->up.status;
     }
 

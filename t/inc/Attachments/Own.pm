@@ -14,6 +14,8 @@ our @EXPORT = qw(own_stack db_stop db_start);
 
 my $top = $ENV{TEST_NGINX_TOP} || '.';
 my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+my $module = $ENV{TEST_NGINX_LOAD_MODULES}
+             || "$top/build/ngx_http_attachments_module.so";
 my @stacks;
 
 sub sh {
@@ -22,7 +24,8 @@ sub sh {
     return $out;
 }
 
-# own_stack(name => …, database => conninfo parameters, http => directives)
+# own_stack(name => ..., database => conninfo parameters, http => directives,
+#           listen => parameters of the listen directive, such as http2)
 sub own_stack {
     my %o = @_;
     my $dir = tempdir("attachments-$o{name}.XXXXXX", TMPDIR => 1,
@@ -45,10 +48,11 @@ sub own_stack {
 
     my $database = $o{database} // '';
     my $http = $o{http} // '';
+    my $listen = $o{listen} // '';
 
     open my $conf, '>', "$dir/nginx.conf" or die $!;
     print $conf <<"_EOC_";
-load_module $top/build/ngx_http_attachments_module.so;
+load_module $module;
 worker_processes 1;
 error_log $dir/logs/error.log info;
 pid $dir/logs/nginx.pid;
@@ -60,7 +64,7 @@ http {
     attachments_storage main local root=$dir/store internal=/_s/;
 $http
     server {
-        listen 127.0.0.1:$s->{port};
+        listen 127.0.0.1:$s->{port} $listen;
         location /files/ { attachments_download main; }
         location /api/ {
             attachments_api;

@@ -1,0 +1,72 @@
+# Uploads over HTTP/2 (what browsers speak behind TLS) and chunked
+# HTTP/1.1 bodies, of sizes below and well above HTTP/2's initial window:
+# every one is stored whole.  (Plain Test::More: the suite needs a listener
+# of its own with http2, and curl as the client.)
+
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use Digest::SHA qw(sha256_hex);
+
+use Attachments::Own;
+use Attachments::Upload;
+
+$ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
+
+my $http = <<'_EOC_';
+    attachments_allowed_types text/plain;
+    attachments_max_file_size 4m;
+    client_max_body_size 20m;
+_EOC_
+my $h2 = own_stack(name => 'http2', listen => 'http2', http => $http);
+my $h1 = own_stack(name => 'chunked', http => $http);
+my $tmp = tempdir('attachments-h2.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+# curl with an upload of n bytes to a stack; the status and the stored sha256
+sub upload {
+    my ($s, $n, @how) = @_;
+    my $file = "$tmp/f$n";
+    open my $fh, '>', $file or die $!;
+    print $fh join '', map { chr(65 + $_ % 26) } 0 .. $n - 1;
+    close $fh;
+    my $out = `curl -s -o $tmp/out -w '%{http_code} %{http_version}' @how \\
+               -H 'X-User: u1' -H 'X-Org: acme' -F 'file=\@$file;type=text/plain' \\
+               http://127.0.0.1:$s->{port}/api/work_orders/1/files`;
+    open my $in, '<', "$tmp/out" or return ($out, '');
+    my $body = do { local $/; <$in> };
+    my ($sha) = $body =~ /"sha256":"([0-9a-f]{64})"/;
+    open $fh, '<', $file;
+    my $want = sha256_hex(do { local $/; <$fh> });
+    return ($out, ($sha // '') eq $want ? 'intact' : "not stored: $body");
+}
+
+for my $n (60_000, 200_000, 3_000_000) {
+    my ($st, $what) = upload($h2, $n, '--http2-prior-knowledge');
+    is("$st $what", '201 2 intact', "HTTP/2, $n bytes");
+    ($st, $what) = upload($h1, $n, '-H', "'Transfer-Encoding: chunked'");
+    is("$st $what", '201 1.1 intact', "chunked HTTP/1.1, $n bytes");
+}
+
+# refusals in the middle of the body are the API's JSON, whatever the protocol
+for my $how (['--http2-prior-knowledge'], ['-H', "'Transfer-Encoding: chunked'"]) {
+    my $s = $how->[0] =~ /http2/ ? $h2 : $h1;
+    my ($st, $what) = upload($s, 5_000_000, @$how);
+    like("$st $what", qr/^413 .* not stored: .*"code":"file_too_large"/s,
+         "@$how: a file over attachments_max_file_size is the JSON 413");
+    open my $fh, '>', "$tmp/plain.txt" or die $!;
+    print $fh "plain text, not a PNG\n" x 100;
+    close $fh;
+    my $url = "http://127.0.0.1:$s->{port}/api/work_orders/1/files";
+    $st = `curl -s -o $tmp/out -w '%{http_code}' @$how -H 'X-User: u1' -H 'X-Org: acme' -F 'file=\@$tmp/plain.txt;type=image/png' $url`;
+    my $body = `cat $tmp/out`;
+    like("$st $body", qr/^415 .*"code":"(type_mismatch|unsupported_type)"/s,
+         "@$how: a refused type is the JSON 415");
+}
+
+for my $s ($h1, $h2) {
+    my $log = `cat $s->{dir}/logs/error.log`;
+    unlike($log, qr/\[alert\]|negative window/, 'no alert in the error log');
+}
+
+done_testing();
