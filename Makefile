@@ -40,7 +40,10 @@ FUZZ_TIME  ?= 60
 
 all: module
 
-module: $(MODULE) $(BUILD)/attachments-sign
+module: $(MODULE) $(BUILD)/attachments-sign $(BUILD)/attachments-fsck
+
+$(BUILD)/attachments-fsck: tools/attachments-fsck $(BUILD)/Makefile
+	install -m 755 tools/attachments-fsck $@
 
 $(BUILD)/Makefile: config
 	mkdir -p $(BUILD)

@@ -12,7 +12,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 111;
+plan tests => 113;
 
 # outside the server root, which each block makes afresh
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -398,3 +398,15 @@ X-User: owner1
 X-Org: acme
 --- response_body
 {"files":[],"next_cursor":null}
+
+
+
+=== TEST 22: attachments-fsck finds every row with its blob and every blob with its row
+--- init
+Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200

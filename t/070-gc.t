@@ -11,10 +11,11 @@ use File::Temp qw(tempdir);
 use File::Path qw(make_path);
 use HTTP::Tiny;
 use POSIX ();
+use Digest::SHA ();
 use Attachments::Upload;
 
 repeat_each(1);
-plan tests => 47;
+plan tests => 49;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -72,7 +73,8 @@ our ($Kept, $Gone, $Pending, $Moved) = map { uuid($_) } 1 .. 4;
 # a live file, one to delete, an upload that crashed before and after its
 # rename
 blob('org_acme/work_orders/1/kept.txt');
-add_file(id => $Kept, eid => '1', key => 'org_acme/work_orders/1/kept.txt');
+add_file(id => $Kept, eid => '1', key => 'org_acme/work_orders/1/kept.txt', size => 4,
+         sha256 => Digest::SHA::sha256_hex('blob'));
 blob('org_acme/work_orders/1/gone.txt');
 add_file(id => $Gone, eid => '1', key => 'org_acme/work_orders/1/gone.txt');
 blob(".tmp/$Pending");
@@ -289,3 +291,18 @@ Test::More::is(::async_status($pid), 201, 'both files stored');
 --- request
 GET /api/work_orders/22/files
 --- response_body_like: "file_name":"(one|two).txt".*"file_name":"(one|two).txt"
+
+
+
+=== TEST 10: attachments-fsck finds every row with its blob and every blob with its row
+--- init
+# the blob TEST 3 made undeletable goes, and its row with the next run
+File::Path::remove_tree("$::Store/org_acme/work_orders/2/stuck");
+::wait_until(sub { ::count_rows('files', "id = '" . ::uuid(5) . "' AND purged_at IS NULL") == 0 });
+Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200

@@ -14,7 +14,7 @@ use JSON::PP;
 use POSIX ();
 
 repeat_each(1);
-plan tests => 30;
+plan tests => 32;
 
 our $Store = tempdir('attachments-versions.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -165,3 +165,15 @@ Test::More::is(::psql("SELECT string_agg(doc_version::text, ',' ORDER BY doc_ver
 --- request
 GET /api/work_orders/6/files
 --- response_body_like: "doc_version":6
+
+
+
+=== TEST 6: attachments-fsck finds every row with its blob and every blob with its row
+--- init
+Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200

@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 51;
+plan tests => 53;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -257,3 +257,15 @@ Test::More::is(HTTP::Tiny->new->get($url)->{status}, 404, 'deleted: no longer se
 GET /pub/org_acme/work_orders/12/nothing-here.txt
 --- error_code: 404
 --- response_body_like: "code":"not_found"
+
+
+
+=== TEST 9: attachments-fsck finds every row with its blob and every blob with its row
+--- init
+Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200

@@ -15,9 +15,10 @@ use Attachments::S3;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
+use Digest::SHA ();
 
 repeat_each(1);
-plan tests => 58;
+plan tests => 60;
 
 start_s3rver();
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
@@ -172,7 +173,8 @@ plain
 --- init
 ::add_file(id => ::uuid(5), storage => 'main', eid => '22', name => 'old.pdf',
            ext => 'pdf', content_type => 'application/pdf',
-           size => length($::PDF), key => 'org_acme/work_orders/22/old.pdf');
+           size => length($::PDF), key => 'org_acme/work_orders/22/old.pdf',
+           sha256 => Digest::SHA::sha256_hex($::PDF));
 mkdir "$::Store/org_acme"; mkdir "$::Store/org_acme/work_orders";
 mkdir "$::Store/org_acme/work_orders/22";
 open my $fh, '>', "$::Store/org_acme/work_orders/22/old.pdf" or die $!;
@@ -297,3 +299,20 @@ X-Org: acme
 --- request
 GET /api/work_orders/21/files
 --- response_body_like: ^(?!.*dot\.png)\{"files":\[\{"id":.*"file_name":"report\.pdf"
+
+
+
+=== TEST 11: attachments-fsck finds every row with its object and every object with its row
+--- init
+open my $fh, '>', "$::Tmp/s3.secret" or die $!;
+print $fh "S3RVER\n";
+close $fh;
+Test::More::is(::fsck(["main=local:$::Store",
+                       "cloud=s3:http://127.0.0.1:$ENV{TEST_NGINX_S3_PORT},us-east-1,files,"
+                       . "S3RVER,$::Tmp/s3.secret"]), '', 'no finding');
+--- request
+GET /api/work_orders/1/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200

@@ -1,7 +1,8 @@
 package Attachments::DB;
 
 # The suites' side door into the test database (the harness exports
-# TEST_NGINX_PG_CONNINFO): fixtures, row counts, and replacing authorize().
+# TEST_NGINX_PG_CONNINFO): fixtures, row counts, replacing authorize(), and
+# attachments-fsck over what a suite stored.
 
 use strict;
 use warnings;
@@ -10,7 +11,7 @@ use Time::HiRes ();
 
 our @EXPORT = qw(psql sql_quote reset_db seed_people add_file add_files
                  count_rows audit_rows set_authorize restore_authorize
-                 wait_until);
+                 wait_until fsck);
 
 my $top = $ENV{TEST_NGINX_TOP} || '.';
 
@@ -105,7 +106,7 @@ sub add_file (%) {
         sql_quote($f{id}),
         map({ sql_quote($_) } @f{qw(org type eid storage key name ext
                                    content_type)}),
-        $f{size}, sql_quote('0' x 64), sql_quote($f{category}),
+        $f{size}, sql_quote($f{sha256} // '0' x 64), sql_quote($f{category}),
         sql_quote($f{tags}), sql_quote($f{fields}), sql_quote($f{by}),
         sql_quote($f{state}), $f{created}, $f{created},
         $f{deleted} ? 'now()' : 'NULL'));
@@ -150,6 +151,19 @@ sub wait_until {
     }
 
     return 0;
+}
+
+# attachments-fsck's findings over the storages given ("main=local:/dir",
+# ...), "" when there is none; the database is the suite's (or conninfo)
+sub fsck {
+    my ($storages, %o) = @_;
+    my @cmd = ("$top/tools/attachments-fsck", '--db', $o{conninfo} // conninfo(),
+               '--grace', $o{grace} // 0, '--verify',
+               map { ('--storage', $_) } ref $storages ? @$storages : $storages);
+    open(my $fh, '-|', @cmd) or die "attachments-fsck: $!";
+    my $out = join '', <$fh>;
+    close $fh;
+    return $? >> 8 > 1 ? "attachments-fsck failed: $out" : $out;
 }
 
 1;

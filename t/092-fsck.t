@@ -1,0 +1,76 @@
+# attachments-fsck: each kind of finding on a storage made wrong on purpose,
+# the exit status, and --quarantine.  (Plain Test::More: no nginx needed.)
+
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use File::Path qw(make_path);
+use Digest::SHA qw(sha256_hex);
+
+use Attachments::DB;
+
+$ENV{TEST_NGINX_PG_CONNINFO} or plan skip_all => 'run through make test';
+
+my $store = tempdir('attachments-fsck.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $quarantine = tempdir('attachments-quarantine.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+sub blob {
+    my ($key, $content) = @_;
+    my ($dir) = "$store/$key" =~ m{^(.*)/};
+    make_path($dir);
+    open my $fh, '>', "$store/$key" or die $!;
+    print $fh $content;
+    close $fh;
+}
+
+reset_db();
+blob('k/good.txt', 'good');
+add_file(key => 'k/good.txt', size => 4, sha256 => sha256_hex('good'), storage => 'fs');
+is(fsck('fs=local:' . $store), '', 'a consistent storage: no finding');
+
+add_file(key => 'k/missing.txt', size => 4, storage => 'fs');
+add_file(key => 'k/deleted.txt', size => 4, storage => 'fs', deleted => 1);
+blob('k/orphan.txt', 'x');
+blob('k/short.txt', 'abc');
+add_file(key => 'k/short.txt', size => 4, sha256 => sha256_hex('abc'), storage => 'fs');
+blob('k/altered.txt', 'same');
+add_file(key => 'k/altered.txt', size => 4, sha256 => sha256_hex('diff'), storage => 'fs');
+add_file(key => 'k/pending.txt', size => 4, state => 'pending', storage => 'fs',
+         created => "now() - interval '2 hours'");
+blob('.tmp/00000000-0000-4000-8000-0000000000aa', 'left');
+utime time - 7200, time - 7200, "$store/.tmp/00000000-0000-4000-8000-0000000000aa";
+
+my $out = fsck('fs=local:' . $store);
+like($out, qr{^missing fs k/missing\.txt}m, 'a ready row without its blob');
+like($out, qr{^missing fs k/deleted\.txt}m, 'a deleted, restorable row without its blob');
+like($out, qr{^orphan fs k/orphan\.txt$}m, 'a blob without its row');
+like($out, qr{^size fs k/short\.txt: 3 bytes}m, 'a size that is not the row\'s');
+like($out, qr{^size fs k/altered\.txt: SHA-256}m, 'bytes that are not the row\'s');
+like($out, qr{^stale fs k/pending\.txt: pending row}m, 'a pending row past its lease');
+like($out, qr{^stale fs \.tmp/00000000-0000-4000-8000-0000000000aa}m,
+     'a temporary nobody holds');
+
+system("$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}'"
+       . " --storage fs=local:$store --grace 0 >/dev/null");
+is($? >> 8, 1, 'exit status 1 on findings');
+
+system("$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}'"
+       . " --storage fs=local:$store --grace 0 --quarantine $quarantine >/dev/null");
+ok(!-e "$store/k/orphan.txt" && -e "$quarantine/fs/k/orphan.txt",
+   '--quarantine moves the orphan aside');
+
+# the storages and the database as nginx.conf says, an include followed
+my $conf = tempdir('attachments-fsckconf.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+open my $c, '>', "$conf/nginx.conf" or die $!;
+print $c "events {}\nhttp {\n    include storages.conf;\n"
+       . "    attachments_database \"$ENV{TEST_NGINX_PG_CONNINFO}\" size=2;\n}\n";
+close $c;
+open $c, '>', "$conf/storages.conf" or die $!;
+print $c "attachments_storage fs local root=$store internal=/_s/;  # the files\n";
+close $c;
+$out = `$ENV{TEST_NGINX_TOP}/tools/attachments-fsck -c $conf/nginx.conf --grace 0`;
+like($out, qr{^missing fs k/missing\.txt}m, '-c: the storages of nginx.conf');
+
+reset_db();
+done_testing();
