@@ -5,7 +5,7 @@
 #   make test         unit + integration suites (prove)
 #   make run / stop   a local service on 127.0.0.1:8080 (see README)
 #   make bench        benchmarks against the real stack
-#   make fuzz         the multipart parser under libFuzzer (FUZZ_TIME=60)
+#   make fuzz         the pure code under libFuzzer (FUZZ_TIME=60 s each)
 #
 # NGINX_SRC defaults to the headers of Debian's nginx-dev; a full nginx
 # source tree works too (make NGINX_SRC=/path/to/nginx-1.22.1).
@@ -102,18 +102,43 @@ $(BUILD)/attachments-sql: bench/statements.c src/ngx_http_attachments_sql.c \
 	$(CC) $(PURE_CFLAGS) -I/usr/include/postgresql -o $@ bench/statements.c \
 	    src/ngx_http_attachments_sql.c
 
-# libFuzzer + ASan + UBSan on the multipart parser, FUZZ_TIME seconds
+# libFuzzer + ASan + UBSan on the pure code: the multipart parser, signed
+# URLs, routes and names, metadata, SigV4; FUZZ_TIME seconds each
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined $(NGX_INCS)
+FUZZERS    := multipart signed-url route meta sigv4
+
 $(BUILD)/fuzz-multipart: t/fuzz/fuzz_multipart.c \
         src/ngx_http_attachments_multipart.c \
         src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
-	clang -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined $(NGX_INCS) -o $@ \
-	    t/fuzz/fuzz_multipart.c src/ngx_http_attachments_multipart.c
+	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_multipart.c
 
-fuzz: $(BUILD)/fuzz-multipart
-	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz-multipart -max_total_time=$(FUZZ_TIME) -max_len=4096 \
-	    $(BUILD)/fuzz-corpus t/fuzz/corpus
+$(BUILD)/fuzz-signed-url: t/fuzz/fuzz_signed_url.c $(PURE_SRCS) \
+        src/ngx_http_attachments_sign.h $(BUILD)/Makefile
+	clang $(FUZZ_FLAGS) -o $@ $< $(PURE_SRCS) -lcrypto
+
+$(BUILD)/fuzz-route: t/fuzz/fuzz_route.c src/ngx_http_attachments_input.c \
+        src/ngx_http_attachments_input.h $(BUILD)/Makefile
+	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_input.c -ljansson
+
+$(BUILD)/fuzz-meta: t/fuzz/fuzz_meta.c src/ngx_http_attachments_input.c \
+        src/ngx_http_attachments_input.h $(BUILD)/Makefile
+	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_input.c -ljansson
+
+$(BUILD)/fuzz-sigv4: t/fuzz/fuzz_sigv4.c src/ngx_http_attachments_sigv4.c \
+        src/ngx_http_attachments_sigv4.h $(BUILD)/Makefile
+	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_sigv4.c -lcrypto
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
+	@for f in $(FUZZERS); do \
+	    mkdir -p $(BUILD)/fuzz-corpus/$$f; \
+	    seed=; [ $$f = multipart ] && seed=t/fuzz/corpus; \
+	    echo "fuzz-$$f: $(FUZZ_TIME) s"; \
+	    $(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	        -print_final_stats=1 $(BUILD)/fuzz-corpus/$$f $$seed \
+	        2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+.*DONE|==[0-9]+==|SUMMARY)' \
+	        || exit 1; \
+	done
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -51,6 +51,16 @@ CREATE TABLE IF NOT EXISTS attachments.files (
 ALTER TABLE attachments.files
     ADD COLUMN IF NOT EXISTS gc_claimed_at timestamptz;
 
+-- names of blobs no row refers to any more (the private name of a file
+-- just published): the collector removes them after the grace, so that a
+-- crash between a publish and that removal leaves nothing behind
+CREATE TABLE IF NOT EXISTS attachments.stray_names (
+    storage          text        NOT NULL,
+    storage_key      text        NOT NULL,
+    since            timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (storage, storage_key)
+);
+
 -- an upload's lease on its pending rows: renewed while it works, so the
 -- collector leaves them alone however long it takes
 ALTER TABLE attachments.files

@@ -413,6 +413,19 @@ ngx_http_attachments_gc_swept(ngx_http_attachments_gc_batch_t *gb)
     gone = ngx_http_attachments_op_done(&gb->op)
            || gb->op.status == NGX_HTTP_NOT_FOUND;
 
+    if (PQgetvalue(gb->res, gb->i, 3)[0] == 's') {
+
+        /* a stray name has no row to purge: its journal entry went */
+
+        if (!gone) {
+            ngx_log_error(NGX_LOG_ERR, gb->log, 0,
+                          "attachments gc: the stray name \"%V\" stays "
+                          "(attachments-fsck reports it)", &gb->op.key);
+        }
+
+        return;
+    }
+
     if (!gone) {
         ngx_log_error(NGX_LOG_ERR, gb->log, 0,
                       "attachments gc: the blob of file %s stays; "

@@ -98,6 +98,11 @@ ngx_http_attachments_printable(u_char *p, size_t len)
 {
     u_char  *last;
 
+    if (len == 0) {
+        /* an absent value: no pointer arithmetic on NULL */
+        return 1;
+    }
+
     for (last = p + len; p < last; p++) {
         if (*p < 0x20 || *p == 0x7f) {
             return 0;
@@ -179,7 +184,7 @@ ngx_http_attachments_key_safe(u_char *p, size_t len)
 ngx_int_t
 ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g)
 {
-    u_char  *p;
+    size_t  i;
 
     if (g->method.len == 0 || g->path.len == 0 || g->path.data[0] != '/'
         || g->expires <= 0
@@ -193,8 +198,8 @@ ngx_http_attachments_grant_valid(ngx_http_attachments_grant_t *g)
 
     /* a header value: printable ASCII */
 
-    for (p = g->type.data; p < g->type.data + g->type.len; p++) {
-        if (*p < 0x20 || *p >= 0x7f) {
+    for (i = 0; i < g->type.len; i++) {
+        if (g->type.data[i] < 0x20 || g->type.data[i] >= 0x7f) {
             return 0;
         }
     }
@@ -310,7 +315,11 @@ ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
 
         for (k = 0; k < 6; k++) {
             *p++ = '\n';
-            p = ngx_cpymem(p, field[k].data, field[k].len);
+
+            /* an absent field may have no data at all */
+            if (field[k].len) {
+                p = ngx_cpymem(p, field[k].data, field[k].len);
+            }
         }
 
         SHA256_Update(&ctx, msg, len);

@@ -229,6 +229,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
     9, "attachments_gc_claim",
 
+    "WITH c AS ("
     "UPDATE attachments.files f SET gc_claimed_at = now()"
     " WHERE f.id IN ("
     "   SELECT id FROM attachments.files"
@@ -243,8 +244,21 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
     "    ORDER BY coalesce(deleted_at, created_at)"
     "    LIMIT $3::integer"
     "      FOR UPDATE SKIP LOCKED)"
-    " RETURNING f.id, f.storage, f.storage_key,"
-    "   CASE WHEN f.deleted_at IS NOT NULL THEN 'deleted' ELSE 'pending' END",
+    " RETURNING f.id::text, f.storage, f.storage_key,"
+    "   CASE WHEN f.deleted_at IS NOT NULL THEN 'deleted' ELSE 'pending' END"
+    "), s AS ("
+    "DELETE FROM attachments.stray_names n"
+    " WHERE (n.storage, n.storage_key) IN ("
+    "   SELECT storage, storage_key FROM attachments.stray_names x"
+    "    WHERE since <= now() - $2::integer * interval '1 second'"
+    "      AND NOT EXISTS (SELECT 1 FROM attachments.files r"
+    "                       WHERE r.storage = x.storage"
+    "                         AND r.storage_key = x.storage_key"
+    "                         AND r.purged_at IS NULL)"
+    "    LIMIT $3::integer"
+    "      FOR UPDATE SKIP LOCKED)"
+    " RETURNING NULL::text, n.storage, n.storage_key, 'stray')"
+    " SELECT * FROM c UNION ALL SELECT * FROM s",
 
     3
 };
@@ -367,6 +381,9 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish = {
     "   WHERE id = $8::uuid AND " FILE_VISIBLE
     "     AND visibility = 'private' AND storage_key = $9"
     "  RETURNING *"
+    "), s AS ("
+    "  INSERT INTO attachments.stray_names (storage, storage_key)"
+    "  SELECT storage, $9 FROM f ON CONFLICT DO NOTHING"
     "), a AS ("
     AUDIT_COLUMNS
     "  SELECT x.action, " AUDIT_VALUES("CASE WHEN x.action = 'publish'"

@@ -86,7 +86,8 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage;
 
 /*
  * gc_claim: $1 retention, $2 grace (seconds), $3 batch size -> id,
- *     storage, storage_key, 'deleted' or 'pending' of the rows claimed
+ *     storage, storage_key, 'deleted' or 'pending' of the rows claimed;
+ *     and NULL, storage, storage_key, 'stray' of the stray names taken
  * gc_done: $1 ids (uuid[]) whose blobs are gone -> rows purged or removed,
  *     audited; $2 ids whose blobs stayed -> claims released for the next run
  */
@@ -105,7 +106,8 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_versions;
  * publish_check: common, $8 file id -> the file row, and whether the
  *     organization is over its quota after the file columns
  * publish: common, $8 file id, $9 its key, $10 its public key -> the file
- *     row, public; none if it changed meanwhile
+ *     row, public (the private key a stray name); none if it changed
+ *     meanwhile
  * publish_recheck: common, $8 file id, $9 the public key, $10 the storage
  *     -> one row: the file row as it is now (NULL columns if it is not
  *     visible), and whether a row's key is the public key after them

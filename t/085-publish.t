@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 53;
+plan tests => 58;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -260,7 +260,31 @@ GET /pub/org_acme/work_orders/12/nothing-here.txt
 
 
 
-=== TEST 9: attachments-fsck finds every row with its blob and every blob with its row
+=== TEST 9: a private name a crash left after a publish is removed by the collector
+--- http_config eval
+$::Http . "    attachments_gc_interval 100ms; attachments_gc_grace 0;\n"
+--- init
+my ($st, $j) = ::call('POST', '/api/work_orders/13/files', 'owner1', 'acme',
+                      ::multipart(['file', 'crash.pdf', 'application/pdf', $::PDF]));
+my $id = $j->{files}[0]{id};
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
+($st) = ::call('POST', "/api/work_orders/13/files/$id/publish", 'owner1', 'acme');
+Test::More::is($st, 200, 'published');
+# as if the worker had died before removing the private name
+link("$::Store/public/$key", "$::Store/$key") or die "link: $!";
+Test::More::ok(::wait_until(sub { !-e "$::Store/$key" }), 'the collector removes it');
+Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names"), '0',
+               'and its journal entry');
+my (undef, $f) = ::call('GET', "/api/work_orders/13/files/$id", 'owner1', 'acme');
+Test::More::is(HTTP::Tiny->new->get($f->{download_url})->{content}, $::PDF,
+               'the public file is untouched');
+--- request
+GET /pub/
+--- error_code: 404
+
+
+
+=== TEST 10: attachments-fsck finds every row with its blob and every blob with its row
 --- init
 Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
 --- request
