@@ -11,6 +11,7 @@ use Time::HiRes qw(sleep);
 
 use Attachments::Own;
 use Attachments::Upload;
+use Attachments::DB ();
 
 $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 
@@ -111,5 +112,8 @@ close $fh;
 settled('a crash between the insert and finish_upload');
 is(psql("SELECT count(*) FROM attachments.audit_log WHERE action = 'purge'
           AND file_id = '$id'"), 1, 'its purge is audited');
+
+is(Attachments::DB::fsck("main=local:$dir/store", conninfo => $conninfo), '',
+   'attachments-fsck finds nothing after the faults');
 
 done_testing();

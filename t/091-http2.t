@@ -11,6 +11,7 @@ use Digest::SHA qw(sha256_hex);
 
 use Attachments::Own;
 use Attachments::Upload;
+use Attachments::DB ();
 
 $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 
@@ -67,6 +68,11 @@ for my $how (['--http2-prior-knowledge'], ['-H', "'Transfer-Encoding: chunked'"]
 for my $s ($h1, $h2) {
     my $log = `cat $s->{dir}/logs/error.log`;
     unlike($log, qr/\[alert\]|negative window/, 'no alert in the error log');
+}
+
+for my $s ($h1, $h2) {
+    is(Attachments::DB::fsck("main=local:$s->{dir}/store", conninfo => $s->{conninfo}), '',
+       'attachments-fsck finds nothing');
 }
 
 done_testing();
