@@ -135,7 +135,8 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
 	    seed=; [ $$f = multipart ] && seed=t/fuzz/corpus; \
 	    echo "fuzz-$$f: $(FUZZ_TIME) s"; \
 	    $(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 \
-	        -print_final_stats=1 $(BUILD)/fuzz-corpus/$$f $$seed \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+	        $(BUILD)/fuzz-corpus/$$f $$seed \
 	        2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+.*DONE|==[0-9]+==|SUMMARY)' \
 	        || exit 1; \
 	done
