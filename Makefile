@@ -136,9 +136,12 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
 	    echo "fuzz-$$f: $(FUZZ_TIME) s"; \
 	    $(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 \
 	        -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
-	        $(BUILD)/fuzz-corpus/$$f $$seed \
-	        2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+.*DONE|==[0-9]+==|SUMMARY)' \
-	        || exit 1; \
+	        $(BUILD)/fuzz-corpus/$$f $$seed > $(BUILD)/fuzz-$$f.log 2>&1; \
+	    rc=$$?; \
+	    grep -E '^(stat::number_of_executed_units|#[0-9]+.*DONE|SUMMARY)' \
+	        $(BUILD)/fuzz-$$f.log; \
+	    [ $$rc = 0 ] || { echo "fuzz-$$f failed: $(BUILD)/fuzz-$$f.log"; \
+	                     exit 1; }; \
 	done
 
 deps:
