@@ -113,9 +113,9 @@ $(BUILD)/fuzz-multipart: t/fuzz/fuzz_multipart.c \
         src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
 	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_multipart.c
 
-$(BUILD)/fuzz-signed-url: t/fuzz/fuzz_signed_url.c $(PURE_SRCS) \
+$(BUILD)/fuzz-signed-url: t/fuzz/fuzz_signed_url.c t/fuzz/fields.h $(PURE_SRCS) \
         src/ngx_http_attachments_sign.h $(BUILD)/Makefile
-	clang $(FUZZ_FLAGS) -o $@ $< $(PURE_SRCS) -lcrypto
+	clang $(FUZZ_FLAGS) -It/fuzz -o $@ $< $(PURE_SRCS) -lcrypto
 
 $(BUILD)/fuzz-route: t/fuzz/fuzz_route.c src/ngx_http_attachments_input.c \
         src/ngx_http_attachments_input.h $(BUILD)/Makefile
@@ -125,9 +125,10 @@ $(BUILD)/fuzz-meta: t/fuzz/fuzz_meta.c src/ngx_http_attachments_input.c \
         src/ngx_http_attachments_input.h $(BUILD)/Makefile
 	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_input.c -ljansson
 
-$(BUILD)/fuzz-sigv4: t/fuzz/fuzz_sigv4.c src/ngx_http_attachments_sigv4.c \
+$(BUILD)/fuzz-sigv4: t/fuzz/fuzz_sigv4.c t/fuzz/fields.h \
+        src/ngx_http_attachments_sigv4.c \
         src/ngx_http_attachments_sigv4.h $(BUILD)/Makefile
-	clang $(FUZZ_FLAGS) -o $@ $< src/ngx_http_attachments_sigv4.c -lcrypto
+	clang $(FUZZ_FLAGS) -It/fuzz -o $@ $< src/ngx_http_attachments_sigv4.c -lcrypto
 
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
 	@for f in $(FUZZERS); do \

@@ -20,6 +20,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_pg.h"
@@ -56,6 +57,8 @@ static char *ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attachments_public(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_http_attachments_storage_t *ngx_http_attachments_download_location(
+    ngx_conf_t *cf, ngx_str_t *prefix, ngx_http_handler_pt handler);
 static char *ngx_http_attachments_sign_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_attachments_eval(ngx_http_request_t *r,
@@ -212,33 +215,16 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attachments_download_conf_t *adcf = conf;
 
-    ngx_str_t                       *value, prefix;
-    ngx_http_core_loc_conf_t        *clcf;
+    ngx_str_t                        prefix;
     ngx_http_attachments_storage_t  *storage;
 
     if (adcf->download) {
         return "is duplicate";
     }
 
-    value = cf->args->elts;
-
-    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    storage = ngx_http_attachments_download_location(cf, &prefix,
+                                        ngx_http_attachments_download_handler);
     if (storage == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (!storage->kind->served_by_nginx) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "storage \"%V\" is downloaded from S3 through "
-                           "presigned URLs, not through nginx",
-                           &storage->name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_attachments_conf_location(cf, "attachments_download",
-                                           &prefix)
-        != NGX_OK)
-    {
         return NGX_CONF_ERROR;
     }
 
@@ -256,9 +242,6 @@ ngx_http_attachments_download(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     storage->download = prefix;
     adcf->download = storage;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_attachments_download_handler;
-
     return NGX_CONF_OK;
 }
 
@@ -273,29 +256,20 @@ ngx_http_attachments_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attachments_download_conf_t *adcf = conf;
 
-    ngx_str_t                       *value, prefix;
-    ngx_http_core_loc_conf_t        *clcf;
+    ngx_str_t                        prefix;
     ngx_http_attachments_storage_t  *storage;
 
     if (adcf->public) {
         return "is duplicate";
     }
 
-    value = cf->args->elts;
-
-    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    storage = ngx_http_attachments_download_location(cf, &prefix,
+                                        ngx_http_attachments_public_handler);
     if (storage == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_attachments_conf_location(cf, "attachments_public", &prefix)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (!storage->kind->served_by_nginx
-        || storage->public.len != prefix.len
+    if (storage->public.len != prefix.len
         || ngx_strncmp(storage->public.data, prefix.data, prefix.len) != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -306,10 +280,49 @@ ngx_http_attachments_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     adcf->public = storage;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_attachments_public_handler;
-
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The storage a serving directive names, which nginx itself must serve,
+ * and the prefix of the location, which the handler now answers
+ */
+
+static ngx_http_attachments_storage_t *
+ngx_http_attachments_download_location(ngx_conf_t *cf, ngx_str_t *prefix,
+    ngx_http_handler_pt handler)
+{
+    ngx_str_t                       *value;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_attachments_storage_t  *storage;
+
+    value = cf->args->elts;
+
+    storage = ngx_http_attachments_conf_storage(cf, &value[1]);
+    if (storage == NULL) {
+        return NULL;
+    }
+
+    if (!storage->kind->served_by_nginx) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "storage \"%V\" is downloaded from S3 through "
+                           "presigned URLs, not through nginx",
+                           &storage->name);
+        return NULL;
+    }
+
+    if (ngx_http_attachments_conf_location(cf, (char *) value[0].data,
+                                           prefix)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = handler;
+
+    return storage;
 }
 
 
@@ -645,7 +658,10 @@ ngx_http_attachments_public_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* keys are UTF-8 text: other bytes name no file, and no statement */
+
     if (rc == NGX_DECLINED
+        || !ngx_http_attachments_utf8_valid(key.data, key.len)
         || ngx_http_attachments_storage_public_key(r->pool, &key, pkey)
            != NGX_OK)
     {

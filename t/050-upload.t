@@ -12,7 +12,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 
 repeat_each(1);
-plan tests => 113;
+plan tests => 115;
 
 # outside the server root, which each block makes afresh
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -353,6 +353,25 @@ $::Http . '
 --- error_code: 500
 --- error_log
 attachments: attachments_key made an unsafe key "../
+
+
+
+=== TEST 18a: ...and so does a private file's key in the public area (an organization "public")
+--- http_config eval
+$::Http . '
+    attachments_key $attachments_org/$attachments_uuid-$attachments_filename;'
+--- init
+::psql("INSERT INTO attachments.memberships VALUES ('public', 'owner1', 'owner')"
+       . " ON CONFLICT DO NOTHING");
+--- more_headers
+X-User: owner1
+X-Org: public
+Content-Type: multipart/form-data; boundary=XbOuNdArY7
+--- request eval
+::upload_request('/api/work_orders/18/files', ['file', 'a.png', 'image/png', $::PNG])
+--- error_code: 500
+--- error_log
+attachments: attachments_key made a key in the public area "public/
 
 
 

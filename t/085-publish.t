@@ -12,7 +12,7 @@ use HTTP::Tiny;
 use JSON::PP;
 
 repeat_each(1);
-plan tests => 58;
+plan tests => 63;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -284,7 +284,19 @@ GET /pub/
 
 
 
-=== TEST 10: attachments-fsck finds every row with its blob and every blob with its row
+=== TEST 10: a public path that is not UTF-8 names no file
+--- request eval
+["GET /pub/%ff", "GET /pub/abc%c3%28"]
+--- error_code eval
+[404, 404]
+--- response_body_like eval
+['"code":"not_found"', '"code":"not_found"']
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: attachments-fsck finds every row with its blob and every blob with its row
 --- init
 Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
 --- request

@@ -72,5 +72,15 @@ close $c;
 $out = `$ENV{TEST_NGINX_TOP}/tools/attachments-fsck -c $conf/nginx.conf --grace 0`;
 like($out, qr{^missing fs k/missing\.txt}m, '-c: the storages of nginx.conf');
 
+# a blob younger than the grace may be an upload under way: not an orphan
+blob('k/young.txt', 'y');
+unlike(fsck('fs=local:' . $store, grace => 3600), qr{orphan fs k/young\.txt},
+       'a young blob without its row yet is left alone');
+
+# a root that is not there is an error, not a storage of missing files
+system("$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}'"
+       . " --storage fs=local:$store/nowhere >/dev/null 2>&1");
+is($? >> 8, 2, 'a missing root: exit status 2');
+
 reset_db();
 done_testing();

@@ -10,19 +10,9 @@
 #include <ngx_core.h>
 #include <stdlib.h>
 
+#include "fields.h"
+
 #include "ngx_http_attachments_sigv4.h"
-
-
-static void
-field(const uint8_t **p, const uint8_t *last, ngx_str_t *s)
-{
-    const uint8_t  *nul;
-
-    nul = memchr(*p, 0, last - *p);
-    s->data = (u_char *) *p;
-    s->len = (nul ? nul : last) - *p;
-    *p = nul ? nul + 1 : last;
-}
 
 
 int
