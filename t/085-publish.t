@@ -262,7 +262,7 @@ GET /pub/org_acme/work_orders/12/nothing-here.txt
 
 === TEST 9: a private name a crash left after a publish is removed by the collector
 --- http_config eval
-$::Http . "    attachments_gc_interval 100ms; attachments_gc_grace 0;\n"
+$::Http . "    attachments_gc_interval 100ms; attachments_gc_grace 1s;\n"
 --- init
 my ($st, $j) = ::call('POST', '/api/work_orders/13/files', 'owner1', 'acme',
                       ::multipart(['file', 'crash.pdf', 'application/pdf', $::PDF]));
@@ -270,7 +270,8 @@ my $id = $j->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
 ($st) = ::call('POST', "/api/work_orders/13/files/$id/publish", 'owner1', 'acme');
 Test::More::is($st, 200, 'published');
-# as if the worker had died before removing the private name
+# as if the worker had died before removing the private name (the
+# collector takes stray names a second old and more)
 link("$::Store/public/$key", "$::Store/$key") or die "link: $!";
 Test::More::ok(::wait_until(sub { !-e "$::Store/$key" }), 'the collector removes it');
 Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names"), '0',
