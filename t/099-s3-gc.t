@@ -10,11 +10,13 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::S3;
 use File::Temp qw(tempdir);
+use Digest::SHA qw(sha256_hex);
 
 repeat_each(1);
-plan tests => 31;
+plan tests => 34;
 
 my $port = start_s3rver();
+our $S3Port = $port;
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
 $ENV{TEST_NGINX_S3TLS_PORT} = free_port();
 $ENV{TEST_NGINX_DOWN_PORT} = free_port();         # nobody listens there
@@ -87,7 +89,8 @@ our ($Kept, $Gone, $Pending, $Missing, $Stuck) = map { uuid($_) } 1 .. 5;
 our %Key = map { $_ => "org_acme/work_orders/1/$_.txt" } qw(kept gone pending missing stuck);
 
 put($Key{$_}) for qw(kept gone pending);
-add_file(id => $Kept, eid => '1', storage => 'cloud', key => $Key{kept});
+add_file(id => $Kept, eid => '1', storage => 'cloud', key => $Key{kept}, size => 4,
+         sha256 => sha256_hex('blob'));
 add_file(id => $Gone, eid => '1', storage => 'cloud', key => $Key{gone}, deleted => 1);
 add_file(id => $Pending, eid => '1', storage => 'cloud', key => $Key{pending},
          state => 'pending');
@@ -163,3 +166,14 @@ Test::More::like(join('', <$fh>), qr{^DELETE /files/org_acme/work_orders/1/stuck
                  'the DELETE went through TLS, with the host signed as connected to');
 --- http_config eval
 $::Http =~ s/endpoint=http:\/\/127.0.0.1:\$TEST_NGINX_S3REC_PORT/endpoint=https:\/\/localhost:\$TEST_NGINX_S3TLS_PORT ca=\$TEST_NGINX_S3DIR\/good.crt/r
+
+
+
+=== TEST 5: attachments-fsck finds every live row with its object and no object without one
+--- init
+open my $fh, '>', "$::Dir/s3.secret" or die $!;
+print $fh "S3RVER\n";
+close $fh;
+Test::More::is(::fsck(["cloud=s3:http://127.0.0.1:$::S3Port,us-east-1,files,"
+             . "S3RVER,$::Dir/s3.secret"]), '', 'no finding');
+
