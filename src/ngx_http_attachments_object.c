@@ -244,7 +244,7 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
     size_t   len;
 
     if (storage->public.len == 0
-        || !ngx_http_attachments_storage_is_public(key))
+        || !ngx_http_attachments_storage_is_public(key, ngx_strlen(key)))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: public file \"%s\" of storage \"%V\" "

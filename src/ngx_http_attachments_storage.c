@@ -321,13 +321,14 @@ ngx_http_attachments_storage_public_key(ngx_pool_t *pool, ngx_str_t *key,
 }
 
 
-/* 1: a NUL-terminated key of the public area */
+/* 1: a key of the public area */
 
 ngx_uint_t
-ngx_http_attachments_storage_is_public(u_char *key)
+ngx_http_attachments_storage_is_public(u_char *key, size_t len)
 {
-    return ngx_strncmp(key, NGX_HTTP_ATTACHMENTS_PUBLIC,
-                       sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1) == 0;
+    return len >= sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1
+           && ngx_strncmp(key, NGX_HTTP_ATTACHMENTS_PUBLIC,
+                          sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1) == 0;
 }
 
 

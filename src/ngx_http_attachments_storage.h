@@ -140,7 +140,7 @@ ngx_int_t ngx_http_attachments_storage_path(u_char *path, ngx_log_t *log,
     ngx_http_attachments_storage_t *s, ngx_str_t *key);
 ngx_int_t ngx_http_attachments_storage_public_key(ngx_pool_t *pool,
     ngx_str_t *key, ngx_str_t *public_key);
-ngx_uint_t ngx_http_attachments_storage_is_public(u_char *key);
+ngx_uint_t ngx_http_attachments_storage_is_public(u_char *key, size_t len);
 
 ngx_int_t ngx_http_attachments_storage_tmp(ngx_pool_t *pool,
     ngx_http_attachments_storage_t *s, u_char *id, ngx_str_t *path);

@@ -691,11 +691,7 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
 
     /* the public area is for public files only ("public" as an org, say) */
 
-    if (b->key.len >= sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1
-        && ngx_strncmp(b->key.data, NGX_HTTP_ATTACHMENTS_PUBLIC,
-                       sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1)
-           == 0)
-    {
+    if (ngx_http_attachments_storage_is_public(b->key.data, b->key.len)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: attachments_key made a key in the "
                       "public area \"%V\"", &b->key);
