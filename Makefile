@@ -45,12 +45,16 @@ module: $(MODULE) $(BUILD)/attachments-sign $(BUILD)/attachments-fsck
 $(BUILD)/attachments-fsck: tools/attachments-fsck $(BUILD)/Makefile
 	install -m 755 tools/attachments-fsck $@
 
-$(BUILD)/Makefile: config
+# nginx-dev's tree carries Debian's configure flags; a release tarball has
+# ./configure, a git checkout auto/configure
+$(BUILD)/Makefile: config | deps
 	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && bash -c ' \
 	    if [ -f ./conf_flags ]; then . ./conf_flags; \
 	    else NGX_CONF_FLAGS=(--with-compat); fi; \
-	    ./configure --with-cc-opt="$(CC_OPT)" --with-ld-opt="$(LD_OPT)" \
+	    if [ -x ./configure ]; then configure=./configure; \
+	    else configure=auto/configure; fi; \
+	    $$configure --with-cc-opt="$(CC_OPT)" --with-ld-opt="$(LD_OPT)" \
 	        "$${NGX_CONF_FLAGS[@]}" \
 	        --add-dynamic-module=$(CURDIR) --builddir=$(BUILD)' \
 	    > $(BUILD)/configure.log 2>&1 \
@@ -145,9 +149,13 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
 	                     exit 1; }; \
 	done
 
+# also run by every build (order-only), so that make run and make test work
+# on a fresh machine; quiet and quick when everything is there
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	if ! dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+	    echo "no dpkg: install the equivalents of $(DEBIAN_PKGS)"; \
+	elif ! dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then \
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $(DEBIAN_PKGS); \
@@ -164,8 +172,11 @@ deps:
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
       $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
 
+# TEST_NGINX_BINARY= another nginx (e.g. a mainline build);
+# TEST_NGINX_LIB= openresty's Test::Nginx (its lib/) instead of t/lib
 test: module unit
-	t/run-tests $(PROVE) $(TEST_FILES)
+	TEST_NGINX_BINARY=$${TEST_NGINX_BINARY:-$(NGINX)} \
+	    t/run-tests $(PROVE) $(TEST_FILES)
 
 # the suites with the module built with AddressSanitizer and UBSan, loaded
 # into Debian's nginx by tools/nginx-asan; any report fails the run
@@ -185,10 +196,10 @@ test-asan: unit
 	else echo "no sanitizer report"; fi
 
 run: module
-	tools/service start
+	NGINX=$(NGINX) tools/service start
 
 stop:
-	tools/service stop
+	NGINX=$(NGINX) tools/service stop
 
 bench: module unit $(BUILD)/attachments-sql
 	bench/run

@@ -16,7 +16,7 @@
 #define NGX_HTTP_ATTACHMENTS_CANON_BUFFER   1024
 
 
-static void ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
+static ngx_int_t ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig);
 
 
@@ -27,8 +27,10 @@ static u_char  ngx_http_attachments_b64url[] =
 ngx_http_attachments_hmac_t *
 ngx_http_attachments_hmac_new(u_char *secret, size_t len)
 {
-    u_char                        pad[SHA256_CBLOCK];
+    u_char                        pad[NGX_HTTP_ATTACHMENTS_SHA256_BLOCK];
+    ngx_int_t                     rc;
     ngx_uint_t                    i;
+    const EVP_MD                 *md;
     ngx_http_attachments_hmac_t  *mac;
 
     mac = OPENSSL_zalloc(sizeof(ngx_http_attachments_hmac_t));
@@ -36,32 +38,45 @@ ngx_http_attachments_hmac_new(u_char *secret, size_t len)
         return NULL;
     }
 
+    md = EVP_sha256();
+
+    mac->inner = EVP_MD_CTX_new();
+    mac->outer = EVP_MD_CTX_new();
+    mac->work = EVP_MD_CTX_new();
+
     /* RFC 2104: a key longer than a block is replaced by its hash */
 
     ngx_memzero(pad, sizeof(pad));
 
-    if (len > SHA256_CBLOCK) {
-        SHA256(secret, len, pad);
+    if (len > sizeof(pad)) {
+        rc = EVP_Digest(secret, len, pad, NULL, md, NULL) == 1;
 
     } else {
         ngx_memcpy(pad, secret, len);
+        rc = 1;
     }
 
-    for (i = 0; i < SHA256_CBLOCK; i++) {
+    for (i = 0; i < sizeof(pad); i++) {
         pad[i] ^= 0x36;
     }
 
-    SHA256_Init(&mac->inner);
-    SHA256_Update(&mac->inner, pad, SHA256_CBLOCK);
+    rc = rc && mac->inner && mac->outer && mac->work
+         && EVP_DigestInit_ex(mac->inner, md, NULL) == 1
+         && EVP_DigestUpdate(mac->inner, pad, sizeof(pad)) == 1;
 
-    for (i = 0; i < SHA256_CBLOCK; i++) {
+    for (i = 0; i < sizeof(pad); i++) {
         pad[i] ^= 0x36 ^ 0x5c;
     }
 
-    SHA256_Init(&mac->outer);
-    SHA256_Update(&mac->outer, pad, SHA256_CBLOCK);
+    rc = rc && EVP_DigestInit_ex(mac->outer, md, NULL) == 1
+         && EVP_DigestUpdate(mac->outer, pad, sizeof(pad)) == 1;
 
     OPENSSL_cleanse(pad, sizeof(pad));
+
+    if (!rc) {
+        ngx_http_attachments_hmac_free(mac);
+        return NULL;
+    }
 
     return mac;
 }
@@ -70,26 +85,30 @@ ngx_http_attachments_hmac_new(u_char *secret, size_t len)
 void
 ngx_http_attachments_hmac_free(ngx_http_attachments_hmac_t *mac)
 {
-    OPENSSL_clear_free(mac, sizeof(ngx_http_attachments_hmac_t));
+    /* the provider cleanses a digest state when it frees it */
+
+    EVP_MD_CTX_free(mac->inner);
+    EVP_MD_CTX_free(mac->outer);
+    EVP_MD_CTX_free(mac->work);
+    OPENSSL_free(mac);
 }
 
 
-/* ctx: the inner hash, message fed; md: SHA256_DIGEST_LENGTH bytes */
+/* the message fed to mac->work, which holds the inner hash; md: 32 bytes */
 
-static void
-ngx_http_attachments_hmac_final(ngx_http_attachments_hmac_t *mac,
-    SHA256_CTX *ctx, u_char *md)
+static ngx_int_t
+ngx_http_attachments_hmac_final(ngx_http_attachments_hmac_t *mac, u_char *md)
 {
-    SHA256_Final(md, ctx);
+    if (EVP_DigestFinal_ex(mac->work, md, NULL) != 1
+        || EVP_MD_CTX_copy_ex(mac->work, mac->outer) != 1
+        || EVP_DigestUpdate(mac->work, md, NGX_HTTP_ATTACHMENTS_SHA256_LEN)
+           != 1
+        || EVP_DigestFinal_ex(mac->work, md, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
 
-    /*
-     * No cleansing: the key states themselves never leave *mac, and what
-     * is left in ctx is the state after the MAC, which the MAC reveals.
-     */
-
-    *ctx = mac->outer;
-    SHA256_Update(ctx, md, SHA256_DIGEST_LENGTH);
-    SHA256_Final(md, ctx);
+    return NGX_OK;
 }
 
 
@@ -242,9 +261,7 @@ ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
         return NGX_DECLINED;
     }
 
-    ngx_http_attachments_mac(mac, g, sig);
-
-    return NGX_OK;
+    return ngx_http_attachments_mac(mac, g, sig);
 }
 
 
@@ -276,16 +293,16 @@ ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
 
 /* the base64url HMAC of a grant's canonical string */
 
-static void
+static ngx_int_t
 ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig)
 {
     size_t       i, len;
-    u_char      *p, md[SHA256_DIGEST_LENGTH];
+    u_char      *p, md[NGX_HTTP_ATTACHMENTS_SHA256_LEN];
     uint32_t     v;
+    ngx_int_t    rc;
     ngx_uint_t   k;
     ngx_str_t    field[6];
-    SHA256_CTX   ctx;
     u_char       expires[NGX_TIME_T_LEN];
     u_char       msg[NGX_HTTP_ATTACHMENTS_CANON_BUFFER];
 
@@ -305,7 +322,9 @@ ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
         len += 1 + field[k].len;
     }
 
-    ctx = mac->inner;
+    if (EVP_MD_CTX_copy_ex(mac->work, mac->inner) != 1) {
+        return NGX_ERROR;
+    }
 
     /* one update is much cheaper than a dozen; rare long ones stream */
 
@@ -322,23 +341,25 @@ ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
             }
         }
 
-        SHA256_Update(&ctx, msg, len);
+        rc = EVP_DigestUpdate(mac->work, msg, len);
 
     } else {
-        SHA256_Update(&ctx, NGX_HTTP_ATTACHMENTS_CANON_VERSION,
-                      sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1);
+        rc = EVP_DigestUpdate(mac->work, NGX_HTTP_ATTACHMENTS_CANON_VERSION,
+                              sizeof(NGX_HTTP_ATTACHMENTS_CANON_VERSION) - 1);
 
         for (k = 0; k < 6; k++) {
-            SHA256_Update(&ctx, "\n", 1);
-            SHA256_Update(&ctx, field[k].data, field[k].len);
+            rc = rc && EVP_DigestUpdate(mac->work, "\n", 1)
+                 && EVP_DigestUpdate(mac->work, field[k].data, field[k].len);
         }
     }
 
-    ngx_http_attachments_hmac_final(mac, &ctx, md);
+    if (rc != 1 || ngx_http_attachments_hmac_final(mac, md) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* base64url without padding: 32 bytes -> 43 characters */
 
-    for (i = 0; i + 3 <= SHA256_DIGEST_LENGTH; i += 3) {
+    for (i = 0; i + 3 <= NGX_HTTP_ATTACHMENTS_SHA256_LEN; i += 3) {
         v = (md[i] << 16) | (md[i + 1] << 8) | md[i + 2];
         *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
         *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
@@ -350,6 +371,8 @@ ngx_http_attachments_mac(ngx_http_attachments_hmac_t *mac,
     *sig++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
     *sig++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
     *sig = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
+
+    return NGX_OK;
 }
 
 

@@ -14,15 +14,13 @@
 #define _NGX_HTTP_ATTACHMENTS_SIGN_H_INCLUDED_
 
 
-/* SHA256_CTX: as nginx's own ngx_event_openssl.h does */
-#ifndef OPENSSL_SUPPRESS_DEPRECATED
-#define OPENSSL_SUPPRESS_DEPRECATED
-#endif
-
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
+
+#define NGX_HTTP_ATTACHMENTS_SHA256_LEN    32
+#define NGX_HTTP_ATTACHMENTS_SHA256_BLOCK  64
 
 /* base64url, unpadded, of an HMAC-SHA256 */
 #define NGX_HTTP_ATTACHMENTS_SIG_LEN      43
@@ -73,13 +71,15 @@ typedef struct {
 
 
 /*
- * An HMAC-SHA256 key as the hash states after its padded key blocks:
- * a MAC is then two plain SHA-256 runs, with no allocation, provider
- * dispatch or locking on the request path.
+ * An HMAC-SHA256 key as the digest states after its padded key blocks: a
+ * MAC is then a copy of each state and two short SHA-256 runs in the work
+ * context kept with them, with no key schedule per request.  One per key
+ * and process: a worker signs on its event loop only.
  */
 typedef struct {
-    SHA256_CTX    inner;
-    SHA256_CTX    outer;
+    EVP_MD_CTX   *inner;
+    EVP_MD_CTX   *outer;
+    EVP_MD_CTX   *work;
 } ngx_http_attachments_hmac_t;
 
 
