@@ -16,10 +16,12 @@
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_undo.h"
 #include "ngx_http_attachments_files.h"
 #include "ngx_http_attachments_upload.h"
 #include "ngx_http_attachments_publish.h"
@@ -29,6 +31,13 @@
 #define NGX_HTTP_ATTACHMENTS_ACCESS_WAITING  1
 #define NGX_HTTP_ATTACHMENTS_ACCESS_ALLOWED  2
 #define NGX_HTTP_ATTACHMENTS_ACCESS_REFUSED  3
+
+
+/* kept with the request's pool: an internal redirect clears its contexts */
+typedef struct {
+    ngx_http_request_t              *request;
+    ngx_http_attachments_ctx_t      *ctx;
+} ngx_http_attachments_api_count_t;
 
 
 typedef struct {
@@ -53,6 +62,9 @@ static ngx_int_t ngx_http_attachments_method(ngx_http_request_t *r,
 static void ngx_http_attachments_authorized(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
+static void ngx_http_attachments_api_count(void *data);
+static ngx_http_attachments_endpoint_e ngx_http_attachments_api_endpoint(
+    ngx_http_request_t *r, ngx_http_attachments_ctx_t *ctx);
 
 
 static ngx_command_t  ngx_http_attachments_api_commands[] = {
@@ -239,6 +251,8 @@ ngx_http_attachments_api_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_attachments_access_handler(ngx_http_request_t *r)
 {
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_attachments_api_count_t     *count;
     ngx_http_attachments_ctx_t           *ctx;
     ngx_http_attachments_api_loc_conf_t  *aacf;
 
@@ -257,6 +271,19 @@ ngx_http_attachments_access_handler(ngx_http_request_t *r)
         }
 
         ngx_http_set_ctx(r, ctx, ngx_http_attachments_module);
+
+        /* counted when the request ends, whoever answered it */
+
+        cln = ngx_pool_cleanup_add(r->pool,
+                                   sizeof(ngx_http_attachments_api_count_t));
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_attachments_api_count;
+        count = cln->data;
+        count->request = r;
+        count->ctx = ctx;
 
         return ngx_http_attachments_access_start(r, ctx);
     }
@@ -561,4 +588,107 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
     }
 
     return rc;
+}
+
+
+/*
+ * The request's pool is going: its endpoint and status for the metrics,
+ * and an upload's outcome with the bytes of its files.
+ */
+
+static void
+ngx_http_attachments_api_count(void *data)
+{
+    ngx_http_attachments_api_count_t *count = data;
+
+    off_t                             bytes;
+    ngx_uint_t                        i, status;
+    ngx_http_request_t               *r;
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_blob_t      *blob;
+    ngx_http_attachments_upload_t    *up;
+    ngx_http_attachments_endpoint_e   ep;
+
+    r = count->request;
+    ctx = count->ctx;
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (status == 0) {
+        /* nothing was answered: the client went away first */
+        status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    ep = ngx_http_attachments_api_endpoint(r, ctx);
+
+    ngx_http_attachments_metrics_api(ep, status);
+
+    if (ep != NGX_HTTP_ATTACHMENTS_EP_UPLOAD
+        && ep != NGX_HTTP_ATTACHMENTS_EP_NEW_VERSION)
+    {
+        return;
+    }
+
+    /* the receiver's state begins with the upload's */
+    up = ctx->upload;
+    bytes = 0;
+
+    if (up) {
+        blob = up->blobs.elts;
+
+        for (i = 0; i < up->blobs.nelts; i++) {
+            bytes += blob[i].size;
+        }
+    }
+
+    ngx_http_attachments_metrics_upload(status, bytes);
+}
+
+
+static ngx_http_attachments_endpoint_e
+ngx_http_attachments_api_endpoint(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx)
+{
+    ngx_uint_t  post;
+
+    post = (r->method == NGX_HTTP_POST);
+
+    if (ctx->action == NULL) {
+        /* refused before its route and method were known good */
+        return NGX_HTTP_ATTACHMENTS_EP_UNROUTED;
+    }
+
+    switch (ctx->route.kind) {
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_FILES:
+        return post ? NGX_HTTP_ATTACHMENTS_EP_UPLOAD
+                    : NGX_HTTP_ATTACHMENTS_EP_LIST;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_USAGE:
+        return NGX_HTTP_ATTACHMENTS_EP_USAGE;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS:
+        return post ? NGX_HTTP_ATTACHMENTS_EP_NEW_VERSION
+                    : NGX_HTTP_ATTACHMENTS_EP_VERSIONS;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH:
+        return NGX_HTTP_ATTACHMENTS_EP_PUBLISH;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT:
+        return NGX_HTTP_ATTACHMENTS_EP_CONTENT;
+
+    default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
+
+        switch (r->method) {
+
+        case NGX_HTTP_PATCH:
+            return NGX_HTTP_ATTACHMENTS_EP_UPDATE;
+
+        case NGX_HTTP_DELETE:
+            return NGX_HTTP_ATTACHMENTS_EP_DELETE;
+
+        default:
+            return NGX_HTTP_ATTACHMENTS_EP_GET;
+        }
+    }
 }

@@ -23,6 +23,7 @@
 #include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
@@ -72,7 +73,7 @@ static void ngx_http_attachments_public_found(
 static ngx_int_t ngx_http_attachments_raw_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_str_t *key);
 static ngx_int_t ngx_http_attachments_refuse(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *why, ngx_str_t *path);
+    ngx_http_attachments_download_result_e why, ngx_str_t *path);
 
 
 static ngx_command_t  ngx_http_attachments_download_commands[] = {
@@ -130,6 +131,14 @@ ngx_module_t  ngx_http_attachments_download_module = {
     NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
+};
+
+
+/* for the log, by ngx_http_attachments_download_result_e */
+static const char  *ngx_http_attachments_refusals[] = {
+    "verified", "method", "unsafe storage key", "repeated parameter",
+    "signature parameters missing", "unknown key id", "malformed parameter",
+    "signature mismatch", "expired"
 };
 
 
@@ -500,6 +509,8 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        ngx_http_attachments_metrics_download(NGX_HTTP_ATTACHMENTS_DL_METHOD);
+
         return ngx_http_attachments_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                                "method_not_allowed",
                                                "only GET and HEAD download");
@@ -511,8 +522,8 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
-                                           "forbidden", "unsafe storage key",
+        return ngx_http_attachments_refuse(r,
+                                           NGX_HTTP_ATTACHMENTS_DL_UNSAFE_KEY,
                                            &r->uri);
     }
 
@@ -535,8 +546,9 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                          &escaped)
         != NGX_OK)
     {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                           "repeated parameter", &g.path);
+        return ngx_http_attachments_refuse(r,
+                                           NGX_HTTP_ATTACHMENTS_DL_REPEATED,
+                                           &g.path);
     }
 
     /*
@@ -559,8 +571,7 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     g.type = arg[NGX_HTTP_ATTACHMENTS_ARG_I_TYPE];
 
     if (expires.len == 0 || g.key_id.len == 0 || sig.len == 0) {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                           "signature parameters missing",
+        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_DL_MISSING,
                                            &g.path);
     }
 
@@ -577,8 +588,9 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     }
 
     if (i == alcf->keys->nelts) {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                           "unknown key id", &g.path);
+        return ngx_http_attachments_refuse(r,
+                                           NGX_HTTP_ATTACHMENTS_DL_UNKNOWN_KEY,
+                                           &g.path);
     }
 
     if (ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len)
@@ -586,27 +598,28 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     {
         for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
             if (!ngx_http_attachments_printable(arg[i].data, arg[i].len)) {
-                return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN,
-                                                   "forbidden",
-                                                   "malformed parameter",
-                                                   &g.path);
+                return ngx_http_attachments_refuse(r,
+                                            NGX_HTTP_ATTACHMENTS_DL_MALFORMED,
+                                            &g.path);
             }
         }
 
-        return ngx_http_attachments_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                           "signature mismatch", &g.path);
+        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_DL_MISMATCH,
+                                           &g.path);
     }
 
     /* only a genuine URL learns that it expired */
 
     if (g.expires < ngx_time()) {
-        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_GONE,
-                                           "url_expired", "expired", &g.path);
+        return ngx_http_attachments_refuse(r, NGX_HTTP_ATTACHMENTS_DL_EXPIRED,
+                                           &g.path);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "attachments download: \"%V\" granted by key \"%V\"",
                    &g.path, &g.key_id);
+
+    ngx_http_attachments_metrics_download(NGX_HTTP_ATTACHMENTS_DL_VERIFIED);
 
     return ngx_http_attachments_local_send(r, storage, &key, &g);
 }
@@ -785,14 +798,21 @@ ngx_http_attachments_raw_key(ngx_http_request_t *r, ngx_str_t *prefix,
 
 
 static ngx_int_t
-ngx_http_attachments_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *why, ngx_str_t *path)
+ngx_http_attachments_refuse(ngx_http_request_t *r,
+    ngx_http_attachments_download_result_e why, ngx_str_t *path)
 {
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "attachments: download refused (%s): \"%V\"", why, path);
+                  "attachments: download refused (%s): \"%V\"",
+                  ngx_http_attachments_refusals[why], path);
 
-    return ngx_http_attachments_send_error(r, status, code,
-               status == NGX_HTTP_ATTACHMENTS_GONE
-               ? "the download URL has expired"
-               : "the download URL is not valid");
+    ngx_http_attachments_metrics_download(why);
+
+    if (why == NGX_HTTP_ATTACHMENTS_DL_EXPIRED) {
+        return ngx_http_attachments_send_error(r, NGX_HTTP_ATTACHMENTS_GONE,
+                                               "url_expired",
+                                               "the download URL has expired");
+    }
+
+    return ngx_http_attachments_send_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                           "the download URL is not valid");
 }

@@ -24,6 +24,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
@@ -77,6 +78,8 @@ static void ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id);
 static void ngx_http_attachments_gc_claimed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_gc_count(ngx_http_attachments_pg_query_t *q,
+    int col, ngx_http_attachments_gc_counter_e what);
 static void ngx_http_attachments_gc_next(ngx_http_attachments_gc_conf_t *gcf,
     ngx_msec_t delay);
 
@@ -227,6 +230,8 @@ ngx_http_attachments_gc_run(ngx_event_t *ev)
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0, "attachments gc: run");
+
+    ngx_http_attachments_metrics_gc(NGX_HTTP_ATTACHMENTS_GC_RUNS, 1);
 
     sp = gcf->amcf->storages.elts;
 
@@ -482,6 +487,11 @@ ngx_http_attachments_gc_purge(ngx_http_attachments_gc_batch_t *gb)
     *gb->k++ = '}';
     gb->kept.len = gb->k - gb->kept.data;
 
+    /* "{id,id}": an id and its separator per row kept */
+    ngx_http_attachments_metrics_gc(NGX_HTTP_ATTACHMENTS_GC_KEPT,
+                                    (gb->kept.len - 1)
+                                    / (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+
     done = ngx_http_attachments_pg_query(gcf->pool, gb->log,
                                          gcf->amcf->database,
                                          &ngx_http_attachments_sql_gc_done);
@@ -519,6 +529,9 @@ ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q)
     gcf = q->data;
 
     if (q->rc == NGX_OK && PQntuples(q->result) == 1) {
+        ngx_http_attachments_gc_count(q, 0, NGX_HTTP_ATTACHMENTS_GC_PURGED);
+        ngx_http_attachments_gc_count(q, 1, NGX_HTTP_ATTACHMENTS_GC_REMOVED);
+
         ngx_log_error(NGX_LOG_INFO, q->log, 0,
                       "attachments gc: %s deleted file(s) purged, "
                       "%s pending upload(s) removed",
@@ -528,6 +541,21 @@ ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q)
 
     ngx_http_attachments_gc_next(gcf, gcf->more && q->rc == NGX_OK
                                        ? 1 : gcf->interval);
+}
+
+
+static void
+ngx_http_attachments_gc_count(ngx_http_attachments_pg_query_t *q, int col,
+    ngx_http_attachments_gc_counter_e what)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi((u_char *) PQgetvalue(q->result, 0, col),
+                 PQgetlength(q->result, 0, col));
+
+    if (n > 0) {
+        ngx_http_attachments_metrics_gc(what, n);
+    }
 }
 
 

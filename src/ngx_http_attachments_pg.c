@@ -18,6 +18,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_pq.h"
 #include "ngx_http_attachments_pg.h"
 
@@ -67,6 +68,9 @@ static ngx_http_attachments_pg_query_t *ngx_http_attachments_pg_dequeue(
     ngx_http_attachments_pg_t *pg);
 static ngx_http_attachments_pg_conn_t *ngx_http_attachments_pg_slot(
     ngx_http_attachments_pg_t *pg);
+static ngx_int_t ngx_http_attachments_pg_start(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_pg_gauges(ngx_http_attachments_pg_t *pg);
 static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
     ngx_int_t rc);
 static void ngx_http_attachments_pg_wait_expired(ngx_event_t *ev);
@@ -197,6 +201,25 @@ ngx_http_attachments_pg_param(ngx_pool_t *pool,
 ngx_int_t
 ngx_http_attachments_pg_run(ngx_http_attachments_pg_query_t *q)
 {
+    ngx_int_t  rc;
+
+    ngx_http_attachments_metrics_pg(NGX_HTTP_ATTACHMENTS_PG_QUERIES);
+
+    rc = ngx_http_attachments_pg_start(q);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_attachments_metrics_pg(NGX_HTTP_ATTACHMENTS_PG_ERRORS);
+    }
+
+    ngx_http_attachments_pg_gauges(q->pg);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_pg_start(ngx_http_attachments_pg_query_t *q)
+{
     ngx_queue_t                     *head;
     ngx_http_attachments_pg_t       *pg;
     ngx_http_attachments_pg_conn_t  *pc;
@@ -248,6 +271,8 @@ ngx_http_attachments_pg_run(ngx_http_attachments_pg_query_t *q)
     ngx_queue_insert_tail(&pg->waiting, &q->queue);
     pg->nwaiting++;
     q->queued = 1;
+
+    ngx_http_attachments_metrics_pg(NGX_HTTP_ATTACHMENTS_PG_WAITS);
 
     ngx_add_timer(&q->wait, pg->queue_timeout);
 
@@ -712,8 +737,10 @@ ngx_http_attachments_pg_release(ngx_http_attachments_pg_conn_t *pc)
         if (ngx_http_attachments_pg_send(pc, q) != NGX_OK) {
             pc->query = q;
             ngx_http_attachments_pg_fail(pc);
+            return;
         }
 
+        ngx_http_attachments_pg_gauges(pg);
         return;
     }
 
@@ -724,6 +751,8 @@ ngx_http_attachments_pg_release(ngx_http_attachments_pg_conn_t *pc)
     c->idle = 1;
     c->read->cancelable = 1;
     ngx_add_timer(c->read, pg->idle_timeout);
+
+    ngx_http_attachments_pg_gauges(pg);
 }
 
 
@@ -771,6 +800,8 @@ ngx_http_attachments_pg_close(ngx_http_attachments_pg_conn_t *pc)
 
     pc->state = NGX_HTTP_ATTACHMENTS_PG_FREE;
     pc->prepared = 0;
+
+    ngx_http_attachments_pg_gauges(pc->pg);
 }
 
 
@@ -829,8 +860,40 @@ static void
 ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
     ngx_int_t rc)
 {
+    if (rc == NGX_ERROR) {
+        ngx_http_attachments_metrics_pg(NGX_HTTP_ATTACHMENTS_PG_ERRORS);
+    }
+
+    ngx_http_attachments_pg_gauges(q->pg);
+
     q->rc = rc;
     q->handler(q);
+}
+
+
+/* this worker's connections and queue, for the metrics */
+
+static void
+ngx_http_attachments_pg_gauges(ngx_http_attachments_pg_t *pg)
+{
+    ngx_uint_t                       i, busy, idle;
+    ngx_http_attachments_pg_conn_t  *pc;
+
+    busy = 0;
+    idle = 0;
+
+    for (i = 0; i < pg->size; i++) {
+        pc = &pg->conns[i];
+
+        if (pc->state == NGX_HTTP_ATTACHMENTS_PG_IDLE) {
+            idle++;
+
+        } else if (pc->state != NGX_HTTP_ATTACHMENTS_PG_FREE) {
+            busy++;
+        }
+    }
+
+    ngx_http_attachments_metrics_pg_state(busy, idle, pg->nwaiting);
 }
 
 
@@ -879,4 +942,6 @@ ngx_http_attachments_pg_cleanup(void *data)
         PQclear(q->result);
         q->result = NULL;
     }
+
+    ngx_http_attachments_pg_gauges(q->pg);
 }

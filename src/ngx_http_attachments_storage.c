@@ -16,6 +16,7 @@
 
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_storage.h"
 
 
@@ -30,6 +31,8 @@ typedef struct {
 static ngx_int_t ngx_http_attachments_storage_start(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op, ngx_uint_t method,
     ngx_http_attachments_storage_op_pt handler);
+static void ngx_http_attachments_storage_count(
+    ngx_http_attachments_storage_op_t *op, ngx_int_t rc);
 static const char *ngx_http_attachments_storage_method(
     ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_storage_wake(ngx_http_request_t *r);
@@ -169,6 +172,8 @@ ngx_http_attachments_storage_start(ngx_http_request_t *r,
 
     rc = handler(r, op);
 
+    ngx_http_attachments_storage_count(op, rc);
+
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, op->log, 0,
                    "attachments storage \"%V\": %s \"%V\": %i, status %ui",
                    &op->storage->name,
@@ -176,6 +181,42 @@ ngx_http_attachments_storage_start(ngx_http_request_t *r,
                    op->status);
 
     return rc;
+}
+
+
+/* an operation that ended, now or (NGX_AGAIN) later, for the metrics */
+
+static void
+ngx_http_attachments_storage_count(ngx_http_attachments_storage_op_t *op,
+    ngx_int_t rc)
+{
+    ngx_http_attachments_op_e  what;
+
+    if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
+        return;
+    }
+
+    switch (op->method) {
+
+    case NGX_HTTP_PUT:
+        what = NGX_HTTP_ATTACHMENTS_OP_CREATE;
+        break;
+
+    case NGX_HTTP_DELETE:
+        what = NGX_HTTP_ATTACHMENTS_OP_DELETE;
+        break;
+
+    case NGX_HTTP_COPY:
+        what = NGX_HTTP_ATTACHMENTS_OP_PUBLISH;
+        break;
+
+    default:
+        what = NGX_HTTP_ATTACHMENTS_OP_HEALTH;
+    }
+
+    ngx_http_attachments_metrics_storage(&op->storage->kind->name, what,
+                                         rc != NGX_OK
+                                         || !ngx_http_attachments_op_done(op));
 }
 
 
@@ -259,6 +300,8 @@ ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, op->log, 0,
                    "attachments storage \"%V\": \"%V\" done, status %ui",
                    &op->storage->name, &op->key, op->status);
+
+    ngx_http_attachments_storage_count(op, NGX_OK);
 
     if (!ngx_http_attachments_op_done(op)) {
         ngx_log_error(NGX_LOG_ERR, op->log, 0,
