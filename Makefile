@@ -6,6 +6,7 @@
 #   make run / stop   a local service on 127.0.0.1:8080 (see README)
 #   make bench        benchmarks against the real stack
 #   make fuzz         the pure code under libFuzzer (FUZZ_TIME=60 s each)
+#   make deb          build/libnginx-mod-http-attachments_<version>_<arch>.deb
 #
 # NGINX_SRC defaults to the headers of Debian's nginx-dev; a full nginx
 # source tree works too (make NGINX_SRC=/path/to/nginx-1.22.1).
@@ -32,11 +33,14 @@ PURE_CFLAGS := -g -O2 -W -Wall -Wno-unused-parameter -Werror $(NGX_INCS)
 DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libmagic-dev libpcre2-dev zlib1g-dev postgresql \
                postgresql-contrib libtest-base-perl wrk python3-botocore \
-               curl openssl ca-certificates make gcc clang
+               curl openssl ca-certificates make gcc clang dpkg-dev
 
 FUZZ_TIME  ?= 60
 
-.PHONY: all module deps test test-asan unit run stop bench fuzz clean
+VERSION    := 0.1.0
+DEB_REV    ?= 1
+
+.PHONY: all module deps test test-asan unit run stop bench fuzz deb clean
 
 all: module
 
@@ -45,13 +49,18 @@ module: $(MODULE) $(BUILD)/attachments-sign $(BUILD)/attachments-fsck
 $(BUILD)/attachments-fsck: tools/attachments-fsck $(BUILD)/Makefile
 	install -m 755 tools/attachments-fsck $@
 
-# nginx-dev's tree carries Debian's configure flags; a release tarball has
-# ./configure, a git checkout auto/configure
+# nginx-dev's tree carries Debian's configure flags; for another tree they
+# are the --with-* switches of $(NGINX), the binary the module will load
+# into (NGX_SSL, NGX_HTTP_V2, NGX_DEBUG follow them); a release tarball
+# has ./configure, a git checkout auto/configure
 $(BUILD)/Makefile: config | deps
 	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && bash -c ' \
 	    if [ -f ./conf_flags ]; then . ./conf_flags; \
-	    else NGX_CONF_FLAGS=(--with-compat); fi; \
+	    else NGX_CONF_FLAGS=(--with-compat $$($(NGINX) -V 2>&1 \
+	        | sed -n "s/^configure arguments: //p" | tr " " "\n" \
+	        | grep -E "^--with-[a-z0-9_]+$$" | grep -v -x -- --with-compat)); \
+	    fi; \
 	    if [ -x ./configure ]; then configure=./configure; \
 	    else configure=auto/configure; fi; \
 	    $$configure --with-cc-opt="$(CC_OPT)" --with-ld-opt="$(LD_OPT)" \
@@ -172,10 +181,18 @@ deps:
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
       $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
 
+# the package is built and tested (t/110-deb.t, as root) for Debian's nginx
+DEB_FILE   := $(BUILD)/libnginx-mod-http-attachments_$(VERSION)-$(DEB_REV)_$(shell dpkg --print-architecture 2>/dev/null).deb
+ifeq ($(NGINX_SRC),/usr/share/nginx/src)
+TEST_DEB   := deb
+endif
+
 # TEST_NGINX_BINARY= another nginx (e.g. a mainline build);
 # TEST_NGINX_LIB= openresty's Test::Nginx (its lib/) instead of t/lib
-test: module unit
+test: module unit $(TEST_DEB)
+	$(if $(TEST_DEB),TEST_NGINX_DEB=$(DEB_FILE)) \
 	TEST_NGINX_BINARY=$${TEST_NGINX_BINARY:-$(NGINX)} \
+	TEST_NGINX_LOAD_MODULES=$${TEST_NGINX_LOAD_MODULES:-$(MODULE)} \
 	    t/run-tests $(PROVE) $(TEST_FILES)
 
 # the suites with the module built with AddressSanitizer and UBSan, loaded
@@ -200,6 +217,10 @@ run: module
 
 stop:
 	NGINX=$(NGINX) tools/service stop
+
+# the module as Debian ships nginx modules: libnginx-mod-http-attachments
+deb: module
+	tools/mkdeb $(BUILD) $(VERSION)-$(DEB_REV) $(NGINX)
 
 bench: module unit $(BUILD)/attachments-sql
 	bench/run
