@@ -24,7 +24,7 @@ my @examples;
 while ($out =~ /^  # (.+)\n  (curl .+)$/mg) {
     push @examples, [$1, $2];
 }
-is(scalar @examples, 12, 'twelve curl examples printed');
+is(scalar @examples, 14, 'fourteen curl examples printed');
 
 my %want = map { $_ => $_ } qw(200 201 206 401 403 410);
 
