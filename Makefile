@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # ngx_http_attachments_module
 #
 #   make              build build/ngx_http_attachments_module.so

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Prints the SQL of the module's statements, so that make bench can run
  * exactly what the API sends through pgbench:  statements [name …]
  */

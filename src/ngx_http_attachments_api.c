@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_api_module: the API's router on an
  * "attachments_api" location.
  *

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The API's router: ngx_http_attachments_api_module, the access phase and
  * the dispatch of an attachments_api location.
  */

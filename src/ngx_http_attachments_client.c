@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The module's own HTTP client, for requests no client request can carry
  * as a subrequest (the collector's): one request per connection
  * ("Connection: close"), HTTP or HTTPS (nginx's SSL layer; the peer's

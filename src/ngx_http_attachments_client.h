@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The module's own non-blocking HTTP(S) client, for what has no client
  * request to make a subrequest from (the collector).  Cloud storage kinds
  * sign and write their requests; this sends them and reads the status.

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, committed: once the body is in (ngx_http_attachments_upload.c),
  * all or nothing (docs/upload.md):
  *

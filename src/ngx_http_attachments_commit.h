@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, committed: rows, blobs, quotas, the answer.
  */
 

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Directive arguments: "name=value" parameters, URI prefixes, prefix
  * locations, secrets in files.
  */

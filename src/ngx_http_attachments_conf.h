@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Helpers every directive of the module parses its arguments with:
  * "name=value" parameters, URI prefixes, prefix locations and secrets read
  * from files.  Nothing here knows the module's own structures.

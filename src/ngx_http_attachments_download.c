@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_download_module: local downloads through signed
  * URLs (attachments_download), public files (attachments_public), and the
  * URLs $attachments_signed_url mints for operators and tests

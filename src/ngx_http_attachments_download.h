@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Local downloads through signed URLs:
  * ngx_http_attachments_download_module (attachments_download,
  * attachments_sign, $attachments_signed_url).

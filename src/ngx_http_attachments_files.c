@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The file endpoints of the API: list, get, content, update, delete,
  * versions, and the caller's usage.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The garbage collector: blobs of files soft-deleted longer than
  * attachments_gc_retention, and uploads left pending by a crash or an
  * abort longer than attachments_gc_grace.

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_health_module.
  *
  * attachments_health: a location that tells whether the database and each

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Input checks: routes (DESIGN.md, section 3), ids, cursors, metadata.
  */
 

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * What clients send, checked before anything else sees it: API routes,
  * entity and file ids, list cursors and file metadata (tags, custom_fields,
  * category).  Pure code over nginx types and jansson, unit-tested without

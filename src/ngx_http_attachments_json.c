@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * JSON responses: serialisation into the request pool and the error shape
  * of DESIGN.md ({"error":{"code":...,"message":...}}).
  */

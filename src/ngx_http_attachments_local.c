@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The "local" storage kind: a directory whose blobs arrive as temporary
  * files, are renamed to their keys with the directory fsync'd, are served
  * by internal redirect to the storage's internal location (sendfile,

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The "local" storage kind, and what the download location asks of it:
  * minting a signed URL and sending a granted blob.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_metrics_module: see ngx_http_attachments_metrics.h.
  *
  * Counters are atomics in the zone, added to by whichever worker counts;

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_metrics_module: counters of every worker in one
  * shared memory zone, answered in Prometheus' text format by a location
  * with attachments_metrics (as stub_status answers its own).

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_module: the configuration every part of the module
  * shares (ngx_http_attachments_module.h): attachments_database and the
  * per-worker pool, attachments_storage with the kinds there are,

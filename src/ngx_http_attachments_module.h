@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * ngx_http_attachments_module: the configuration every part shares (the
  * database, the storages, the signing keys, identity and URLs).  The
  * parts with directives of their own (API, uploads, downloads, health,

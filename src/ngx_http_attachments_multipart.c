@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Streaming multipart/form-data.
  *
  * The delimiter "\r\n--boundary" is matched byte by byte across chunks;

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * A streaming multipart/form-data parser (RFC 7578, RFC 2046, section 5.1).
  *
  * Fed the body in chunks of any size as they arrive, it never holds more

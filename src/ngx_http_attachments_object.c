@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The file object every answer of the API is made of (DESIGN.md, section
  * 3): a file row's fields, a fresh download URL from its storage (signed,
  * or permanent for public files), RFC 3339 times.

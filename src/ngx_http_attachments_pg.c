@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * PostgreSQL without blocking: libpq's asynchronous API on nginx events.
  *
  * Each worker owns pg->size connection slots.  A connection's socket is an

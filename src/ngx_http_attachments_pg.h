@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * PostgreSQL without blocking: a per-worker pool of libpq connections
  * driven by nginx events.
  *

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libpq on nginx events: a libpq socket as an nginx connection, libpq's
  * messages for the error log, and which errors mean "not now".
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * A storage operation as a subrequest to an internal location whose
  * proxy_pass reaches the store without blocking (as auth_request does):
  * the request's method and signed headers, the client's own headers left

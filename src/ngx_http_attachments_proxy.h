@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Storage operations as subrequests through an internal proxy_pass
  * location, for the cloud storage kinds.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * POST .../files/{id}/publish: a private file moves to its storage's
  * public area (served unsigned from the storage's public= prefix) and
  * counts against its organization only.

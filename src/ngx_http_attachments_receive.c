@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, as their body arrives: the multipart parser's events.  File
  * parts go straight to a temporary file in the storage's temporary area
  * while their size, SHA-256 and sniffed type are checked; fields are

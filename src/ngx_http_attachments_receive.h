@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, as their body arrives: the receiver's state and its limits.
  */
 

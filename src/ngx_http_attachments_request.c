@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The request toolkit of the API's handlers: the request context the
  * access phase fills; running a statement for a request, with the
  * parameters every statement on a parent record shares; answering a

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The request toolkit the API's handlers share: the request context, the
  * statements run for a request and the answers to their failures.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The "s3" storage kind: S3-compatible object stores.  Its configuration;
  * its download URLs, SigV4 query-presigned GETs (ngx_http_attachments_
  * sigv4.c) that carry the file's name and type as response-content-

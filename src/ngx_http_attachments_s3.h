@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The "s3" storage kind: S3-compatible object stores, reached through
  * subrequests to a proxy_pass location and, without a request, through
  * the module's own client.

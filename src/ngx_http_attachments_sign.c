@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Signed download URLs: canonical string, HMAC-SHA256, encodings.
  * See ngx_http_attachments_sign.h; no nginx runtime calls in this file.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Signed download URLs: the pure part.
  *
  * Owns the canonical string of a grant, its HMAC-SHA256 under a key, the

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * SigV4 query presigning (docs.aws.amazon.com, "Authenticating Requests:
  * Using Query Parameters").  The URL is written in the order botocore
  * writes it: response-* parameters, then the X-Amz-* ones, the signature

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * AWS Signature Version 4 for S3: query-presigned GET URLs and signed
  * request headers, byte for byte what AWS SDKs make for the same inputs
  * and clock.  Pure code over nginx

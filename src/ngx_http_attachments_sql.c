@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The SQL text of every statement (see ngx_http_attachments_sql.h for the
  * parameters).  Parameters are typed text and cast here; nothing is ever
  * spliced into SQL.

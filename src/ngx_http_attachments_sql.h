@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Every statement the module sends to PostgreSQL.
  *
  * Each action is one statement, so its change and its audit_log row commit

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The storage interface's operations (ngx_http_attachments_storage.h):
  * each is logged and handed to the storage's kind; an operation a kind
  * finishes later wakes its request through this module's context.  Also

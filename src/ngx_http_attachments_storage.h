@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * The storage interface: what every storage kind offers (local in
  * ngx_http_attachments_local.c, s3 in ngx_http_attachments_s3.c), what a
  * storage, a link to a blob and an operation on a blob are, and the

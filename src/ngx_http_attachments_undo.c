@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * An upload that cannot finish: its answer, and nothing of it left behind
  * (its blobs deleted from the storage, its pending rows removed, its
  * temporaries gone), at once or, for what a request cannot do, by the

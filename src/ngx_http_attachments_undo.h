@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads: what the receiving side (ngx_http_attachments_upload.c,
  * ngx_http_attachments_receive.c) hands to the committing side
  * (ngx_http_attachments_commit.c), and what undoes an upload that cannot

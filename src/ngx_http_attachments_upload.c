@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, received: POST .../files and .../versions with multipart/form-
  * data, streamed.
  *

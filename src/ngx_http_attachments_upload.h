@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Uploads, received: ngx_http_attachments_upload_module reads a
  * multipart body as it arrives and hands it to the commit.
  */

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Unit tests of the input checks (routes, ids, cursors, metadata): TAP
 # from the binary make builds.
 use strict;

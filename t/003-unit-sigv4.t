@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Unit tests of SigV4 presigning: TAP from the binary make builds.
 use strict;
 use warnings;

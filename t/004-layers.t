@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The layers of docs/architecture.md hold: a source file includes only the
 # headers of files in lower layers, or earlier in its own layer; every
 # source file is in the table and every file in the table exists.

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The suite format itself: the parts of Test::Nginx::Socket the project's
 # suites rely on, run against plain nginx locations.
 

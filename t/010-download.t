@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Signed local downloads: verification in nginx, internal redirect, headers,
 # tampering, expiry, path safety, key rotation, minting.
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Configuration: nginx -t refuses bad directive values with a clear message.
 
 use Test::Nginx::Socket;

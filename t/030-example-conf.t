@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # conf/nginx.conf and `make run` as a user meets them: start the service in
 # a scratch directory, run the curl examples it prints, stop it.  (Plain
 # Test::More: this suite drives a whole configuration file, not blocks.)

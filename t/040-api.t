@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The metadata API against the real PostgreSQL: list, get, content, patch,
 # delete, their errors, and that refused requests write nothing.
 

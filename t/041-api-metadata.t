@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The metadata API: PATCH and its validation, SQL metacharacters stored and
 # returned verbatim, pagination across pages, category and tag filters.
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Permissions: every role and grant against every action, a replaced
 # authorize() body, and identity wired from auth_request.
 

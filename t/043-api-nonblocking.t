@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The worker never waits for PostgreSQL: while authorize() sleeps, other
 # requests are served; a client that goes away mid-statement leaves a clean
 # pool; a full pool queues, then answers 503.

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # PostgreSQL goes away and comes back under a running nginx: 503 with
 # Retry-After meanwhile, then 200 again from the same processes.  (Plain
 # Test::More: the database is stopped between two requests of one nginx,

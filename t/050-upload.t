@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Uploads: round trips, validation with proof that nothing was stored,
 # spoofed types, hostile names, limits, quotas and their race, a client
 # hanging up halfway.

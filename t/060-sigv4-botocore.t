@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # SigV4 presigned GET URLs: the module's code (build/attachments-presign)
 # against Debian's botocore, byte for byte, for the same inputs and clock.
 # (Plain Test::More: no nginx is involved.)

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The garbage collector: blobs of deleted files after the retention,
 # uploads left pending after the grace, audit rows, a blob that cannot be
 # deleted keeps its row, two collectors share one database without double

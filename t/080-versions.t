@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Document versions: a new version joins its document's lineage with
 # doc_version + 1 and inherits its metadata; lists show the newest; every
 # version stays downloadable; versions are listed newest first.  (File ids

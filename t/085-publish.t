@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Public files: publishing moves the blob to the storage's public area and
 # gives a permanent unsigned URL served without identity; uploads may be
 # public at once; usage follows the seed rules, computed here by hand.

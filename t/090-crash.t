@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Faults in the middle of uploads: the worker killed with SIGKILL, and
 # PostgreSQL stopped.  After a restart and a collector run: no orphan blob,
 # no pending row, usage equal to the visible files.  (Plain Test::More: it

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Uploads over HTTP/2 (what browsers speak behind TLS) and chunked
 # HTTP/1.1 bodies, of sizes below and well above HTTP/2's initial window:
 # every one is stored whole.  (Plain Test::More: the suite needs a listener

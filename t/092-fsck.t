@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # attachments-fsck: each kind of finding on a storage made wrong on purpose,
 # the exit status, and --quarantine.  (Plain Test::More: no nginx needed.)
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Races: every pair of operations that change one file, fired at once on
 # two connections with random delays, many rounds, the collector running
 # every 100 ms: after each round attachments-fsck finds nothing, and every

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Files in an S3 storage: their download_url and /content are SigV4
 # presigned GETs, byte for byte what botocore makes for the same request
 # time (path-style and virtual-host style).

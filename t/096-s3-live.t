@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Files in S3, against a real S3-compatible server (s3rver, started here on
 # 127.0.0.1): the presigned URLs the API hands out are served with the
 # file's bytes, name and type; /content redirects to one that works; an

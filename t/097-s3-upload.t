@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Uploads to an S3 storage, against s3rver on 127.0.0.1: the objects hold
 # the bytes sent, the listed URLs and /content work, older local files stay
 # served after the switch; S3 down, S3 refusing and a quota refusal after

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # attachments_health: the database and every storage checked without
 # blocking; 200 when all can be used, 503 (and which one) otherwise.
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # The collector and S3: blobs of deleted files and of uploads left pending
 # are DELETEd by the module's own client (no request to make a subrequest
 # from), signed as botocore signs, over HTTP and over HTTPS with the

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # attachments_metrics: after known traffic, every counter says exactly
 # what happened (each block starts a fresh nginx, so its zone starts at 0).
 

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # make deb: the package installs as Debian's libnginx-mod-* do (the module
 # enabled in /etc/nginx/modules-enabled), Debian's nginx loads it from
 # there and serves a signed download minted by the packaged

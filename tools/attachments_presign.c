@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * attachments-presign: an S3 SigV4 presigned GET URL from the module's
  * own code, for the botocore comparison suite and make bench.
  *

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * attachments-sign: mints a signed download URL outside nginx, with the
  * module's own signing code; for operators, scripts and benchmarks.
  *

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Private PostgreSQL clusters for tests, benchmarks and `make run`.
 # Sourced by bash scripts: pg_start DIR SCHEMA [PORT], pg_stop DIR, free_port.
 # initdb refuses to run as root, so as root the cluster belongs to the

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libFuzzer target for metadata (make fuzz): any body a PATCH or an
  * upload's fields may carry, through jansson and the checks.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libFuzzer target for the multipart parser (make fuzz).  The first byte
  * picks the chunk size, the rest is the body; the boundary is "fz", and
  * the input is also tried as a Content-Type header.  ASan and UBSan do the

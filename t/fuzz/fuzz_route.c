@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libFuzzer target for the input checks of routes, ids, cursors and names
  * (make fuzz): no crash, and what they accept keeps their promises.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libFuzzer target for signed URLs (make fuzz): the query parser and the
  * verifier on any input, and the round trip a URL makes: whatever grant
  * signs (its fields from the input, split at NUL bytes) must verify once

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * libFuzzer target for SigV4 (make fuzz): the canonical request of any
  * path, host, type and disposition, presigned and signed in headers; the
  * length measured first is the length written.

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Presigned GET URLs made by Debian's botocore for the cases on stdin (one
 # JSON object a line), with the clock stopped at each case's "now": the
 # reference the module's SigV4 code must match byte for byte.

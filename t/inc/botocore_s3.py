@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 # Debian's botocore as the reference S3 client, one JSON request a line on
 # stdin, one JSON answer a line on stdout:
 #   {"op": "sign", "method", "url", "body_hex", "date", "region"}

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Unit tests of the input checks: routes, ids, cursors, metadata (TAP, run
  * by t/001-unit-input.t).
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Unit tests of the streaming multipart parser (TAP, run by
  * t/002-unit-multipart.t): every body is fed whole, byte by byte and in
  * random chunks, and must give the same transcript each time.

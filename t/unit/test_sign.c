@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Unit tests of the pure signing code (TAP, run by t/000-unit-sign.t).
  * Known answers were computed independently with Python's hmac module.
  */

@@ -1,5 +1,10 @@
 
 /*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
  * Unit tests of SigV4 presigning (TAP, run by t/003-unit-sigv4.t): AWS's
  * published example, the encodings, the signing key cache.
  */

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::API;
 
 # What the API suites share: an nginx configuration with the API on /api/

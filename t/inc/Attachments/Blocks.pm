@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::Blocks;
 
 # A suite's defaults: each section given to block_defaults() applies to

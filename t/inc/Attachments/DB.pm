@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::DB;
 
 # The suites' side door into the test database (the harness exports

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::Own;
 
 # A private PostgreSQL cluster and a private nginx, for the suites that stop

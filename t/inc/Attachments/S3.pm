@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::S3;
 
 # A real S3-compatible server for the cloud suites: s3rver (installed by

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::Sign;
 
 # An independent Perl implementation of the signed-URL scheme (Digest::SHA),

@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Attachments::Upload;
 
 # Multipart bodies for the upload suites, sample files whose types libmagic

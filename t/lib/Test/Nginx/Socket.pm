@@ -1,3 +1,5 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
 package Test::Nginx::Socket;
 
 # A small implementation of the part of Test::Nginx::Socket this project's
