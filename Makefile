@@ -15,6 +15,8 @@
 
 NGINX_SRC  ?= /usr/share/nginx/src
 NGINX      ?= /usr/sbin/nginx
+# as a path that still holds after the cd into NGINX_SRC
+NGINX_BIN   = $(shell p=$$(command -v $(NGINX)) && realpath "$$p")
 BUILD      ?= $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_attachments_module.so
 PROVE      ?= prove
@@ -32,10 +34,15 @@ NGX_INCS   := -I$(NGINX_SRC)/src/core -I$(NGINX_SRC)/src/event \
               -I$(BUILD) -Isrc
 PURE_CFLAGS := -g -O2 -W -Wall -Wno-unused-parameter -Werror $(NGX_INCS)
 
+# the lib*-perl ones are what openresty's Test::Nginx needs besides itself
+# (make test TEST_NGINX_LIB=…)
 DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libmagic-dev libpcre2-dev zlib1g-dev postgresql \
                postgresql-contrib libtest-base-perl wrk python3-botocore \
-               curl openssl ca-certificates make gcc clang dpkg-dev
+               libtest-longstring-perl liblist-moreutils-perl libtext-diff-perl \
+               libwww-perl libipc-run3-perl \
+               curl openssl ca-certificates make gcc clang dpkg-dev \
+               python3-yaml python3-jsonschema
 
 FUZZ_TIME  ?= 60
 
@@ -55,11 +62,15 @@ $(BUILD)/attachments-fsck: tools/attachments-fsck $(BUILD)/Makefile
 # are the --with-* switches of $(NGINX), the binary the module will load
 # into (NGX_SSL, NGX_HTTP_V2, NGX_DEBUG follow them); a release tarball
 # has ./configure, a git checkout auto/configure
-$(BUILD)/Makefile: config | deps
+$(BUILD)/Makefile: config
 	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && bash -c ' \
 	    if [ -f ./conf_flags ]; then . ./conf_flags; \
-	    else NGX_CONF_FLAGS=(--with-compat $$($(NGINX) -V 2>&1 \
+	    else \
+	        v=$$("$(NGINX_BIN)" -V 2>&1) || { echo "cannot run NGINX=$(NGINX)" \
+	            "to learn the configure flags the module must share" \
+	            "with it" >&2; exit 1; }; \
+	        NGX_CONF_FLAGS=(--with-compat $$(echo "$$v" \
 	        | sed -n "s/^configure arguments: //p" | tr " " "\n" \
 	        | grep -E "^--with-[a-z0-9_]+$$" | grep -v -x -- --with-compat)); \
 	    fi; \
@@ -79,7 +90,8 @@ PURE_SRCS := src/ngx_http_attachments_sign.c
 
 $(BUILD)/attachments-sign: tools/attachments_sign.c $(PURE_SRCS) \
         src/ngx_http_attachments_sign.h $(BUILD)/Makefile
-	$(CC) $(PURE_CFLAGS) -o $@ tools/attachments_sign.c $(PURE_SRCS) -lcrypto
+	$(CC) $(PURE_CFLAGS) $(CC_OPT) $(LD_OPT) -o $@ tools/attachments_sign.c \
+	    $(PURE_SRCS) -lcrypto
 
 $(BUILD)/unit-sign: t/unit/test_sign.c t/unit/tap.h $(PURE_SRCS) \
         src/ngx_http_attachments_sign.h $(BUILD)/Makefile
@@ -160,8 +172,8 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz-%)
 	                     exit 1; }; \
 	done
 
-# also run by every build (order-only), so that make run and make test work
-# on a fresh machine; quiet and quick when everything is there
+# also run first by make run and make test, so that they work on a fresh
+# machine; quiet and quick when everything is there
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	if ! command -v dpkg >/dev/null 2>&1; then \
@@ -169,12 +181,12 @@ deps:
 	elif ! dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then \
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	        --no-install-recommends $(DEBIAN_PKGS); \
+	        --no-install-recommends $(DEBIAN_PKGS) || exit 1; \
 	fi; \
 	if ! command -v npm >/dev/null 2>&1; then \
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	        --no-install-recommends nodejs npm; \
+	        --no-install-recommends nodejs npm || exit 1; \
 	fi
 	@# s3rver, the S3-compatible server of the S3 suites
 	@[ -x node_modules/.bin/s3rver ] \
@@ -191,7 +203,7 @@ endif
 
 # TEST_NGINX_BINARY= another nginx (e.g. a mainline build);
 # TEST_NGINX_LIB= openresty's Test::Nginx (its lib/) instead of t/lib
-test: module unit $(TEST_DEB)
+test: deps module unit $(TEST_DEB)
 	$(if $(TEST_DEB),TEST_NGINX_DEB=$(DEB_FILE)) \
 	TEST_NGINX_BINARY=$${TEST_NGINX_BINARY:-$(NGINX)} \
 	TEST_NGINX_LOAD_MODULES=$${TEST_NGINX_LOAD_MODULES:-$(MODULE)} \
@@ -214,7 +226,7 @@ test-asan: unit
 	    cat $(ASAN_BUILD)/reports/*; echo "sanitizer reports above"; exit 1; \
 	else echo "no sanitizer report"; fi
 
-run: module
+run: deps module
 	NGINX=$(NGINX) tools/service start
 
 stop:
@@ -222,7 +234,7 @@ stop:
 
 # the module as Debian ships nginx modules: libnginx-mod-http-attachments
 deb: module
-	tools/mkdeb $(BUILD) $(VERSION)-$(DEB_REV) $(NGINX)
+	tools/mkdeb $(BUILD) $(VERSION)-$(DEB_REV)
 
 bench: module unit $(BUILD)/attachments-sql
 	bench/run

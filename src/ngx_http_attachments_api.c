@@ -42,6 +42,7 @@
 typedef struct {
     ngx_http_request_t              *request;
     ngx_http_attachments_ctx_t      *ctx;
+    ngx_uint_t                       method;   /* error_page makes it GET */
 } ngx_http_attachments_api_count_t;
 
 
@@ -69,7 +70,7 @@ static void ngx_http_attachments_authorized(
 static ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
 static void ngx_http_attachments_api_count(void *data);
 static ngx_http_attachments_endpoint_e ngx_http_attachments_api_endpoint(
-    ngx_http_request_t *r, ngx_http_attachments_ctx_t *ctx);
+    ngx_uint_t method, ngx_http_attachments_ctx_t *ctx);
 
 
 static ngx_command_t  ngx_http_attachments_api_commands[] = {
@@ -289,6 +290,7 @@ ngx_http_attachments_access_handler(ngx_http_request_t *r)
         count = cln->data;
         count->request = r;
         count->ctx = ctx;
+        count->method = r->method;
 
         return ngx_http_attachments_access_start(r, ctx);
     }
@@ -619,12 +621,17 @@ ngx_http_attachments_api_count(void *data)
 
     status = r->err_status ? r->err_status : r->headers_out.status;
 
-    if (status == 0) {
-        /* nothing was answered: the client went away first */
+    if (status == 0
+        || (r->connection->error && status == NGX_HTTP_BAD_REQUEST))
+    {
+        /*
+         * nothing was answered, or the body could not be read (HTTP/1.1
+         * says 400 then): the client went away first
+         */
         status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
     }
 
-    ep = ngx_http_attachments_api_endpoint(r, ctx);
+    ep = ngx_http_attachments_api_endpoint(count->method, ctx);
 
     ngx_http_attachments_metrics_api(ep, status);
 
@@ -651,12 +658,12 @@ ngx_http_attachments_api_count(void *data)
 
 
 static ngx_http_attachments_endpoint_e
-ngx_http_attachments_api_endpoint(ngx_http_request_t *r,
+ngx_http_attachments_api_endpoint(ngx_uint_t method,
     ngx_http_attachments_ctx_t *ctx)
 {
     ngx_uint_t  post;
 
-    post = (r->method == NGX_HTTP_POST);
+    post = (method == NGX_HTTP_POST);
 
     if (ctx->action == NULL) {
         /* refused before its route and method were known good */
@@ -684,7 +691,7 @@ ngx_http_attachments_api_endpoint(ngx_http_request_t *r,
 
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
 
-        switch (r->method) {
+        switch (method) {
 
         case NGX_HTTP_PATCH:
             return NGX_HTTP_ATTACHMENTS_EP_UPDATE;

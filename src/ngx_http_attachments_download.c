@@ -598,9 +598,13 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                                            &g.path);
     }
 
-    if (ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len)
-        != NGX_OK)
-    {
+    rc = ngx_http_attachments_verify(k[i].mac, &g, sig.data, sig.len);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
         for (i = 0; i < NGX_HTTP_ATTACHMENTS_ARGS; i++) {
             if (!ngx_http_attachments_printable(arg[i].data, arg[i].len)) {
                 return ngx_http_attachments_refuse(r,

@@ -25,6 +25,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_metrics.h"
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
 #include "ngx_http_attachments_storage.h"
@@ -128,7 +129,7 @@ ngx_http_attachments_health_handler(ngx_http_request_t *r)
     ngx_http_attachments_main_conf_t  *amcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
+        return ngx_http_attachments_metrics_not_allowed(r);
     }
 
     rc = ngx_http_discard_request_body(r);

@@ -254,6 +254,16 @@ ngx_http_attachments_local_publish(ngx_http_request_t *r,
     {
         err = ngx_errno;
 
+        if (err == NGX_ENOENT && ngx_file_info(from, &fi) == NGX_FILE_ERROR
+            && ngx_errno == NGX_ENOENT)
+        {
+            /* neither name: the row has lost its blob, a retry cannot help */
+            ngx_log_error(NGX_LOG_CRIT, op->log, 0,
+                          "attachments: the blob \"%s\" is missing", from);
+            op->status = NGX_HTTP_NOT_FOUND;
+            return NGX_OK;
+        }
+
     } else if (err == NGX_EEXIST || err == NGX_ENOENT) {
         op->existed = 1;
 

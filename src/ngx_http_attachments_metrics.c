@@ -70,8 +70,11 @@ static ngx_uint_t ngx_http_attachments_metrics_alive(ngx_atomic_uint_t pid);
 static ngx_http_attachments_metrics_sh_t *ngx_http_attachments_metrics_sh(
     void);
 static ngx_int_t ngx_http_attachments_metrics_handler(ngx_http_request_t *r);
-static u_char *ngx_http_attachments_metrics_head(u_char *p, const char *name,
-    const char *type, const char *help);
+static u_char *ngx_http_attachments_metrics_head(u_char *p, u_char *last,
+    const char *name, const char *type, const char *help);
+static u_char *ngx_http_attachments_metrics_family(u_char *p, u_char *last,
+    const char *name, const char *help, const char *label,
+    const char **values, ngx_atomic_t *counters, ngx_uint_t n);
 
 
 static ngx_command_t  ngx_http_attachments_metrics_commands[] = {
@@ -216,9 +219,8 @@ ngx_http_attachments_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
            + 8 * ngx_pagesize;
 
     ammcf->zone = ngx_shared_memory_add(cf,
-                                        &ngx_http_attachments_metrics_zone_name,
-                                        size,
-                                        &ngx_http_attachments_metrics_module);
+                                    &ngx_http_attachments_metrics_zone_name,
+                                    size, &ngx_http_attachments_metrics_module);
     if (ammcf->zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -285,12 +287,30 @@ ngx_http_attachments_metrics_init_process(ngx_cycle_t *cycle)
 
     sh = ammcf->zone->data;
 
+    /*
+     * The slots of workers that died without freeing theirs (a crash, a
+     * kill) are freed first: their gauges must not come back to life if
+     * their pid is taken by another process.  A dead worker is replaced
+     * by a new one, whose start comes here.
+     */
+
     for (i = 0; i < NGX_HTTP_ATTACHMENTS_METRICS_SLOTS; i++) {
         slot = &sh->slots[i];
         pid = slot->pid;
 
-        if ((pid == 0 || !ngx_http_attachments_metrics_alive(pid))
-            && ngx_atomic_cmp_set(&slot->pid, pid, (ngx_atomic_uint_t) ngx_pid))
+        if (pid != 0 && !ngx_http_attachments_metrics_alive(pid)) {
+            slot->busy = 0;
+            slot->idle = 0;
+            slot->queued = 0;
+            (void) ngx_atomic_cmp_set(&slot->pid, pid, 0);
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_ATTACHMENTS_METRICS_SLOTS; i++) {
+        slot = &sh->slots[i];
+
+        if (slot->pid == 0
+            && ngx_atomic_cmp_set(&slot->pid, 0, (ngx_atomic_uint_t) ngx_pid))
         {
             slot->busy = 0;
             slot->idle = 0;
@@ -431,7 +451,8 @@ ngx_http_attachments_metrics_storage(ngx_str_t *kind,
 
     for (k = 0; k < NGX_HTTP_ATTACHMENTS_METRICS_KINDS - 1; k++) {
         if (kind->len == ngx_http_attachments_metrics_kinds[k].len
-            && ngx_strncmp(kind->data, ngx_http_attachments_metrics_kinds[k].data,
+            && ngx_strncmp(kind->data,
+                           ngx_http_attachments_metrics_kinds[k].data,
                            kind->len) == 0)
         {
             break;
@@ -492,7 +513,7 @@ static ngx_int_t
 ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
 {
     size_t                               size;
-    u_char                              *p;
+    u_char                              *p, *last;
     ngx_int_t                            rc;
     ngx_buf_t                           *b;
     ngx_uint_t                           i, k, op, n;
@@ -502,7 +523,7 @@ ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
     ngx_http_attachments_metrics_slot_t *slot;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
+        return ngx_http_attachments_metrics_not_allowed(r);
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -535,58 +556,47 @@ ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
     }
 
     p = b->last;
+    last = b->end;
 
-    p = ngx_http_attachments_metrics_head(p, "attachments_uploads_total",
-            "counter", "Upload requests, by outcome.");
+    p = ngx_http_attachments_metrics_family(p, last,
+            "attachments_uploads_total", "Upload requests, by outcome.",
+            "outcome", ngx_http_attachments_metrics_outcomes, sh->uploads,
+            NGX_HTTP_ATTACHMENTS_UPLOAD_OUTCOMES);
 
-    for (i = 0; i < NGX_HTTP_ATTACHMENTS_UPLOAD_OUTCOMES; i++) {
-        p = ngx_sprintf(p, "attachments_uploads_total{outcome=\"%s\"} %uA\n",
-                        ngx_http_attachments_metrics_outcomes[i],
-                        sh->uploads[i]);
-    }
+    p = ngx_http_attachments_metrics_family(p, last,
+            "attachments_upload_bytes_total",
+            "Bytes of the files in upload requests, by outcome.",
+            "outcome", ngx_http_attachments_metrics_outcomes,
+            sh->upload_bytes, NGX_HTTP_ATTACHMENTS_UPLOAD_OUTCOMES);
 
-    p = ngx_http_attachments_metrics_head(p, "attachments_upload_bytes_total",
-            "counter", "Bytes of the files in upload requests, by outcome.");
+    p = ngx_http_attachments_metrics_family(p, last,
+            "attachments_downloads_verified_total",
+            "Signed download URLs verified.", NULL, NULL,
+            &sh->downloads[NGX_HTTP_ATTACHMENTS_DL_VERIFIED], 1);
 
-    for (i = 0; i < NGX_HTTP_ATTACHMENTS_UPLOAD_OUTCOMES; i++) {
-        p = ngx_sprintf(p,
-                        "attachments_upload_bytes_total{outcome=\"%s\"} %uA\n",
-                        ngx_http_attachments_metrics_outcomes[i],
-                        sh->upload_bytes[i]);
-    }
+    /* [0] is "verified", above */
+    p = ngx_http_attachments_metrics_family(p, last,
+            "attachments_downloads_refused_total",
+            "Signed download URLs refused, by reason.",
+            "reason", &ngx_http_attachments_metrics_reasons[1],
+            &sh->downloads[1], NGX_HTTP_ATTACHMENTS_DL_RESULTS - 1);
 
-    p = ngx_http_attachments_metrics_head(p,
-            "attachments_downloads_verified_total", "counter",
-            "Signed download URLs verified.");
-    p = ngx_sprintf(p, "attachments_downloads_verified_total %uA\n",
-                    sh->downloads[NGX_HTTP_ATTACHMENTS_DL_VERIFIED]);
-
-    p = ngx_http_attachments_metrics_head(p,
-            "attachments_downloads_refused_total", "counter",
-            "Signed download URLs refused, by reason.");
-
-    for (i = 1; i < NGX_HTTP_ATTACHMENTS_DL_RESULTS; i++) {
-        p = ngx_sprintf(p,
-                    "attachments_downloads_refused_total{reason=\"%s\"} %uA\n",
-                    ngx_http_attachments_metrics_reasons[i], sh->downloads[i]);
-    }
-
-    p = ngx_http_attachments_metrics_head(p,
+    p = ngx_http_attachments_metrics_head(p, last,
             "attachments_api_requests_total", "counter",
             "API requests, by endpoint and status.");
 
     for (i = 0; i < NGX_HTTP_ATTACHMENTS_ENDPOINTS; i++) {
         for (k = 0; k < NGX_HTTP_ATTACHMENTS_METRICS_STATUSES; k++) {
             if (sh->api[i][k]) {
-                p = ngx_sprintf(p, "attachments_api_requests_total"
-                                "{endpoint=\"%s\",status=\"%03ui\"} %uA\n",
-                                ngx_http_attachments_metrics_endpoints[i], k,
-                                sh->api[i][k]);
+                p = ngx_slprintf(p, last, "attachments_api_requests_total"
+                                 "{endpoint=\"%s\",status=\"%03ui\"} %uA\n",
+                                 ngx_http_attachments_metrics_endpoints[i], k,
+                                 sh->api[i][k]);
             }
         }
     }
 
-    p = ngx_http_attachments_metrics_head(p,
+    p = ngx_http_attachments_metrics_head(p, last,
             "attachments_storage_operations_total", "counter",
             "Storage operations, by kind, operation and result.");
 
@@ -594,32 +604,31 @@ ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
         for (op = 0; op < NGX_HTTP_ATTACHMENTS_OPS; op++) {
             for (i = 0; i < 2; i++) {
                 if (sh->storage[k][op][i]) {
-                    p = ngx_sprintf(p, "attachments_storage_operations_total"
-                                    "{kind=\"%V\",operation=\"%s\","
-                                    "result=\"%s\"} %uA\n",
-                                    &ngx_http_attachments_metrics_kinds[k],
-                                    ngx_http_attachments_metrics_ops[op],
-                                    i ? "failed" : "ok",
-                                    sh->storage[k][op][i]);
+                    p = ngx_slprintf(p, last,
+                                     "attachments_storage_operations_total"
+                                     "{kind=\"%V\",operation=\"%s\","
+                                     "result=\"%s\"} %uA\n",
+                                     &ngx_http_attachments_metrics_kinds[k],
+                                     ngx_http_attachments_metrics_ops[op],
+                                     i ? "failed" : "ok",
+                                     sh->storage[k][op][i]);
                 }
             }
         }
     }
 
     for (i = 0; i < NGX_HTTP_ATTACHMENTS_GC_COUNTERS; i++) {
-        p = ngx_http_attachments_metrics_head(p,
-                ngx_http_attachments_metrics_gc_names[i], "counter",
-                ngx_http_attachments_metrics_gc_help[i]);
-        p = ngx_sprintf(p, "%s %uA\n", ngx_http_attachments_metrics_gc_names[i],
-                        sh->gc[i]);
+        p = ngx_http_attachments_metrics_family(p, last,
+                ngx_http_attachments_metrics_gc_names[i],
+                ngx_http_attachments_metrics_gc_help[i], NULL, NULL,
+                &sh->gc[i], 1);
     }
 
     for (i = 0; i < NGX_HTTP_ATTACHMENTS_PG_COUNTERS; i++) {
-        p = ngx_http_attachments_metrics_head(p,
-                ngx_http_attachments_metrics_pg_names[i], "counter",
-                ngx_http_attachments_metrics_pg_help[i]);
-        p = ngx_sprintf(p, "%s %uA\n", ngx_http_attachments_metrics_pg_names[i],
-                        sh->pg[i]);
+        p = ngx_http_attachments_metrics_family(p, last,
+                ngx_http_attachments_metrics_pg_names[i],
+                ngx_http_attachments_metrics_pg_help[i], NULL, NULL,
+                &sh->pg[i], 1);
     }
 
     busy = 0;
@@ -636,15 +645,17 @@ ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
         }
     }
 
-    p = ngx_http_attachments_metrics_head(p, "attachments_pg_connections",
-            "gauge", "Open PostgreSQL connections of all workers, by state.");
-    p = ngx_sprintf(p, "attachments_pg_connections{state=\"busy\"} %uA\n"
-                       "attachments_pg_connections{state=\"idle\"} %uA\n",
-                    busy, idle);
+    p = ngx_http_attachments_metrics_head(p, last,
+            "attachments_pg_connections", "gauge",
+            "Open PostgreSQL connections of all workers, by state.");
+    p = ngx_slprintf(p, last,
+                     "attachments_pg_connections{state=\"busy\"} %uA\n"
+                     "attachments_pg_connections{state=\"idle\"} %uA\n",
+                     busy, idle);
 
-    p = ngx_http_attachments_metrics_head(p, "attachments_pg_queued",
+    p = ngx_http_attachments_metrics_head(p, last, "attachments_pg_queued",
             "gauge", "Statements waiting for a PostgreSQL connection.");
-    p = ngx_sprintf(p, "attachments_pg_queued %uA\n", queued);
+    p = ngx_slprintf(p, last, "attachments_pg_queued %uA\n", queued);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;
@@ -670,9 +681,53 @@ ngx_http_attachments_metrics_handler(ngx_http_request_t *r)
 
 
 static u_char *
-ngx_http_attachments_metrics_head(u_char *p, const char *name,
+ngx_http_attachments_metrics_head(u_char *p, u_char *last, const char *name,
     const char *type, const char *help)
 {
-    return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
-                       name, help, name, type);
+    return ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
+                        name, help, name, type);
+}
+
+
+/* a counter family: one series, or one per label value */
+
+static u_char *
+ngx_http_attachments_metrics_family(u_char *p, u_char *last,
+    const char *name, const char *help, const char *label,
+    const char **values, ngx_atomic_t *counters, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    p = ngx_http_attachments_metrics_head(p, last, name, "counter", help);
+
+    if (label == NULL) {
+        return ngx_slprintf(p, last, "%s %uA\n", name, counters[0]);
+    }
+
+    for (i = 0; i < n; i++) {
+        p = ngx_slprintf(p, last, "%s{%s=\"%s\"} %uA\n",
+                         name, label, values[i], counters[i]);
+    }
+
+    return p;
+}
+
+
+/* as the module's other locations: with Allow, which nginx's page lacks */
+
+ngx_int_t
+ngx_http_attachments_metrics_not_allowed(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    ngx_str_set(&h->value, "GET, HEAD");
+
+    return NGX_HTTP_NOT_ALLOWED;
 }

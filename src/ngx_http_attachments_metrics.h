@@ -109,6 +109,9 @@ void ngx_http_attachments_metrics_pg(ngx_http_attachments_pg_counter_e what);
 void ngx_http_attachments_metrics_pg_state(ngx_uint_t busy, ngx_uint_t idle,
     ngx_uint_t queued);
 
+/* 405 with "Allow: GET, HEAD", for the monitoring locations */
+ngx_int_t ngx_http_attachments_metrics_not_allowed(ngx_http_request_t *r);
+
 
 extern ngx_module_t  ngx_http_attachments_metrics_module;
 

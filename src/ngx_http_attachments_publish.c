@@ -181,8 +181,11 @@ ngx_http_attachments_publish_linked(ngx_http_request_t *r,
     }
 
     if (!ngx_http_attachments_op_done(op)) {
+        /* a blob missing under its row is no passing trouble */
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_refused(r, NGX_HTTP_SERVICE_UNAVAILABLE));
+            ngx_http_attachments_refused(r, op->status == NGX_HTTP_NOT_FOUND
+                                            ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                            : NGX_HTTP_SERVICE_UNAVAILABLE));
         return;
     }
 

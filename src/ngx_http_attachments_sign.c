@@ -90,6 +90,10 @@ ngx_http_attachments_hmac_new(u_char *secret, size_t len)
 void
 ngx_http_attachments_hmac_free(ngx_http_attachments_hmac_t *mac)
 {
+    if (mac == NULL) {
+        return;
+    }
+
     /* the provider cleanses a digest state when it frees it */
 
     EVP_MD_CTX_free(mac->inner);
@@ -271,21 +275,27 @@ ngx_http_attachments_sign(ngx_http_attachments_hmac_t *mac,
 
 
 /*
- * NGX_OK, or NGX_DECLINED for a mismatch or an invalid grant.  The grant is
- * checked even though this module never signs an invalid one: anything
- * holding the secret can sign, and a verified grant becomes headers.
+ * NGX_OK; NGX_DECLINED for a mismatch or an invalid grant; NGX_ERROR when
+ * the digest itself failed.  The grant is checked even though this module
+ * never signs an invalid one: anything holding the secret can sign, and a
+ * verified grant becomes headers.
  */
 
 ngx_int_t
 ngx_http_attachments_verify(ngx_http_attachments_hmac_t *mac,
     ngx_http_attachments_grant_t *g, u_char *sig, size_t len)
 {
-    u_char  expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+    ngx_int_t  rc;
+    u_char     expected[NGX_HTTP_ATTACHMENTS_SIG_LEN];
 
-    if (len != NGX_HTTP_ATTACHMENTS_SIG_LEN
-        || ngx_http_attachments_sign(mac, g, expected) != NGX_OK)
-    {
+    if (len != NGX_HTTP_ATTACHMENTS_SIG_LEN) {
         return NGX_DECLINED;
+    }
+
+    /* NGX_ERROR: the digest failed, which says nothing of the URL */
+    rc = ngx_http_attachments_sign(mac, g, expected);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (CRYPTO_memcmp(expected, sig, NGX_HTTP_ATTACHMENTS_SIG_LEN) != 0) {

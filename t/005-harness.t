@@ -5,8 +5,10 @@
 
 use Test::Nginx::Socket;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(2);
-plan tests => repeat_each() * 10;
+plan tests => repeat_each() * 11;
 
 run_tests();
 
@@ -41,7 +43,7 @@ Content-Type: text/plain
 "GET /t HTTP/1.0\r\nHost: x\r\n\r\n"
 --- error_code: 204
 --- response_headers_like
-Server: ^nginx
+Server: nginx(/[0-9.]+)?
 
 
 

@@ -4,6 +4,8 @@
 
 use Test::Nginx::Socket;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
 plan tests => repeat_each() * blocks() * 2;
 

@@ -8,7 +8,11 @@ use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
 plan tests => 100;
 
 block_defaults(

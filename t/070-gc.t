@@ -16,7 +16,11 @@ use POSIX ();
 use Digest::SHA ();
 use Attachments::Upload;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
 plan tests => 49;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);

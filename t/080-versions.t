@@ -15,7 +15,11 @@ use HTTP::Tiny;
 use JSON::PP;
 use POSIX ();
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
 plan tests => 32;
 
 our $Store = tempdir('attachments-versions.XXXXXX', TMPDIR => 1, CLEANUP => 1);

@@ -13,8 +13,12 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
-plan tests => 63;
+# blocks build on the database state earlier blocks left
+no_shuffle();
+plan tests => 68;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -299,8 +303,27 @@ GET /pub/
 
 
 
+=== TEST 10b: publishing a file whose blob is gone is 500: no 503 that a retry could cure
+--- init
+::add_file(id => ::uuid(77), eid => '77', name => 'lost.txt',
+           key => 'org_acme/work_orders/77/lost.txt');
+--- request eval
+"POST /api/work_orders/77/files/" . ::uuid(77) . "/publish"
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 500
+--- response_body_like: "code":"internal_error"
+--- error_log
+attachments: the blob
+is missing
+
+
+
 === TEST 11: attachments-fsck finds every row with its blob and every blob with its row
 --- init
+# the row of TEST 10b lost its blob on purpose
+::psql("DELETE FROM attachments.files WHERE id = '" . ::uuid(77) . "'");
 Test::More::is(::fsck("main=local:$::Store"), '', 'no finding');
 --- request
 GET /api/work_orders/1/files

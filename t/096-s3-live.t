@@ -16,7 +16,11 @@ use HTTP::Tiny;
 use JSON::PP;
 use Time::HiRes ();
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
 plan tests => 16;
 
 my $port = start_s3rver();

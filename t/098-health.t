@@ -7,8 +7,10 @@ use Test::Nginx::Socket;
 use Attachments::Blocks;
 use Attachments::S3;
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
-plan tests => 18;
+plan tests => 19;
 
 start_s3rver();
 $ENV{TEST_NGINX_DOWN_PORT} = free_port();        # nobody listens there
@@ -108,6 +110,8 @@ attachments: HEAD "" in s3 storage "cloud": 502
 --- request
 POST /health
 --- error_code: 405
+--- response_headers
+Allow: GET, HEAD
 
 
 

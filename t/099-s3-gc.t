@@ -14,7 +14,11 @@ use Attachments::S3;
 use File::Temp qw(tempdir);
 use Digest::SHA qw(sha256_hex);
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
 plan tests => 34;
 
 my $port = start_s3rver();

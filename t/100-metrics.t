@@ -9,9 +9,13 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::Sign;
 use Attachments::Upload;
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
-plan tests => 50;
+plan tests => 56;
 
 our $Config = $ApiConfig . <<'_EOC_';
     location = /metrics {
@@ -211,8 +215,6 @@ $::HttpConfig =~ s/attachments_database "[^"]*"/attachments_database "host=127.0
     'attachments_pg_connections{state="busy"} 0',
     'attachments_pg_connections{state="idle"} 0',
 )]
---- error_log
-attachments:
 
 
 
@@ -244,3 +246,50 @@ GET /metrics
 --- request
 POST /metrics
 --- error_code: 405
+--- response_headers
+Allow: GET, HEAD
+
+
+
+=== TEST 8: an HTTP/1.1 upload whose client leaves in the middle of its body is "aborted"
+--- more_headers eval: $::Owner
+--- init
+my $body = ::multipart(['file', 'a.txt', 'text/plain', 'x' x 100000]);
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT}) or die $!;
+print $s "POST /api/work_orders/8/files HTTP/1.1\r\nHost: localhost\r\n"
+       . "X-User: owner1\r\nX-Org: acme\r\n"
+       . "Content-Type: multipart/form-data; boundary=XbOuNdArY7\r\n"
+       . "Content-Length: " . length($body) . "\r\n\r\n"
+       . substr($body, 0, 50000);
+sleep 0.3;
+close $s;
+sleep 0.3;
+--- request
+GET /metrics
+--- response_body_like eval
+::metrics(
+    'attachments_uploads_total{outcome="aborted"} 1',
+    'attachments_uploads_total{outcome="refused"} 0',
+    'attachments_api_requests_total{endpoint="upload",status="499"} 1',
+)
+
+
+
+=== TEST 9: an error_page does not change the endpoint a request is counted for
+--- config eval
+$::Config . "    error_page 500 /oops;\n    location = /oops { return 500 'oops'; }\n"
+--- http_config eval
+$::HttpConfig . '    attachments_key "../$attachments_uuid";' . "\n"
+--- more_headers eval
+"$::Owner\nContent-Type: multipart/form-data; boundary=XbOuNdArY7"
+--- request eval
+[::upload_request('/api/work_orders/9/files', ['file', 'a.txt', 'text/plain', 'hello']),
+ "GET /metrics"]
+--- error_code eval
+[500, 200]
+--- response_body_like eval
+['', ::metrics(
+    'attachments_uploads_total{outcome="failed"} 1',
+    'attachments_api_requests_total{endpoint="upload",status="500"} 1',
+) . '(?!.*^attachments_api_requests_total\{endpoint="list")']

@@ -21,7 +21,7 @@ plan skip_all => 'TEST_NGINX_DEB names no package (make test sets it)'
     unless $deb && -f $deb;
 plan skip_all => 'installing a package needs root' if $> != 0;
 plan skip_all => "$pkg is installed already: not touching it"
-    if `dpkg-query -W -f='\${Status}' $pkg 2>/dev/null` =~ /installed/;
+    if `dpkg-query -W -f='\${Status}' $pkg 2>/dev/null` =~ /^install ok installed$/;
 
 my ($installed, $pid_file);
 

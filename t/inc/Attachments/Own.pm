@@ -51,6 +51,17 @@ sub own_stack {
     my $database = $o{database} // '';
     my $http = $o{http} // '';
     my $listen = $o{listen} // '';
+    my $server = '';
+
+    # nginx 1.25.1 made http2 a directive of its own, and warns about the
+    # listen parameter
+    if ($listen =~ s/\bhttp2\b// && `$nginx -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)}
+        && sprintf('%03d%03d%03d', $1, $2, $3) ge '001025001')
+    {
+        $server = 'http2 on;';
+    } elsif ($o{listen} && $o{listen} =~ /\bhttp2\b/) {
+        $listen = $o{listen};
+    }
 
     open my $conf, '>', "$dir/nginx.conf" or die $!;
     print $conf <<"_EOC_";
@@ -67,6 +78,7 @@ http {
 $http
     server {
         listen 127.0.0.1:$s->{port} $listen;
+        $server
         location /files/ { attachments_download main; }
         location /api/ {
             attachments_api;

@@ -18,6 +18,7 @@ use File::Path qw(make_path remove_tree);
 use File::Spec;
 use File::Basename qw(dirname);
 use Time::HiRes qw(sleep time);
+use List::Util ();
 
 our $VERSION = '0.01';
 
@@ -45,7 +46,9 @@ our @BlockPreprocessors;
 
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 $ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
-$ENV{TEST_NGINX_HTML_DIR} = "$ServRoot/html";
+
+# as in openresty's: no TEST_NGINX_HTML_DIR of its own, a suite sets it
+# ($ENV{TEST_NGINX_HTML_DIR} ||= html_dir();)
 
 my $HtmlDir = "$ServRoot/html";
 my $LogDir = "$ServRoot/logs";
@@ -63,7 +66,8 @@ sub timeout { $Timeout = shift if @_; $Timeout }
 sub server_port { $ServerPort = shift if @_; $ServerPort }
 sub html_dir () { $HtmlDir }
 sub server_root () { $ServRoot }
-sub no_shuffle () { }
+our $NoShuffle = 0;
+sub no_shuffle () { $NoShuffle = 1 }
 sub no_long_string () { }
 sub no_root_location () { $NoRootLocation = 1 }
 sub env_to_nginx { push @EnvToNginx, @_ }
@@ -179,21 +183,27 @@ sub setup_server_root ($) {
     remove_tree($ServRoot);
     make_path($HtmlDir, $LogDir, $ConfDir);
 
+    # as openresty's: ">>> name [mtime]" (so no space in a name; an array
+    # of [name, body, mtime] has any name), $TEST_NGINX_* expanded in
+    # bodies, absolute names outside the html directory
     if (defined(my $files = $block->user_files)) {
         my @files = ref $files ? @$files : ();
         if (!ref $files) {
-            while ($files =~ /^>>> (.+?)\n(.*?)(?=^>>> |\z)/gms) {
-                push @files, [$1, $2];
+            while ($files =~ /^>>> (\S+)(?:[ \t]+(\S.*?))?\n(.*?)(?=^>>> |\z)/gms) {
+                push @files, [$1, $3, $2];
             }
         }
         for my $f (@files) {
-            my ($name, $body) = @$f;
-            my $path = "$HtmlDir/$name";
+            my ($name, $body, $mtime) = @$f;
+            my $path = $name =~ m{^/} ? $name : "$HtmlDir/$name";
             make_path(dirname($path));
             open my $out, '>', $path or die "$path: $!";
             binmode $out;
-            print $out $body;
+            print $out expand_env($body // '');
             close $out;
+            system('env', 'TZ=GMT', 'touch', '-t', $mtime, $path) == 0
+                or die "touch $path\n"
+                if defined $mtime;
         }
     }
 }
@@ -258,8 +268,9 @@ sub build_request ($$$) {
     return $r;
 }
 
-sub send_raw ($$) {
-    my ($data, $timeout) = @_;
+sub send_raw ($$;$) {
+    my ($data, $timeout, $delay) = @_;
+    my @pieces = ref $data ? @$data : ($data);
 
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => $ServerPortForClient,
@@ -268,14 +279,23 @@ sub send_raw ($$) {
         or return (undef, "cannot connect: $!");
 
     my $sel = IO::Select->new($sock);
-    my $off = 0;
     my $deadline = time + $timeout;
 
-    while ($off < length $data) {
-        return (undef, 'timeout sending') unless $sel->can_write($deadline - time);
-        my $n = syswrite($sock, $data, 65536, $off);
-        last unless defined $n;   # the server may answer and close early
-        $off += $n;
+    PIECE:
+    for my $i (0 .. $#pieces) {
+        my $piece = $pieces[$i];
+        my $off = 0;
+        if ($i > 0 && $delay) {
+            sleep $delay;
+            $deadline += $delay;
+        }
+        while ($off < length $piece) {
+            return (undef, 'timeout sending')
+                unless $sel->can_write($deadline - time);
+            my $n = syswrite($sock, $piece, 65536, $off);
+            last PIECE unless defined $n;  # the server may answer and close
+            $off += $n;
+        }
     }
 
     my $resp = '';
@@ -379,9 +399,7 @@ sub grep_error_log ($$$$) {
     }
     my $out = '';
     for my $line (split /\n/, $log) {
-        while ($line =~ /$pat/g) {
-            $out .= "$&\n";
-        }
+        $out .= "$&\n" if $line =~ /$pat/;
     }
     my $want = nth($block->grep_error_log_out, $i) // '';
     if (ref $want eq 'Regexp') {
@@ -412,7 +430,8 @@ sub check_response ($$$$) {
             if ($kind eq 'response_headers') {
                 Test::More::is($h->{lc $k} // '', $v, "$name - header $k ok");
             } else {
-                Test::More::like($h->{lc $k} // '', qr/$v/s, "$name - header $k like ok");
+                # anchored at both ends, as openresty's is
+                Test::More::like($h->{lc $k} // '', qr/^$v$/, "$name - header $k like ok");
             }
         }
     }
@@ -454,8 +473,9 @@ sub run_test ($) {
         Test::More::BAIL_OUT("$name - cannot start nginx:\n$log");
     }
 
-    # the log checks of the first round see what init caused too
-    my $pos = -s $ErrLogFile || 0;
+    # as openresty's: the first check sees the log from nginx's start, with
+    # what init caused; later ones what came after the one before
+    my $pos = 0;
 
     if (defined $block->init) {
         eval $block->init;
@@ -463,9 +483,6 @@ sub run_test ($) {
     }
 
     for my $rep (1 .. $RepeatEach) {
-        $pos = -s $ErrLogFile || 0 if $rep > 1;
-        my @requests;
-
         if (defined $block->pipelined_requests) {
             my $reqs = $block->pipelined_requests;
             my $raw = '';
@@ -475,40 +492,75 @@ sub run_test ($) {
             }
             my ($resp, $err) = send_raw($raw, $Timeout);
             my @res = parse_responses($resp // '', 0);
-            check_response($block, $name, $res[$_], $_) for 0 .. $#$reqs;
+            for my $k (0 .. $#$reqs) {
+                check_response($block, $name, $res[$k], $k);
+                check_log($block, $name, \$pos, $rep - 1);
+            }
 
         } else {
             my $req = defined $block->raw_request ? $block->raw_request
                     : $block->request;
             die "$name - no request\n" unless defined $req;
-            my @reqs = ref $req eq 'ARRAY' ? @$req : ($req);
+            # as openresty's: an array of requests is several requests, an
+            # array raw_request the pieces of one (raw_request_middle_delay
+            # seconds apart)
+            my @reqs = ref $req eq 'ARRAY' && !defined $block->raw_request
+                     ? @$req : ($req);
 
             for my $k (0 .. $#reqs) {
-                my $r = expand_env($reqs[$k]);
+                my $r = ref $reqs[$k] ? [map { expand_env($_) } @{$reqs[$k]}]
+                                      : expand_env($reqs[$k]);
                 my $data = defined $block->raw_request ? $r
                          : build_request($block, $r, 1);
-                my ($resp, $err) = send_raw($data, $Timeout);
+                my ($resp, $err) = send_raw($data, $Timeout,
+                                            $block->raw_request_middle_delay);
                 Test::More::diag("$name - $err") if $err && !defined $block->abort;
-                next if defined $block->ignore_response;
-                my ($res) = parse_responses($resp // '', $r =~ /^\s*HEAD\b/);
-                check_response($block, $name, $res, $k);
+                unless (defined $block->ignore_response) {
+                    my ($res) = parse_responses($resp // '',
+                        (ref $r ? $r->[0] : $r) =~ /^\s*HEAD\b/);
+                    check_response($block, $name, $res, $k);
+                }
+                check_log($block, $name, \$pos, $rep - 1);
             }
         }
-
-        sleep($block->wait // 0.05);
-
-        my $log = error_log_since($pos);
-        check_patterns($name, $log, $block->error_log, 1)
-            if defined $block->error_log;
-        grep_error_log($block, $name, $log, $rep - 1)
-            if defined $block->grep_error_log;
-        check_patterns($name, $log, $block->no_error_log, 0)
-            if defined $block->no_error_log;
     }
 }
 
+# as openresty's: after each request, the log lines written since the last
+# check (the first check of a block also sees its start and init) must
+# have every error_log pattern and no no_error_log one; grep_error_log_out
+# may be an array, one per repetition
+sub check_log ($$$$) {
+    my ($block, $name, $pos, $rep) = @_;
+
+    # wait: after every request, as openresty's
+    sleep($block->wait) if $block->wait;
+
+    return unless defined $block->error_log || defined $block->no_error_log
+                  || defined $block->grep_error_log;
+
+    # what is logged in the log phase comes after the response
+    sleep(0.05);
+
+    my $log = error_log_since($$pos);
+    $$pos += length $log;
+
+    check_patterns($name, $log, $block->error_log, 1)
+        if defined $block->error_log;
+    check_patterns($name, $log, $block->no_error_log, 0)
+        if defined $block->no_error_log;
+    grep_error_log($block, $name, $log, $rep)
+        if defined $block->grep_error_log;
+}
+
+# as openresty's: blocks run in a random order unless the suite says
+# no_shuffle() (or TEST_NGINX_NO_SHUFFLE is set)
 sub run_tests () {
-    for my $block (blocks()) {
+    my @blocks = blocks();
+    @blocks = List::Util::shuffle(@blocks)
+        unless $NoShuffle || $ENV{TEST_NGINX_NO_SHUFFLE};
+
+    for my $block (@blocks) {
         run_test($block);
     }
     stop_nginx();
