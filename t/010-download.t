@@ -10,7 +10,7 @@ use Attachments::Sign;
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
-plan tests => repeat_each() * 132;
+plan tests => repeat_each() * 133;
 
 our $HttpConfig = <<'_EOC_';
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
@@ -65,14 +65,23 @@ Content-Disposition: attachment; filename="contract.pdf"; filename*=UTF-8''contr
 X-Content-Type-Options: nosniff
 Content-Length: 34
 Accept-Ranges: bytes
---- response_headers_like
-ETag: ^"[0-9a-f]+-22"$
-Last-Modified: .+ GMT
 --- response_body
 %PDF-1.4 0123456789 contract body
 --- no_error_log
 download refused
 [error]
+
+
+
+=== TEST 1b: ...with nginx's own validators
+(A block's response_headers_like is not looked at when it has
+response_headers: Test::Nginx checks one or the other.)
+--- request eval
+"GET " . ::url(raw => $::Contract, filename => "contract.pdf",
+                   type => "application/pdf")
+--- response_headers_like
+ETag: ^"[0-9a-f]+-22"$
+Last-Modified: .+ GMT
 
 
 

@@ -417,7 +417,10 @@ sub check_response ($$$$) {
     $want =~ s/\s+$//;
     Test::More::is($code, $want, "$name - status code ok");
 
-    for my $kind ('response_headers', 'response_headers_like') {
+    # as openresty's: response_headers_like only without response_headers
+    for my $kind (defined $block->response_headers ? 'response_headers'
+                                                   : 'response_headers_like')
+    {
         my $spec = nth(section($block, $kind), $i);
         next unless defined $spec;
         for my $line (split /\n/, $spec) {
@@ -441,7 +444,9 @@ sub check_response ($$$$) {
         Test::More::is($body, $expected, "$name - response_body - response is expected");
     }
 
-    my $like = nth($block->response_body_like, $i);
+    # as openresty's: response_body_like only without response_body
+    my $like = defined $block->response_body
+             ? undef : nth($block->response_body_like, $i);
     if (defined $like) {
         Test::More::like($body // '', ref $like ? $like : qr/$like/s,
              "$name - response_body_like - response is expected");
