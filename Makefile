@@ -227,7 +227,7 @@ test-asan: unit
 	else echo "no sanitizer report"; fi
 
 run: deps module
-	NGINX=$(NGINX) tools/service start
+	NGINX=$(NGINX) MODULE=$(MODULE) tools/service start
 
 stop:
 	NGINX=$(NGINX) tools/service stop
