@@ -42,7 +42,7 @@ DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libtest-longstring-perl liblist-moreutils-perl libtext-diff-perl \
                libwww-perl libipc-run3-perl \
                curl openssl ca-certificates make gcc clang dpkg-dev \
-               python3-yaml python3-jsonschema
+               python3-yaml python3-jsonschema pgbouncer
 
 FUZZ_TIME  ?= 60
 

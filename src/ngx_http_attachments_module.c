@@ -538,7 +538,7 @@ ngx_http_attachments_conf_storage(ngx_conf_t *cf, ngx_str_t *name)
 
 /*
  * attachments_database <conninfo> [size=N] [queue=N] [queue_timeout=time]
- *     [idle_timeout=time] [timeout=time]
+ *     [idle_timeout=time] [timeout=time] [prepare=on|off]
  */
 
 static char *
@@ -573,8 +573,25 @@ ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     pg->queue_timeout = 5000;
     pg->idle_timeout = 60000;
     pg->timeout = 30000;
+    pg->prepare = 1;
 
     for (i = 2; i < cf->args->nelts; i++) {
+
+        /* off: unnamed statements, for poolers that share connections */
+
+        if (ngx_http_attachments_conf_param(&value[i], "prepare", &v)) {
+            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
+                pg->prepare = 1;
+
+            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+                pg->prepare = 0;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
 
         if (ngx_http_attachments_conf_param(&value[i], "size", &v)) {
             n = ngx_atoi(v.data, v.len);

@@ -535,7 +535,22 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     stmt = q->stmt;
     bit = (uint64_t) 1 << stmt->index;
 
-    if (pc->prepared & bit) {
+    if (!pc->pg->prepare) {
+        /*
+         * A pooler in transaction mode (PgBouncer) gives each statement
+         * whichever server connection is free: a named statement
+         * prepared on one is unknown on, or collides with, another.
+         */
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "attachments pg run \"%s\" unnamed", stmt->name);
+
+        ok = PQsendQueryParams(pc->conn, stmt->sql, q->nparams,
+                               ngx_http_attachments_pg_types, q->values,
+                               NULL, NULL, 0);
+        pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;
+
+    } else if (pc->prepared & bit) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
                        "attachments pg execute \"%s\"", stmt->name);
 

@@ -80,6 +80,7 @@ struct ngx_http_attachments_pg_s {
     ngx_msec_t                          queue_timeout;
     ngx_msec_t                          idle_timeout;
     ngx_msec_t                          timeout;
+    ngx_uint_t                          prepare;   /* named statements */
 
     ngx_http_attachments_pg_conn_t     *conns;     /* size slots */
     ngx_queue_t                         idle;

@@ -144,10 +144,21 @@ ngx_http_attachments_pq_unavailable(PGresult *res)
         return 1;
     }
 
-    /* connection exception, insufficient resources, operator intervention */
+    /*
+     * Not the request's fault: connection exception, insufficient
+     * resources, operator intervention (a cancelled or timed out
+     * statement too), system error, a transaction rolled back
+     * (serialization, deadlock), a lock not available, and a prepared
+     * statement missing or already there: a pooler that shares server
+     * connections (PgBouncer in transaction mode, without prepare=off).
+     */
 
     return ngx_strncmp(state, "08", 2) == 0
            || ngx_strncmp(state, "53", 2) == 0
            || ngx_strncmp(state, "57", 2) == 0
-           || ngx_strncmp(state, "40", 2) == 0;
+           || ngx_strncmp(state, "58", 2) == 0
+           || ngx_strncmp(state, "40", 2) == 0
+           || ngx_strcmp(state, "55P03") == 0
+           || ngx_strcmp(state, "26000") == 0
+           || ngx_strcmp(state, "42P05") == 0;
 }

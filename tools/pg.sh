@@ -69,3 +69,48 @@ pg_stop() {
     [ -f "$dir/data/PG_VERSION" ] || return 0
     pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# pgbouncer_start DIR "BACKEND CONNINFO" [POOL_SIZE]: PgBouncer in
+# transaction mode on 127.0.0.1, in front of the backend (its host, port,
+# dbname and user), as operators run it; sets PGBOUNCER_CONNINFO
+pgbouncer_start() {
+    local dir=$1 backend=$2 pool=${3:-2} port
+    port=$(free_port)
+
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+
+    pg_as_owner tee "$dir/pgbouncer.ini" >/dev/null <<INI
+[databases]
+attachments = $backend
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = 500
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+
+    pg_as_owner /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini" \
+        || { cat "$dir/pgbouncer.log" >&2; return 1; }
+
+    for _ in $(seq 50); do
+        psql -X -q -t -c 'SELECT 1' \
+            "host=127.0.0.1 port=$port dbname=attachments user=attachments" \
+            >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+
+    PGBOUNCER_CONNINFO="host=127.0.0.1 port=$port dbname=attachments user=attachments"
+}
+
+pgbouncer_stop() {
+    local dir=$1
+    [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null
+    return 0
+}
