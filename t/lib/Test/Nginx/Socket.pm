@@ -167,7 +167,10 @@ sub stop_nginx () {
     chomp $pid if defined $pid;
     return unless $pid && $pid =~ /^\d+$/;
 
-    kill 'TERM', $pid;
+    # as openresty's: a graceful stop, so that requests still running (a
+    # refused body being discarded) end as they would; TERM only with
+    # TEST_NGINX_FAST_SHUTDOWN
+    kill $ENV{TEST_NGINX_FAST_SHUTDOWN} ? 'TERM' : 'QUIT', $pid;
     my $deadline = time + $Timeout;
     while (time < $deadline && alive($pid)) {
         sleep 0.01;
