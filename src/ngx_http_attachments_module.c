@@ -546,10 +546,12 @@ ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attachments_main_conf_t *amcf = conf;
 
+    char                       *err;
     ngx_str_t                  *value, v;
     ngx_int_t                   n;
     ngx_msec_t                  ms, *msp;
     ngx_uint_t                  i;
+    PQconninfoOption           *opts;
     ngx_http_attachments_pg_t  *pg;
 
     if (amcf->database) {
@@ -568,6 +570,20 @@ ngx_http_attachments_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     pg->conninfo = value[1];    /* ngx_conf_file keeps it null-terminated */
+
+    /* a mistake in it (say, "prepare=off" inside) fails nginx -t */
+
+    opts = PQconninfoParse((char *) value[1].data, &err);
+
+    if (opts == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid connection string \"%V\": %s",
+                           &value[1], err ? err : "out of memory");
+        PQfreemem(err);
+        return NGX_CONF_ERROR;
+    }
+
+    PQconninfoFree(opts);
     pg->size = 8;
     pg->queue_size = 128;
     pg->queue_timeout = 5000;

@@ -75,6 +75,7 @@ static ngx_http_attachments_pg_conn_t *ngx_http_attachments_pg_slot(
     ngx_http_attachments_pg_t *pg);
 static ngx_int_t ngx_http_attachments_pg_start(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_pg_pooled(ngx_http_attachments_pg_conn_t *pc);
 static void ngx_http_attachments_pg_gauges(ngx_http_attachments_pg_t *pg);
 static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
     ngx_int_t rc);
@@ -678,6 +679,28 @@ ngx_http_attachments_pg_complete(ngx_http_attachments_pg_conn_t *pc)
 
     status = PQresultStatus(res);
 
+    /*
+     * Behind a pooler that shares server connections, the statement may
+     * already be prepared on this one (another client connection did it):
+     * it is used as it is.  One missing where it was prepared is prepared
+     * again next time.  Both are logged with what to do about them.
+     */
+
+    if (status == PGRES_FATAL_ERROR
+        && pc->state != NGX_HTTP_ATTACHMENTS_PG_PREPARE
+        && ngx_http_attachments_pq_statement_lost(res, 0))
+    {
+        pc->prepared &= ~((uint64_t) 1 << pc->stmt->index);
+        ngx_http_attachments_pg_pooled(pc);
+
+    } else if (status == PGRES_FATAL_ERROR
+               && pc->state == NGX_HTTP_ATTACHMENTS_PG_PREPARE
+               && ngx_http_attachments_pq_statement_lost(res, 1))
+    {
+        ngx_http_attachments_pg_pooled(pc);
+        status = PGRES_COMMAND_OK;
+    }
+
     if (pc->state == NGX_HTTP_ATTACHMENTS_PG_PREPARE
         && status == PGRES_COMMAND_OK)
     {
@@ -888,6 +911,27 @@ ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
 
     q->rc = rc;
     q->handler(q);
+}
+
+
+/* once per worker: what to do about a pooler is said once */
+
+static void
+ngx_http_attachments_pg_pooled(ngx_http_attachments_pg_conn_t *pc)
+{
+    if (pc->pg->pooled) {
+        return;
+    }
+
+    pc->pg->pooled = 1;
+
+    ngx_log_error(NGX_LOG_WARN, pc->c->log, 0,
+                  "attachments: prepared statement \"%s\" %s on the server "
+                  "connection: a pooler in transaction mode (PgBouncer) "
+                  "needs \"prepare=off\" in attachments_database",
+                  pc->stmt->name,
+                  pc->state == NGX_HTTP_ATTACHMENTS_PG_PREPARE
+                  ? "already there" : "missing");
 }
 
 

@@ -81,6 +81,7 @@ struct ngx_http_attachments_pg_s {
     ngx_msec_t                          idle_timeout;
     ngx_msec_t                          timeout;
     ngx_uint_t                          prepare;   /* named statements */
+    ngx_uint_t                          pooled;    /* warned of a pooler */
 
     ngx_http_attachments_pg_conn_t     *conns;     /* size slots */
     ngx_queue_t                         idle;

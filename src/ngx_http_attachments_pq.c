@@ -133,6 +133,20 @@ ngx_http_attachments_pq_text(u_char *buf, const char *msg)
 
 /* errors that say "not now" rather than "never": answered with 503 */
 
+/* a named statement missing on, or already on, the server connection */
+
+ngx_uint_t
+ngx_http_attachments_pq_statement_lost(PGresult *res, ngx_uint_t exists)
+{
+    char  *state;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL
+           && ngx_strcmp(state, exists ? "42P05" : "26000") == 0;
+}
+
+
 ngx_uint_t
 ngx_http_attachments_pq_unavailable(PGresult *res)
 {
@@ -148,9 +162,11 @@ ngx_http_attachments_pq_unavailable(PGresult *res)
      * Not the request's fault: connection exception, insufficient
      * resources, operator intervention (a cancelled or timed out
      * statement too), system error, a transaction rolled back
-     * (serialization, deadlock), a lock not available, and a prepared
-     * statement missing or already there: a pooler that shares server
-     * connections (PgBouncer in transaction mode, without prepare=off).
+     * (serialization, deadlock), a lock not available, a server that
+     * became read-only (a primary demoted behind a pooler or an address
+     * during a switchover), and a prepared statement missing or already
+     * there: a pooler that shares server connections (PgBouncer in
+     * transaction mode, without prepare=off).
      */
 
     return ngx_strncmp(state, "08", 2) == 0
@@ -159,6 +175,7 @@ ngx_http_attachments_pq_unavailable(PGresult *res)
            || ngx_strncmp(state, "58", 2) == 0
            || ngx_strncmp(state, "40", 2) == 0
            || ngx_strcmp(state, "55P03") == 0
+           || ngx_strcmp(state, "25006") == 0
            || ngx_strcmp(state, "26000") == 0
            || ngx_strcmp(state, "42P05") == 0;
 }

@@ -29,6 +29,8 @@ void ngx_http_attachments_pq_unwrap(ngx_connection_t *c);
 void ngx_http_attachments_pq_set_write(ngx_connection_t *c, ngx_uint_t on);
 u_char *ngx_http_attachments_pq_text(u_char *buf, const char *msg);
 ngx_uint_t ngx_http_attachments_pq_unavailable(PGresult *res);
+ngx_uint_t ngx_http_attachments_pq_statement_lost(PGresult *res,
+    ngx_uint_t exists);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_PQ_H_INCLUDED_ */

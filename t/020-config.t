@@ -289,6 +289,26 @@ invalid parameter "size=0"
 
 
 
+=== TEST 23b: a connection string libpq cannot parse (a parameter of the directive inside it)
+--- http_config
+    attachments_database "dbname=x prepare=off";
+--- config
+--- must_die
+--- error_log
+invalid connection string "dbname=x prepare=off": invalid connection option "prepare"
+
+
+
+=== TEST 23c: prepare takes on or off
+--- http_config
+    attachments_database "dbname=x" prepare=maybe;
+--- config
+--- must_die
+--- error_log
+invalid parameter "prepare=maybe"
+
+
+
 === TEST 24: a zero timeout
 --- http_config
     attachments_database "dbname=x" timeout=0;

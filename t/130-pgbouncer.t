@@ -21,7 +21,7 @@ repeat_each(1);
 no_shuffle();
 master_on();
 workers(2);
-plan tests => 21;
+plan tests => 22;
 
 our $Bouncer = tempdir('attachments-pgbouncer.XXXXXX', TMPDIR => 1,
                        CLEANUP => 1);
@@ -194,3 +194,5 @@ Test::More::note("200: " . ($st->{200} // 0) . ", 503: " . ($st->{503} // 0));
 --- request
 GET /plain
 --- error_code: 200
+--- error_log
+a pooler in transaction mode (PgBouncer) needs "prepare=off" in attachments_database

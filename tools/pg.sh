@@ -71,8 +71,9 @@ pg_stop() {
 }
 
 # pgbouncer_start DIR "BACKEND CONNINFO" [POOL_SIZE]: PgBouncer in
-# transaction mode on 127.0.0.1, in front of the backend (its host, port,
-# dbname and user), as operators run it; sets PGBOUNCER_CONNINFO
+# transaction mode on 127.0.0.1, in front of a backend of pg_start (its
+# database "attachments" as user "attachments"), as operators run it; sets
+# PGBOUNCER_CONNINFO
 pgbouncer_start() {
     local dir=$1 backend=$2 pool=${3:-2} port
     port=$(free_port)
@@ -99,12 +100,20 @@ INI
     pg_as_owner /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini" \
         || { cat "$dir/pgbouncer.log" >&2; return 1; }
 
-    for _ in $(seq 50); do
-        psql -X -q -t -c 'SELECT 1' \
+    # ready when a statement goes through it to the backend
+    local i
+    for i in $(seq 50); do
+        PGCONNECT_TIMEOUT=2 timeout 5 psql -X -q -t -c 'SELECT 1' \
             "host=127.0.0.1 port=$port dbname=attachments user=attachments" \
             >/dev/null 2>&1 && break
         sleep 0.1
     done
+    if [ "$i" = 50 ]; then
+        echo "pgbouncer_start: no statement went through" >&2
+        cat "$dir/pgbouncer.log" >&2
+        pgbouncer_stop "$dir"
+        return 1
+    fi
 
     PGBOUNCER_CONNINFO="host=127.0.0.1 port=$port dbname=attachments user=attachments"
 }
