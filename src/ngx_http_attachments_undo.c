@@ -50,7 +50,13 @@ ngx_http_attachments_upload_refuse(ngx_http_attachments_upload_t *up,
 }
 
 
-/* the answer to a failed upload; the blobs go with the request's pool */
+/*
+ * The answer to a failed upload.  Its temporaries go now, not with the
+ * request's pool: the rest of a refused body may take long to discard,
+ * and a worker that exits meanwhile would leave them to the collector.
+ * (Nothing is written to them after a refusal: the body filter stops
+ * feeding the parser.)  Blobs already in the storage go with the pool.
+ */
 
 ngx_int_t
 ngx_http_attachments_upload_answer(ngx_http_request_t *r,
@@ -67,6 +73,12 @@ ngx_http_attachments_upload_answer(ngx_http_request_t *r,
         ngx_http_attachments_upload_refuse(up, rc, "body_too_large",
                                            "the body is over "
                                            "client_max_body_size");
+    }
+
+    if (up->phase != NGX_HTTP_ATTACHMENTS_FINISHING
+        && up->phase != NGX_HTTP_ATTACHMENTS_STORED)
+    {
+        ngx_http_attachments_upload_remove(up);
     }
 
     /* the rest of the body is not read: no keepalive after it */
