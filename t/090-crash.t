@@ -102,15 +102,16 @@ settled('database stopped mid-upload');
 
 # 3. a row left pending by a crash after the insert, with its blob in place
 
+# the blob first: the collector may claim the row the moment it exists
+open my $fh, '>', "$dir/store/org_acme/work_orders/1/crashed.txt";
+print $fh "ab\n";
+close $fh;
 my $id = psql("INSERT INTO attachments.files (lineage_id, organization_id,
     entity_type, entity_id, storage, storage_key, file_name, content_type, size,
     uploaded_by, state, created_at)
     VALUES (gen_random_uuid(), 'acme', 'work_orders', '1', 'main',
             'org_acme/work_orders/1/crashed.txt', 'crashed.txt', 'text/plain',
             3, 'u1', 'pending', now() - interval '1 hour') RETURNING id");
-open my $fh, '>', "$dir/store/org_acme/work_orders/1/crashed.txt";
-print $fh "ab\n";
-close $fh;
 settled('a crash between the insert and finish_upload');
 is(psql("SELECT count(*) FROM attachments.audit_log WHERE action = 'purge'
           AND file_id = '$id'"), 1, 'its purge is audited');
