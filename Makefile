@@ -104,6 +104,12 @@ $(BUILD)/unit-input: t/unit/test_input.c t/unit/tap.h \
 	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_input.c \
 	    src/ngx_http_attachments_input.c -ljansson
 
+$(BUILD)/unit-json: t/unit/test_json.c t/unit/tap.h \
+        src/ngx_http_attachments_json_text.c \
+        src/ngx_http_attachments_json_text.h $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_json.c \
+	    src/ngx_http_attachments_json_text.c -ljansson
+
 $(BUILD)/unit-multipart: t/unit/test_multipart.c t/unit/tap.h \
         src/ngx_http_attachments_multipart.c \
         src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
@@ -192,7 +198,8 @@ deps:
 	@[ -x node_modules/.bin/s3rver ] \
 	    || npm install --no-audit --no-fund --loglevel=error
 
-unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-multipart \
+unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-json \
+      $(BUILD)/unit-multipart \
       $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
 
 # the package is built and tested (t/110-deb.t, as root) for Debian's nginx

@@ -460,7 +460,6 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 {
     int                               n;
     char                             *result;
-    json_t                           *files;
     ngx_http_request_t               *r;
     ngx_http_attachments_ctx_t       *ctx;
     ngx_http_attachments_upload_t    *up;
@@ -506,11 +505,9 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "attachments upload: %d file(s) stored", n);
 
-    files = ngx_http_attachments_files_json(r, ctx, q->result, n);
-
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_json(r, NGX_HTTP_CREATED,
-            files ? json_pack("{s:o}", "files", files) : NULL));
+        ngx_http_attachments_send_files(r, ctx, NGX_HTTP_CREATED, q->result,
+                                        n));
 }
 
 

@@ -122,14 +122,15 @@ ngx_http_attachments_list(ngx_http_request_t *r,
 static void
 ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
 {
-    int                          n;
-    char                        *v;
-    u_char                      *p;
-    json_t                      *files, *next;
-    ngx_http_request_t          *r;
-    ngx_http_attachments_ctx_t  *ctx;
-    u_char                       cursor[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN + 1
-                                        + NGX_HTTP_ATTACHMENTS_UUID_LEN];
+    int                               n, page;
+    char                             *v;
+    u_char                           *p;
+    ngx_http_request_t               *r;
+    ngx_http_attachments_ctx_t       *ctx;
+    ngx_http_attachments_json_out_t   out;
+    u_char                            cursor[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN
+                                             + 1
+                                             + NGX_HTTP_ATTACHMENTS_UUID_LEN];
 
     r = q->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
@@ -139,13 +140,13 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
     }
 
     n = PQntuples(q->result);
+    page = ngx_min(n, (int) ctx->limit);
 
-    files = ngx_http_attachments_files_json(r, ctx, q->result,
-                                            ngx_min(n, (int) ctx->limit));
-    if (files == NULL) {
-        ngx_http_attachments_finish(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    ngx_http_attachments_json_init(&out, r->pool,
+                                   page * NGX_HTTP_ATTACHMENTS_FILE_OBJECT_SIZE);
+    ngx_http_attachments_json_literal(&out, "{\"files\":");
+    ngx_http_attachments_file_objects(r, ctx, &out, q->result, page);
+    ngx_http_attachments_json_literal(&out, ",\"next_cursor\":");
 
     /* the statement fetched one row more than the page to know */
 
@@ -159,15 +160,16 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
                                      NGX_HTTP_ATTACHMENTS_COL_ID),
                        NGX_HTTP_ATTACHMENTS_UUID_LEN);
 
-        next = ngx_http_attachments_json_str(cursor, p - cursor);
+        ngx_http_attachments_json_string(&out, cursor, p - cursor);
 
     } else {
-        next = json_null();
+        ngx_http_attachments_json_literal(&out, "null");
     }
 
+    ngx_http_attachments_json_literal(&out, "}");
+
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-            json_pack("{s:o,s:o}", "files", files, "next_cursor", next)));
+        ngx_http_attachments_send_out(r, NGX_HTTP_OK, &out));
 }
 
 
@@ -218,8 +220,7 @@ ngx_http_attachments_file_done(ngx_http_attachments_pg_query_t *q)
 
     if (ctx->route.kind != NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT) {
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-                ngx_http_attachments_file_json(r, ctx, res, 0)));
+            ngx_http_attachments_send_file(r, ctx, NGX_HTTP_OK, res, 0));
         return;
     }
 
@@ -579,7 +580,6 @@ static void
 ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
 {
     int                          n;
-    json_t                      *files;
     ngx_http_request_t          *r;
     ngx_http_attachments_ctx_t  *ctx;
 
@@ -598,9 +598,6 @@ ngx_http_attachments_versions_done(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    files = ngx_http_attachments_files_json(r, ctx, q->result, n);
-
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-            files ? json_pack("{s:o}", "files", files) : NULL));
+        ngx_http_attachments_send_files(r, ctx, NGX_HTTP_OK, q->result, n));
 }

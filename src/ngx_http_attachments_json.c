@@ -5,8 +5,9 @@
 
 
 /*
- * JSON responses: serialisation into the request pool and the error shape
- * of DESIGN.md ({"error":{"code":...,"message":...}}).
+ * JSON responses: the writer into the request's buffers, jansson's
+ * documents dumped through it, and the error shape of DESIGN.md
+ * ({"error":{"code":...,"message":...}}).
  */
 
 
@@ -14,6 +15,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_attachments_json_text.h"
 #include "ngx_http_attachments_json.h"
 
 
@@ -21,19 +23,177 @@
 #define NGX_HTTP_ATTACHMENTS_JSON_BUFFER  16384
 
 
-/* jansson writes a response in small pieces; they go into pool buffers */
-
-typedef struct {
-    ngx_pool_t       *pool;
-    ngx_chain_t      *out;
-    ngx_chain_t     **last;
-    ngx_buf_t        *buf;
-    off_t             size;
-} ngx_http_attachments_json_out_t;
-
-
-static int ngx_http_attachments_json_write(const char *data, size_t len,
+static int ngx_http_attachments_json_dump(const char *data, size_t len,
     void *ctx);
+
+
+/* hint: the size the body will likely have, for its first buffer */
+
+void
+ngx_http_attachments_json_init(ngx_http_attachments_json_out_t *out,
+    ngx_pool_t *pool, size_t hint)
+{
+    ngx_memzero(out, sizeof(ngx_http_attachments_json_out_t));
+
+    out->pool = pool;
+    out->last = &out->out;
+    out->hint = ngx_max(hint, NGX_HTTP_ATTACHMENTS_JSON_BUFFER);
+}
+
+
+/*
+ * room for n contiguous bytes in the last buffer, a new one if it lacks
+ * them; NULL once memory ran out (the writer then ignores what follows)
+ */
+
+u_char *
+ngx_http_attachments_json_reserve(ngx_http_attachments_json_out_t *out,
+    size_t n)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (out->failed) {
+        return NULL;
+    }
+
+    if (out->buf && (size_t) (out->buf->end - out->buf->last) >= n) {
+        return out->buf->last;
+    }
+
+    cl = ngx_alloc_chain_link(out->pool);
+    if (cl == NULL) {
+        goto failed;
+    }
+
+    b = ngx_create_temp_buf(out->pool, ngx_max(n, out->hint));
+    if (b == NULL) {
+        goto failed;
+    }
+
+    /* later buffers: the usual size */
+    out->hint = NGX_HTTP_ATTACHMENTS_JSON_BUFFER;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *out->last = cl;
+    out->last = &cl->next;
+    out->buf = b;
+
+    return b->last;
+
+failed:
+
+    out->failed = 1;
+    return NULL;
+}
+
+
+void
+ngx_http_attachments_json_raw(ngx_http_attachments_json_out_t *out,
+    u_char *data, size_t len)
+{
+    u_char  *p;
+
+    p = ngx_http_attachments_json_reserve(out, len);
+
+    if (p) {
+        out->buf->last = ngx_cpymem(p, data, len);
+    }
+}
+
+
+/* a JSON string of any bytes the database gave (UTF-8) */
+
+void
+ngx_http_attachments_json_string(ngx_http_attachments_json_out_t *out,
+    u_char *data, size_t len)
+{
+    u_char  *p;
+    size_t   n;
+
+    n = ngx_http_attachments_json_escape(NULL, data, len);
+
+    p = ngx_http_attachments_json_reserve(out, n + 2);
+    if (p == NULL) {
+        return;
+    }
+
+    *p++ = '"';
+
+    if (n == len) {
+        ngx_memcpy(p, data, len);
+
+    } else {
+        (void) ngx_http_attachments_json_escape(p, data, len);
+    }
+
+    p += n;
+    *p++ = '"';
+
+    out->buf->last = p;
+}
+
+
+/* jsonb text from the database, passed through compact */
+
+void
+ngx_http_attachments_json_text(ngx_http_attachments_json_out_t *out,
+    u_char *text, size_t len)
+{
+    u_char  *p;
+
+    p = ngx_http_attachments_json_reserve(out, len);
+
+    if (p) {
+        out->buf->last = p + ngx_http_attachments_json_compact(p, text, len);
+    }
+}
+
+
+/* sends the body written (a newline ends it) as the whole response */
+
+ngx_int_t
+ngx_http_attachments_send_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_attachments_json_out_t *out)
+{
+    off_t         size;
+    ngx_int_t     rc;
+    ngx_chain_t  *cl;
+
+    ngx_http_attachments_json_literal(out, "\n");
+
+    if (out->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    size = 0;
+
+    for (cl = out->out; cl; cl = cl->next) {
+        size += cl->buf->last - cl->buf->pos;
+    }
+
+    out->buf->last_buf = (r == r->main) ? 1 : 0;
+    out->buf->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = size;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out->out);
+}
 
 
 /* sends json (and takes its reference) as the whole response */
@@ -49,75 +209,38 @@ ngx_http_attachments_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(&out, sizeof(ngx_http_attachments_json_out_t));
-    out.pool = r->pool;
-    out.last = &out.out;
+    ngx_http_attachments_json_init(&out, r->pool, 0);
 
-    /* one pass: measuring first would walk (and UTF-8 check) it twice */
-
-    rc = json_dump_callback(json, ngx_http_attachments_json_write, &out,
+    rc = json_dump_callback(json, ngx_http_attachments_json_dump, &out,
                             NGX_HTTP_ATTACHMENTS_JSON_FLAGS);
     json_decref(json);
 
-    if (rc != 0 || ngx_http_attachments_json_write("\n", 1, &out) != 0) {
+    if (rc != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    out.buf->last_buf = (r == r->main) ? 1 : 0;
-    out.buf->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = out.size;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, out.out);
+    return ngx_http_attachments_send_out(r, status, &out);
 }
 
 
+/* jansson writes in small pieces; a piece may span two buffers */
+
 static int
-ngx_http_attachments_json_write(const char *data, size_t len, void *ctx)
+ngx_http_attachments_json_dump(const char *data, size_t len, void *ctx)
 {
     ngx_http_attachments_json_out_t *out = ctx;
 
-    size_t        n;
-    ngx_chain_t  *cl;
-
-    out->size += len;
+    size_t   n;
+    u_char  *p;
 
     while (len) {
-
-        if (out->buf == NULL || out->buf->last == out->buf->end) {
-            cl = ngx_alloc_chain_link(out->pool);
-            if (cl == NULL) {
-                return -1;
-            }
-
-            cl->buf = ngx_create_temp_buf(out->pool,
-                                          NGX_HTTP_ATTACHMENTS_JSON_BUFFER);
-            if (cl->buf == NULL) {
-                return -1;
-            }
-
-            cl->next = NULL;
-            *out->last = cl;
-            out->last = &cl->next;
-            out->buf = cl->buf;
+        p = ngx_http_attachments_json_reserve(out, 1);
+        if (p == NULL) {
+            return -1;
         }
 
-        n = ngx_min(len, (size_t) (out->buf->end - out->buf->last));
-        out->buf->last = ngx_cpymem(out->buf->last, data, n);
+        n = ngx_min(len, (size_t) (out->buf->end - p));
+        out->buf->last = ngx_cpymem(p, data, n);
         data += n;
         len -= n;
     }

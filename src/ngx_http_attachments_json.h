@@ -5,7 +5,10 @@
 
 
 /*
- * Responses: every body the module writes is JSON made by jansson here.
+ * Responses: every body the module writes is JSON, written here into
+ * the request's buffers.  File objects, the bulk of what the API sends,
+ * go through a small writer; the rarer answers are built with jansson
+ * and dumped through the same writer.
  */
 
 
@@ -27,6 +30,34 @@
 #define NGX_HTTP_ATTACHMENTS_RETRY_AFTER    "2"
 
 
+/* a response body being written: pool buffers chained in order */
+
+typedef struct {
+    ngx_pool_t                  *pool;
+    ngx_chain_t                 *out;
+    ngx_chain_t                **last;
+    ngx_buf_t                   *buf;
+    size_t                       hint;
+    ngx_uint_t                   failed;   /* sticky: memory ran out */
+} ngx_http_attachments_json_out_t;
+
+
+#define ngx_http_attachments_json_literal(out, s)                            \
+    ngx_http_attachments_json_raw(out, (u_char *) s, sizeof(s) - 1)
+
+
+void ngx_http_attachments_json_init(ngx_http_attachments_json_out_t *out,
+    ngx_pool_t *pool, size_t hint);
+u_char *ngx_http_attachments_json_reserve(
+    ngx_http_attachments_json_out_t *out, size_t n);
+void ngx_http_attachments_json_raw(ngx_http_attachments_json_out_t *out,
+    u_char *data, size_t len);
+void ngx_http_attachments_json_string(ngx_http_attachments_json_out_t *out,
+    u_char *data, size_t len);
+void ngx_http_attachments_json_text(ngx_http_attachments_json_out_t *out,
+    u_char *text, size_t len);
+ngx_int_t ngx_http_attachments_send_out(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_attachments_json_out_t *out);
 ngx_int_t ngx_http_attachments_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 ngx_int_t ngx_http_attachments_send_error(ngx_http_request_t *r,

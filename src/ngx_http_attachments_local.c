@@ -26,6 +26,10 @@
 #include "ngx_http_attachments_local.h"
 
 
+/* the path a URL is signed for, on the stack when no longer */
+#define NGX_HTTP_ATTACHMENTS_PATH_BUFFER  512
+
+
 static char *ngx_http_attachments_local_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *s, ngx_str_t *value, ngx_uint_t n);
 static ngx_int_t ngx_http_attachments_local_create(ngx_http_request_t *r,
@@ -34,8 +38,6 @@ static ngx_int_t ngx_http_attachments_local_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_local_serve(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link);
-static ngx_int_t ngx_http_attachments_local_presign(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link, ngx_str_t *url);
 static ngx_int_t ngx_http_attachments_local_publish(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_local_health(ngx_http_request_t *r,
@@ -55,7 +57,7 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
     ngx_http_attachments_local_publish,
     ngx_http_attachments_local_health,
     ngx_http_attachments_local_serve,
-    ngx_http_attachments_local_presign,
+    ngx_http_attachments_local_sign,
     1
 };
 
@@ -370,43 +372,24 @@ ngx_http_attachments_local_headers(ngx_http_request_t *r,
 }
 
 
-/* an absolute signed URL of the storage's attachments_download location */
-
-static ngx_int_t
-ngx_http_attachments_local_presign(ngx_http_request_t *r,
-    ngx_http_attachments_link_t *link, ngx_str_t *url)
-{
-    u_char     *p;
-    ngx_str_t   path;
-
-    if (ngx_http_attachments_local_sign(r, link, &path) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, link->base.len + path.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    url->data = p;
-    p = ngx_cpymem(p, link->base.data, link->base.len);
-    p = ngx_cpymem(p, path.data, path.len);
-    url->len = p - url->data;
-
-    return NGX_OK;
-}
-
-
-/* the signed URL of link, relative, under the first of link->keys */
+/*
+ * The signed URL of link under the first of link->keys: link->base (empty:
+ * relative) and the storage's attachments_download location.  Written
+ * into link->buffer when it surely fits, as a list's hundred URLs are:
+ * one pass, nothing allocated.
+ */
 
 ngx_int_t
 ngx_http_attachments_local_sign(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
+    u_char                           *p;
+    size_t                            n;
     ngx_http_attachments_key_t       *k;
     ngx_http_attachments_grant_t      g;
     ngx_http_attachments_storage_t   *storage;
     u_char                            sig[NGX_HTTP_ATTACHMENTS_SIG_LEN];
+    u_char                            path[NGX_HTTP_ATTACHMENTS_PATH_BUFFER];
 
     storage = link->storage;
 
@@ -434,12 +417,23 @@ ngx_http_attachments_local_sign(ngx_http_request_t *r,
     g.type = link->type;
     g.expires = link->expires ? link->expires : ngx_time() + link->ttl;
 
-    if (ngx_http_attachments_local_join(r->pool, &storage->download,
-                                        &link->key, &g.path)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    /* the path signed: the download location's prefix and the key */
+
+    g.path.len = storage->download.len + link->key.len;
+
+    if (g.path.len <= sizeof(path)) {
+        g.path.data = path;
+
+    } else {
+        g.path.data = ngx_pnalloc(r->pool, g.path.len);
+        if (g.path.data == NULL) {
+            return NGX_ERROR;
+        }
     }
+
+    ngx_memcpy(ngx_cpymem(g.path.data, storage->download.data,
+                          storage->download.len),
+               link->key.data, link->key.len);
 
     if (ngx_http_attachments_sign(k[0].mac, &g, sig) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -448,16 +442,29 @@ ngx_http_attachments_local_sign(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    url->len = ngx_http_attachments_url(NULL, &storage->download, &link->key,
-                                        &g, sig);
+    n = link->base.len
+        + ngx_http_attachments_url_max(&storage->download, &link->key, &g);
 
-    url->data = ngx_pnalloc(r->pool, url->len);
-    if (url->data == NULL) {
-        return NGX_ERROR;
+    if (n <= link->buffer.len) {
+        p = link->buffer.data;
+
+    } else {
+        n = link->base.len
+            + ngx_http_attachments_url(NULL, &storage->download, &link->key,
+                                       &g, sig);
+
+        p = ngx_pnalloc(r->pool, n);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
     }
 
-    ngx_http_attachments_url(url->data, &storage->download, &link->key, &g,
-                             sig);
+    url->data = p;
+
+    p = ngx_cpymem(p, link->base.data, link->base.len);
+    p += ngx_http_attachments_url(p, &storage->download, &link->key, &g, sig);
+
+    url->len = p - url->data;
     link->expires = g.expires;
 
     return NGX_OK;

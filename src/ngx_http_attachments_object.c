@@ -14,21 +14,28 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include <jansson.h>
 
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_request.h"
 #include "ngx_http_attachments_object.h"
 
 
-static json_t *ngx_http_attachments_public_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
-    u_char *key);
-static json_t *ngx_http_attachments_json_text(char *text);
+/* a signed URL is written here first, not allocated, when it fits */
+#define NGX_HTTP_ATTACHMENTS_URL_BUFFER  2048
+
+
+static void ngx_http_attachments_public_url(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_json_out_t *out,
+    ngx_http_attachments_storage_t *storage, u_char *key);
+static void ngx_http_attachments_json_time(
+    ngx_http_attachments_json_out_t *out, int64_t us);
+static u_char *ngx_http_attachments_digits(u_char *p, ngx_uint_t n,
+    ngx_uint_t width, u_char sep);
 
 
 /* a file object's fields, in the order of the NGX_HTTP_ATTACHMENTS_COL_* */
@@ -40,94 +47,91 @@ static json_t *ngx_http_attachments_json_text(char *text);
 
 
 typedef struct {
-    const char                      *name;
+    ngx_str_t                        key;      /* with what comes before */
     ngx_uint_t                       type;
 } ngx_http_attachments_field_t;
 
 
+#define ngx_http_attachments_field(name, type)                               \
+    { ngx_string(",\"" name "\":"), NGX_HTTP_ATTACHMENTS_FIELD_ ## type }
+
+
 static ngx_http_attachments_field_t  ngx_http_attachments_fields[] = {
-    { "id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "entity_type", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "entity_id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "organization_id", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "file_name", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "file_ext", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "content_type", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "size", NGX_HTTP_ATTACHMENTS_FIELD_INTEGER },
-    { "sha256", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "category", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "tags", NGX_HTTP_ATTACHMENTS_FIELD_JSON },
-    { "custom_fields", NGX_HTTP_ATTACHMENTS_FIELD_JSON },
-    { "doc_version", NGX_HTTP_ATTACHMENTS_FIELD_INTEGER },
-    { "visibility", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "uploaded_by", NGX_HTTP_ATTACHMENTS_FIELD_STRING },
-    { "created_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
-    { "updated_at", NGX_HTTP_ATTACHMENTS_FIELD_TIME },
-    { NULL, 0 }
+    { ngx_string("{\"id\":"), NGX_HTTP_ATTACHMENTS_FIELD_STRING },
+    ngx_http_attachments_field("entity_type", STRING),
+    ngx_http_attachments_field("entity_id", STRING),
+    ngx_http_attachments_field("organization_id", STRING),
+    ngx_http_attachments_field("file_name", STRING),
+    ngx_http_attachments_field("file_ext", STRING),
+    ngx_http_attachments_field("content_type", STRING),
+    ngx_http_attachments_field("size", INTEGER),
+    ngx_http_attachments_field("sha256", STRING),
+    ngx_http_attachments_field("category", STRING),
+    ngx_http_attachments_field("tags", JSON),
+    ngx_http_attachments_field("custom_fields", JSON),
+    ngx_http_attachments_field("doc_version", INTEGER),
+    ngx_http_attachments_field("visibility", STRING),
+    ngx_http_attachments_field("uploaded_by", STRING),
+    ngx_http_attachments_field("created_at", TIME),
+    ngx_http_attachments_field("updated_at", TIME),
+    { ngx_null_string, 0 }
 };
 
 
-json_t *
-ngx_http_attachments_file_json(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, PGresult *res, int row)
+/* a row as a file object, written straight into the response */
+
+void
+ngx_http_attachments_file_object(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_json_out_t *out,
+    PGresult *res, int row)
 {
-    char                            *v;
-    json_t                          *file, *value, *url, *expires;
+    u_char                          *v;
+    size_t                           len;
     ngx_str_t                        name, signed_url;
     ngx_uint_t                       i;
     ngx_http_attachments_link_t      link;
     ngx_http_attachments_field_t    *f;
-    u_char                           at[NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN];
+    u_char                           buf[NGX_HTTP_ATTACHMENTS_URL_BUFFER];
 
-    file = json_object();
-    if (file == NULL) {
-        return NULL;
-    }
+    for (i = 0, f = ngx_http_attachments_fields; f->key.len; i++, f++) {
 
-    for (i = 0, f = ngx_http_attachments_fields; f->name; i++, f++) {
+        ngx_http_attachments_json_raw(out, f->key.data, f->key.len);
 
         if (PQgetisnull(res, row, i)) {
-            value = json_null();
-
-        } else {
-            v = PQgetvalue(res, row, i);
-
-            switch (f->type) {
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_INTEGER:
-                value = json_integer(ngx_atoof((u_char *) v, ngx_strlen(v)));
-                break;
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_JSON:
-                value = ngx_http_attachments_json_text(v);
-                break;
-
-            case NGX_HTTP_ATTACHMENTS_FIELD_TIME:
-                value = ngx_http_attachments_json_str(at,
-                            ngx_http_attachments_time(at,
-                                ngx_atoof((u_char *) v, ngx_strlen(v)), 0));
-                break;
-
-            default:
-                value = json_string(v);
-            }
+            ngx_http_attachments_json_literal(out, "null");
+            continue;
         }
 
-        /* the keys are ours: no need to check them for UTF-8 */
+        v = (u_char *) PQgetvalue(res, row, i);
+        len = PQgetlength(res, row, i);
 
-        if (json_object_set_new_nocheck(file, f->name, value) != 0) {
-            goto failed;
+        switch (f->type) {
+
+        case NGX_HTTP_ATTACHMENTS_FIELD_INTEGER:
+            /* int8 text is already JSON */
+            ngx_http_attachments_json_raw(out, v, len);
+            break;
+
+        case NGX_HTTP_ATTACHMENTS_FIELD_JSON:
+            ngx_http_attachments_json_text(out, v, len);
+            break;
+
+        case NGX_HTTP_ATTACHMENTS_FIELD_TIME:
+            ngx_http_attachments_json_time(out, ngx_atoof(v, len));
+            break;
+
+        default:
+            ngx_http_attachments_json_string(out, v, len);
         }
     }
 
     /* a fresh signed URL; the storage key goes nowhere else */
 
-    url = json_null();
-    expires = json_null();
+    ngx_http_attachments_json_literal(out, ",\"download_url\":");
 
     name.data = (u_char *) PQgetvalue(res, row,
                                       NGX_HTTP_ATTACHMENTS_COL_STORAGE);
-    name.len = ngx_strlen(name.data);
+    name.len = PQgetlength(res, row, NGX_HTTP_ATTACHMENTS_COL_STORAGE);
 
     ngx_http_attachments_link(r, &link);
 
@@ -138,6 +142,10 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
                       "attachments: file %s is in storage \"%V\", which is "
                       "not configured", PQgetvalue(res, row, 0), &name);
 
+    } else if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
+        out->failed = 1;
+        return;
+
     } else if (ngx_strcmp(PQgetvalue(res, row,
                                      NGX_HTTP_ATTACHMENTS_COL_VISIBILITY),
                           "public")
@@ -145,79 +153,104 @@ ngx_http_attachments_file_json(ngx_http_request_t *r,
     {
         /* public: permanent and unsigned, under the storage's public= */
 
-        if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
-            goto failed;
-        }
-
-        url = ngx_http_attachments_public_url(r, ctx, link.storage,
+        ngx_http_attachments_public_url(r, ctx, out, link.storage,
                   (u_char *) PQgetvalue(res, row,
                                         NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY));
+        ngx_http_attachments_json_literal(out,
+                                          ",\"download_url_expires_at\":null}");
+        return;
 
     } else {
         link.key.data = (u_char *) PQgetvalue(res, row,
                                          NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
-        link.key.len = ngx_strlen(link.key.data);
+        link.key.len = PQgetlength(res, row,
+                                   NGX_HTTP_ATTACHMENTS_COL_STORAGE_KEY);
         link.filename.data = (u_char *) PQgetvalue(res, row,
                                           NGX_HTTP_ATTACHMENTS_COL_FILE_NAME);
-        link.filename.len = ngx_strlen(link.filename.data);
+        link.filename.len = PQgetlength(res, row,
+                                        NGX_HTTP_ATTACHMENTS_COL_FILE_NAME);
         link.type.data = (u_char *) PQgetvalue(res, row,
                                        NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
-        link.type.len = ngx_strlen(link.type.data);
-
-        if (ngx_http_attachments_base(r, ctx) != NGX_OK) {
-            goto failed;
-        }
-
+        link.type.len = PQgetlength(res, row,
+                                    NGX_HTTP_ATTACHMENTS_COL_CONTENT_TYPE);
         link.base = ctx->base;
+        link.buffer.data = buf;
+        link.buffer.len = sizeof(buf);
 
-        if (ngx_http_attachments_storage_presign(r, &link, &signed_url) == NGX_OK) {
-            url = ngx_http_attachments_json_str(signed_url.data,
-                                                signed_url.len);
-            expires = ngx_http_attachments_json_str(at,
-                          ngx_http_attachments_time(at,
-                              (int64_t) link.expires * 1000000, 0));
+        if (ngx_http_attachments_storage_presign(r, &link, &signed_url)
+            == NGX_OK)
+        {
+            ngx_http_attachments_json_string(out, signed_url.data,
+                                             signed_url.len);
+            ngx_http_attachments_json_literal(out,
+                                              ",\"download_url_expires_at\":");
+            ngx_http_attachments_json_time(out,
+                                           (int64_t) link.expires * 1000000);
+            ngx_http_attachments_json_literal(out, "}");
+            return;
         }
     }
 
-    if (json_object_set_new_nocheck(file, "download_url", url) != 0
-        || json_object_set_new_nocheck(file, "download_url_expires_at",
-                                       expires)
-           != 0)
-    {
-        goto failed;
-    }
-
-    return file;
-
-failed:
-
-    json_decref(file);
-    return NULL;
+    ngx_http_attachments_json_literal(out,
+                                  "null,\"download_url_expires_at\":null}");
 }
 
 
-/* the first n rows as an array of file objects; NULL on failure */
+/* the first n rows as an array of file objects */
 
-json_t *
-ngx_http_attachments_files_json(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, PGresult *res, int n)
+void
+ngx_http_attachments_file_objects(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_json_out_t *out,
+    PGresult *res, int n)
 {
-    int      i;
-    json_t  *files;
+    int  i;
 
-    files = json_array();
+    ngx_http_attachments_json_literal(out, "[");
 
-    for (i = 0; files && i < n; i++) {
-        if (json_array_append_new(files,
-                ngx_http_attachments_file_json(r, ctx, res, i))
-            != 0)
-        {
-            json_decref(files);
-            files = NULL;
+    for (i = 0; i < n; i++) {
+        if (i) {
+            ngx_http_attachments_json_literal(out, ",");
         }
+
+        ngx_http_attachments_file_object(r, ctx, out, res, i);
     }
 
-    return files;
+    ngx_http_attachments_json_literal(out, "]");
+}
+
+
+/* the answer of one file: its object */
+
+ngx_int_t
+ngx_http_attachments_send_file(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_uint_t status, PGresult *res,
+    int row)
+{
+    ngx_http_attachments_json_out_t  out;
+
+    ngx_http_attachments_json_init(&out, r->pool,
+                                   NGX_HTTP_ATTACHMENTS_FILE_OBJECT_SIZE);
+    ngx_http_attachments_file_object(r, ctx, &out, res, row);
+
+    return ngx_http_attachments_send_out(r, status, &out);
+}
+
+
+/* the answer of several: {"files":[...]} */
+
+ngx_int_t
+ngx_http_attachments_send_files(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_uint_t status, PGresult *res, int n)
+{
+    ngx_http_attachments_json_out_t  out;
+
+    ngx_http_attachments_json_init(&out, r->pool,
+                                   n * NGX_HTTP_ATTACHMENTS_FILE_OBJECT_SIZE);
+    ngx_http_attachments_json_literal(&out, "{\"files\":");
+    ngx_http_attachments_file_objects(r, ctx, &out, res, n);
+    ngx_http_attachments_json_literal(&out, "}");
+
+    return ngx_http_attachments_send_out(r, status, &out);
 }
 
 
@@ -240,12 +273,12 @@ ngx_http_attachments_link(ngx_http_request_t *r,
 
 /* base, the storage's public= prefix, the key below the public area's */
 
-static json_t *
+static void
 ngx_http_attachments_public_url(ngx_http_request_t *r,
-    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_storage_t *storage,
-    u_char *key)
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_json_out_t *out,
+    ngx_http_attachments_storage_t *storage, u_char *key)
 {
-    u_char  *p, *url;
+    u_char  *p;
     size_t   len;
 
     if (storage->public.len == 0
@@ -254,51 +287,54 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: public file \"%s\" of storage \"%V\" "
                       "has no public URL", key, &storage->name);
-        return json_null();
+        ngx_http_attachments_json_literal(out, "null");
+        return;
     }
 
     key += sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1;
     len = ngx_strlen(key);
 
-    url = ngx_pnalloc(r->pool, ctx->base.len + storage->public.len
-                      + ngx_http_attachments_escape(NULL, key, len,
+    /* percent-escaped: nothing for JSON to escape */
+
+    p = ngx_http_attachments_json_reserve(out, 2 + ctx->base.len
+                              + storage->public.len
+                              + ngx_http_attachments_escape(NULL, key, len,
                                              NGX_HTTP_ATTACHMENTS_ESCAPE_PATH));
-    if (url == NULL) {
-        return NULL;
+    if (p == NULL) {
+        return;
     }
 
-    p = ngx_cpymem(url, ctx->base.data, ctx->base.len);
+    *p++ = '"';
+    p = ngx_cpymem(p, ctx->base.data, ctx->base.len);
     p = ngx_cpymem(p, storage->public.data, storage->public.len);
     p += ngx_http_attachments_escape(p, key, len,
                                      NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+    *p++ = '"';
 
-    return ngx_http_attachments_json_str(url, p - url);
+    out->buf->last = p;
 }
 
 
-/* ASCII we made ourselves: jansson need not check it for UTF-8 */
+/* an RFC 3339 time as a JSON string */
 
-json_t *
-ngx_http_attachments_json_str(u_char *p, size_t len)
+static void
+ngx_http_attachments_json_time(ngx_http_attachments_json_out_t *out,
+    int64_t us)
 {
-    return json_stringn_nocheck((const char *) p, len);
-}
+    u_char  *p;
 
-
-/* jsonb text from PostgreSQL; the usual empty values need no parser */
-
-static json_t *
-ngx_http_attachments_json_text(char *text)
-{
-    if (text[0] == '[' && text[1] == ']' && text[2] == '\0') {
-        return json_array();
+    p = ngx_http_attachments_json_reserve(out,
+                                          NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN
+                                          + 2);
+    if (p == NULL) {
+        return;
     }
 
-    if (text[0] == '{' && text[1] == '}' && text[2] == '\0') {
-        return json_object();
-    }
+    *p++ = '"';
+    p += ngx_http_attachments_time(p, us, 0);
+    *p++ = '"';
 
-    return json_loads(text, 0, NULL);
+    out->buf->last = p;
 }
 
 
@@ -310,25 +346,53 @@ ngx_http_attachments_json_text(char *text)
 size_t
 ngx_http_attachments_time(u_char *buf, int64_t us, ngx_uint_t micro)
 {
-    u_char    *p;
-    ngx_tm_t   tm;
+    u_char      *p;
+    ngx_tm_t     tm;
+    ngx_uint_t   i, frac;
 
     if (us < 0) {
         us = 0;
     }
 
+    /* a list writes three a file: digits by hand, not ngx_sprintf() */
+
     ngx_gmtime((time_t) (us / 1000000), &tm);
 
-    p = ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    p = buf;
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_year, 4, '-');
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_mon, 2, '-');
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_mday, 2, 'T');
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_hour, 2, ':');
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_min, 2, ':');
 
-    if (micro) {
-        p = ngx_sprintf(p, ".%06L", us % 1000000);
-
-    } else {
-        *p++ = 'Z';
+    if (!micro) {
+        return ngx_http_attachments_digits(p, tm.ngx_tm_sec, 2, 'Z') - buf;
     }
 
-    return p - buf;
+    p = ngx_http_attachments_digits(p, tm.ngx_tm_sec, 2, '.');
+
+    for (i = 6, frac = (ngx_uint_t) (us % 1000000); i; i--, frac /= 10) {
+        p[i - 1] = (u_char) ('0' + frac % 10);
+    }
+
+    return p + 6 - buf;
+}
+
+
+/* n in width digits (zero-padded, the high ones cut), then sep */
+
+static u_char *
+ngx_http_attachments_digits(u_char *p, ngx_uint_t n, ngx_uint_t width,
+    u_char sep)
+{
+    ngx_uint_t  i;
+
+    for (i = width; i; i--) {
+        p[i - 1] = (u_char) ('0' + n % 10);
+        n /= 10;
+    }
+
+    p[width] = sep;
+
+    return p + width + 1;
 }

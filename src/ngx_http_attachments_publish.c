@@ -85,8 +85,7 @@ ngx_http_attachments_publish_checked(ngx_http_attachments_pg_query_t *q)
     {
         /* already: the answer is the same */
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-                ngx_http_attachments_file_json(r, ctx, res, 0)));
+            ngx_http_attachments_send_file(r, ctx, NGX_HTTP_OK, res, 0));
         return;
     }
 
@@ -245,8 +244,7 @@ ngx_http_attachments_publish_done(ngx_http_attachments_pg_query_t *q)
         ngx_http_attachments_publish_drop(r, &pb->op, &pb->op.key);
 
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-                ngx_http_attachments_file_json(r, ctx, q->result, 0)));
+            ngx_http_attachments_send_file(r, ctx, NGX_HTTP_OK, q->result, 0));
         return;
     }
 
@@ -309,8 +307,7 @@ ngx_http_attachments_publish_rechecked(ngx_http_attachments_pg_query_t *q)
     {
         /* a concurrent publish of the same file did it: the same answer */
         ngx_http_attachments_finish(r,
-            ngx_http_attachments_send_json(r, NGX_HTTP_OK,
-                ngx_http_attachments_file_json(r, ctx, res, 0)));
+            ngx_http_attachments_send_file(r, ctx, NGX_HTTP_OK, res, 0));
         return;
     }
 

@@ -526,10 +526,13 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
      *   ~}| {zyx wvut srqp  onml kjih gfed cba`
      */
 
-    static uint32_t  keep[][3] = {
-        { 0x03ffe000, 0x87fffffe, 0x47fffffe },  /* unreserved and "/" */
-        { 0x03ff6000, 0x87fffffe, 0x47fffffe },  /* unreserved (RFC 3986) */
-        { 0x03ff685a, 0xc7fffffe, 0x57ffffff }   /* RFC 5987 attr-char */
+    static uint32_t  keep[][8] = {
+        /* unreserved and "/" */
+        { 0, 0x03ffe000, 0x87fffffe, 0x47fffffe, 0, 0, 0, 0 },
+        /* unreserved (RFC 3986) */
+        { 0, 0x03ff6000, 0x87fffffe, 0x47fffffe, 0, 0, 0, 0 },
+        /* RFC 5987 attr-char */
+        { 0, 0x03ff685a, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0 }
     };
 
     n = len;
@@ -537,9 +540,7 @@ ngx_http_attachments_escape(u_char *dst, u_char *src, size_t len,
     for (last = src + len; src < last; src++) {
         c = *src;
 
-        if (c >= 0x20 && c < 0x80
-            && (keep[mode][(c >> 5) - 1] & (1U << (c & 0x1f))))
-        {
+        if (keep[mode][c >> 5] & (1U << (c & 0x1f))) {
             if (dst) {
                 *dst++ = c;
             }
@@ -604,16 +605,20 @@ ngx_http_attachments_param(u_char **dst, char *name, ngx_str_t *v)
     }
 
     len = ngx_strlen(name);
-    n = len + ngx_http_attachments_escape(NULL, v->data, v->len,
-                                          NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
 
-    if (*dst) {
-        *dst = ngx_cpymem(*dst, name, len);
-        *dst += ngx_http_attachments_escape(*dst, v->data, v->len,
-                                            NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+    /* writing measures too: one pass */
+
+    if (*dst == NULL) {
+        return len + ngx_http_attachments_escape(NULL, v->data, v->len,
+                                                 NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
     }
 
-    return n;
+    *dst = ngx_cpymem(*dst, name, len);
+    n = ngx_http_attachments_escape(*dst, v->data, v->len,
+                                    NGX_HTTP_ATTACHMENTS_ESCAPE_ARG);
+    *dst += n;
+
+    return len + n;
 }
 
 
@@ -651,27 +656,42 @@ ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
 }
 
 
+/* no signed URL of these parts is longer: each escaped byte takes 3 */
+
+size_t
+ngx_http_attachments_url_max(ngx_str_t *prefix, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g)
+{
+    return prefix->len + 1
+           + 3 * (key->len + g->key_id.len + g->filename.len + g->type.len)
+           + sizeof(NGX_HTTP_ATTACHMENTS_ARG_EXPIRES "=&"
+                    NGX_HTTP_ATTACHMENTS_ARG_KEY_ID "=&"
+                    NGX_HTTP_ATTACHMENTS_ARG_FILENAME "=&"
+                    NGX_HTTP_ATTACHMENTS_ARG_TYPE "=&"
+                    NGX_HTTP_ATTACHMENTS_ARG_SIGNATURE "=")
+           + NGX_TIME_T_LEN + NGX_HTTP_ATTACHMENTS_SIG_LEN;
+}
+
+
 /* a whole signed URL: prefix, escaped key, query; with dst NULL measures */
 
 size_t
 ngx_http_attachments_url(u_char *dst, ngx_str_t *prefix, ngx_str_t *key,
     ngx_http_attachments_grant_t *g, u_char *sig)
 {
-    size_t  n;
-
-    n = prefix->len + 1;
+    size_t  k;
 
     if (dst) {
         dst = ngx_cpymem(dst, prefix->data, prefix->len);
     }
 
-    n += ngx_http_attachments_escape(dst, key->data, key->len,
-                                     NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
+    k = ngx_http_attachments_escape(dst, key->data, key->len,
+                                    NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
 
     if (dst) {
-        dst += n - prefix->len - 1;
+        dst += k;
         *dst++ = '?';
     }
 
-    return n + ngx_http_attachments_query(dst, g, sig);
+    return prefix->len + k + 1 + ngx_http_attachments_query(dst, g, sig);
 }

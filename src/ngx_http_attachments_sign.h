@@ -118,6 +118,8 @@ size_t ngx_http_attachments_percent_decode(u_char *dst, u_char *src,
 size_t ngx_http_attachments_disposition(u_char *dst, ngx_str_t *filename);
 size_t ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
     u_char *sig);
+size_t ngx_http_attachments_url_max(ngx_str_t *prefix, ngx_str_t *key,
+    ngx_http_attachments_grant_t *g);
 size_t ngx_http_attachments_url(u_char *dst, ngx_str_t *prefix,
     ngx_str_t *key, ngx_http_attachments_grant_t *g, u_char *sig);
 

@@ -89,6 +89,7 @@ struct ngx_http_attachments_link_s {
     time_t                           ttl;
     ngx_array_t                     *keys;      /* signing keys */
     ngx_str_t                        base;      /* of absolute local URLs */
+    ngx_str_t                        buffer;    /* the URL's when it fits */
 };
 
 

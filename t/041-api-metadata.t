@@ -13,7 +13,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 100;
+plan tests => 102;
 
 block_defaults(
     http_config => $HttpConfig,
@@ -256,3 +256,14 @@ Test::More::like($resp, qr{^HTTP/1\.1 413 .*"code":"body_too_large"}s,
 --- request
 GET /api/work_orders/123/files
 --- error_code: 200
+
+
+
+=== TEST 15: custom_fields come back compact as sent: escapes, numbers, UTF-8, separators inside strings
+--- request eval
+"PATCH $::File\n"
+. '{"custom_fields":{"b":"x\u001fy\"z\\\\ \u00e9 \ud83d\udcce","a":[1.5,100.0,-3,true,null,{}],"cc":{"k":"v: w, u"}}}'
+--- response_body_like eval
+quotemeta('"custom_fields":{"a":[1.5,100.0,-3,true,null,{}],"b":"x\u001Fy\"z\\\\ '
+          . "\xc3\xa9 \xf0\x9f\x93\x8e"
+          . '","cc":{"k":"v: w, u"}},"doc_version":')
