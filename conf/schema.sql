@@ -115,19 +115,221 @@ CREATE TABLE IF NOT EXISTS attachments.quotas (
     PRIMARY KEY (organization_id, user_id)
 );
 
--- usage per the seed rules: an organization counts all its files, a user
--- the private files they uploaded
-CREATE OR REPLACE VIEW attachments.usage AS
-    SELECT organization_id, '' AS user_id, sum(size)::bigint AS used_bytes
-      FROM attachments.files
-     WHERE deleted_at IS NULL AND state = 'ready'
-     GROUP BY organization_id
-    UNION ALL
-    SELECT organization_id, uploaded_by, sum(size)::bigint
-      FROM attachments.files
-     WHERE deleted_at IS NULL AND state = 'ready' AND visibility = 'private'
-     GROUP BY organization_id, uploaded_by;
+-- Usage (DESIGN.md, section 6) is kept as counters, changed by the
+-- triggers below in the very transaction that changes a file, so a quota
+-- check or GET /usage reads two rows whether the organization has ten
+-- files or ten million.  An organization's row (user_id '') counts all its
+-- ready, undeleted files, private and public, and the bytes of
+-- external_usage; a user's row the private ones they uploaded.
+CREATE TABLE IF NOT EXISTS attachments.usage_counters (
+    organization_id  text        NOT NULL,
+    user_id          text        NOT NULL,
+    used_bytes       bigint      NOT NULL DEFAULT 0,
+    PRIMARY KEY (organization_id, user_id)
+);
 
+-- Bytes the application keeps elsewhere that count against an
+-- organization (its logo, its employees' avatars: an avatar counts for the
+-- organization, not its owner).  One row per item, which the application
+-- inserts, updates or deletes as the data changes.
+CREATE TABLE IF NOT EXISTS attachments.external_usage (
+    organization_id  text        NOT NULL,
+    item             text        NOT NULL,
+    bytes            bigint      NOT NULL CHECK (bytes >= 0),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (organization_id, item)
+);
+
+CREATE OR REPLACE FUNCTION attachments.count_usage(
+    p_org text, p_user text, p_delta bigint)
+RETURNS void
+LANGUAGE sql
+AS $$
+    INSERT INTO attachments.usage_counters AS c
+            (organization_id, user_id, used_bytes)
+        VALUES (p_org, p_user, p_delta)
+        ON CONFLICT (organization_id, user_id)
+        DO UPDATE SET used_bytes = c.used_bytes + excluded.used_bytes
+$$;
+
+-- a row's part of its organization's and its uploader's usage, before and
+-- after; counters whose part did not change are not touched (not locked)
+CREATE OR REPLACE FUNCTION attachments.files_usage()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_old_org   bigint := 0;
+    v_old_user  bigint := 0;
+    v_new_org   bigint := 0;
+    v_new_user  bigint := 0;
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.state = 'ready' AND OLD.deleted_at IS NULL
+    THEN
+        v_old_org := OLD.size;
+        v_old_user := CASE WHEN OLD.visibility = 'private'
+                           THEN OLD.size ELSE 0 END;
+    END IF;
+
+    IF TG_OP <> 'DELETE' AND NEW.state = 'ready' AND NEW.deleted_at IS NULL
+    THEN
+        v_new_org := NEW.size;
+        v_new_user := CASE WHEN NEW.visibility = 'private'
+                           THEN NEW.size ELSE 0 END;
+    END IF;
+
+    -- the usual update: the same organization and uploader, one delta each
+    IF TG_OP = 'UPDATE' AND OLD.organization_id = NEW.organization_id
+       AND OLD.uploaded_by = NEW.uploaded_by
+    THEN
+        v_new_org := v_new_org - v_old_org;
+        v_new_user := v_new_user - v_old_user;
+        v_old_org := 0;
+        v_old_user := 0;
+    END IF;
+
+    /*
+     * The organization's counter first, even for a change of the user's
+     * alone (a publish): whoever holds a user's counter holds their
+     * organization's, so two writers never wait for each other in turn.
+     */
+
+    IF v_old_org <> 0 OR v_old_user <> 0 THEN
+        PERFORM attachments.count_usage(OLD.organization_id, '', -v_old_org);
+    END IF;
+
+    IF v_old_user <> 0 THEN
+        PERFORM attachments.count_usage(OLD.organization_id, OLD.uploaded_by,
+                                        -v_old_user);
+    END IF;
+
+    IF v_new_org <> 0 OR v_new_user <> 0 THEN
+        PERFORM attachments.count_usage(NEW.organization_id, '', v_new_org);
+    END IF;
+
+    IF v_new_user <> 0 THEN
+        PERFORM attachments.count_usage(NEW.organization_id, NEW.uploaded_by,
+                                        v_new_user);
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION attachments.external_usage_count()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.bytes <> 0 THEN
+        PERFORM attachments.count_usage(OLD.organization_id, '', -OLD.bytes);
+    END IF;
+
+    IF TG_OP <> 'DELETE' AND NEW.bytes <> 0 THEN
+        PERFORM attachments.count_usage(NEW.organization_id, '', NEW.bytes);
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
+-- what the counters should hold, computed from the rows: the
+-- reconciliation query (attachments-fsck reports where they differ)
+CREATE OR REPLACE VIEW attachments.usage AS
+    SELECT organization_id, user_id, sum(bytes)::bigint AS used_bytes
+      FROM (SELECT organization_id, '' AS user_id, size AS bytes
+              FROM attachments.files
+             WHERE deleted_at IS NULL AND state = 'ready'
+            UNION ALL
+            SELECT organization_id, uploaded_by, size
+              FROM attachments.files
+             WHERE deleted_at IS NULL AND state = 'ready'
+               AND visibility = 'private'
+            UNION ALL
+            SELECT organization_id, '', bytes
+              FROM attachments.external_usage) u
+     GROUP BY organization_id, user_id;
+
+CREATE OR REPLACE VIEW attachments.usage_drift AS
+    SELECT coalesce(u.organization_id, c.organization_id) AS organization_id,
+           coalesce(u.user_id, c.user_id) AS user_id,
+           coalesce(c.used_bytes, 0) AS counted_bytes,
+           coalesce(u.used_bytes, 0) AS used_bytes
+      FROM attachments.usage u
+      FULL JOIN attachments.usage_counters c
+        ON c.organization_id = u.organization_id AND c.user_id = u.user_id
+     WHERE coalesce(c.used_bytes, 0) <> coalesce(u.used_bytes, 0);
+
+-- sets the counters to what the rows say, with writers held off meanwhile;
+-- returns how many were wrong.  Run by this file when the counters are
+-- new (an upgrade), and by an operator after attachments-fsck reported
+-- drift (say, rows changed with the triggers disabled).
+CREATE OR REPLACE FUNCTION attachments.usage_reconcile()
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_fixed  bigint;
+BEGIN
+    LOCK TABLE attachments.files, attachments.external_usage,
+               attachments.usage_counters IN SHARE ROW EXCLUSIVE MODE;
+
+    WITH d AS (SELECT * FROM attachments.usage_drift),
+         fix AS (
+        INSERT INTO attachments.usage_counters AS c
+                (organization_id, user_id, used_bytes)
+            SELECT organization_id, user_id, used_bytes FROM d
+            ON CONFLICT (organization_id, user_id)
+            DO UPDATE SET used_bytes = excluded.used_bytes
+            RETURNING 1)
+    SELECT count(*) INTO v_fixed FROM fix;
+
+    RETURN v_fixed;
+END
+$$;
+
+-- TRUNCATE fires no row trigger: the counters are made again after it
+CREATE OR REPLACE FUNCTION attachments.usage_truncated()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM attachments.usage_reconcile();
+    RETURN NULL;
+END
+$$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgname = 'files_usage'
+                      AND tgrelid = 'attachments.files'::regclass)
+    THEN
+        -- the counters start from the rows, in the transaction that makes
+        -- the triggers: no change falls between
+        CREATE TRIGGER files_usage
+            AFTER INSERT OR DELETE
+               OR UPDATE OF state, deleted_at, visibility, size,
+                            organization_id, uploaded_by
+            ON attachments.files
+            FOR EACH ROW EXECUTE FUNCTION attachments.files_usage();
+
+        CREATE TRIGGER external_usage_count
+            AFTER INSERT OR UPDATE OR DELETE ON attachments.external_usage
+            FOR EACH ROW EXECUTE FUNCTION attachments.external_usage_count();
+
+        CREATE TRIGGER files_usage_truncated
+            AFTER TRUNCATE ON attachments.files
+            FOR EACH STATEMENT EXECUTE FUNCTION attachments.usage_truncated();
+
+        CREATE TRIGGER external_usage_truncated
+            AFTER TRUNCATE ON attachments.external_usage
+            FOR EACH STATEMENT EXECUTE FUNCTION attachments.usage_truncated();
+
+        PERFORM attachments.usage_reconcile();
+    END IF;
+END
+$$;
 
 -- the default permission model
 
@@ -283,35 +485,26 @@ BEGIN
       FROM attachments.files
      WHERE id = ANY (p_ids) AND state = 'pending';
 
-    SELECT max_bytes INTO v_limit
-      FROM attachments.quotas
-     WHERE organization_id = p_org AND user_id = '';
+    -- the counters: uploads of the organization pass one at a time (the
+    -- lock above), and what else commits meanwhile only frees room
+    SELECT q.max_bytes, coalesce(c.used_bytes, 0) INTO v_limit, v_used
+      FROM attachments.quotas q
+      LEFT JOIN attachments.usage_counters c
+        ON c.organization_id = q.organization_id AND c.user_id = ''
+     WHERE q.organization_id = p_org AND q.user_id = '';
 
-    IF FOUND THEN
-        SELECT coalesce(sum(size), 0) INTO v_used
-          FROM attachments.files
-         WHERE organization_id = p_org AND state = 'ready'
-           AND deleted_at IS NULL;
-
-        IF v_used + v_org_new > v_limit THEN
-            RETURN 'organization';
-        END IF;
+    IF FOUND AND v_used + v_org_new > v_limit THEN
+        RETURN 'organization';
     END IF;
 
-    SELECT max_bytes INTO v_limit
-      FROM attachments.quotas
-     WHERE organization_id = p_org AND user_id = p_user;
+    SELECT q.max_bytes, coalesce(c.used_bytes, 0) INTO v_limit, v_used
+      FROM attachments.quotas q
+      LEFT JOIN attachments.usage_counters c
+        ON c.organization_id = q.organization_id AND c.user_id = p_user
+     WHERE q.organization_id = p_org AND q.user_id = p_user;
 
-    IF FOUND THEN
-        SELECT coalesce(sum(size), 0) INTO v_used
-          FROM attachments.files
-         WHERE organization_id = p_org AND uploaded_by = p_user
-           AND visibility = 'private' AND state = 'ready'
-           AND deleted_at IS NULL;
-
-        IF v_used + v_user_new > v_limit THEN
-            RETURN 'user';
-        END IF;
+    IF FOUND AND v_used + v_user_new > v_limit THEN
+        RETURN 'user';
     END IF;
 
     UPDATE attachments.files

@@ -209,15 +209,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_lease = {
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_usage = {
     8, "attachments_usage",
 
-    "SELECT (SELECT coalesce(sum(size), 0) FROM attachments.files"
-    "         WHERE organization_id = $1 AND state = 'ready'"
-    "           AND deleted_at IS NULL),"
+    "SELECT (SELECT coalesce(sum(used_bytes), 0)"
+    "          FROM attachments.usage_counters"
+    "         WHERE organization_id = $1 AND user_id = ''),"
     "       (SELECT max_bytes FROM attachments.quotas"
     "         WHERE organization_id = $1 AND user_id = ''),"
-    "       (SELECT coalesce(sum(size), 0) FROM attachments.files"
-    "         WHERE organization_id = $1 AND uploaded_by = $4"
-    "           AND visibility = 'private' AND state = 'ready'"
-    "           AND deleted_at IS NULL),"
+    "       (SELECT coalesce(sum(used_bytes), 0)"
+    "          FROM attachments.usage_counters"
+    "         WHERE organization_id = $1 AND user_id = $4),"
     "       (SELECT max_bytes FROM attachments.quotas"
     "         WHERE organization_id = $1 AND user_id = $4)"
     " WHERE attachments.member($4, $1)",
