@@ -79,6 +79,18 @@ blob('k/young.txt', 'y');
 unlike(fsck('fs=local:' . $store, grace => 3600), qr{orphan fs k/young\.txt},
        'a young blob without its row yet is left alone');
 
+# a publish links an old blob under its public name before the row says
+# so: the name is new though the bytes are old, and must not be taken
+blob('k/old.txt', 'o');
+utime time - 7200, time - 7200, "$store/k/old.txt";
+add_file(key => 'k/old.txt', size => 1, sha256 => sha256_hex('o'), storage => 'fs');
+make_path("$store/public/k");
+link "$store/k/old.txt", "$store/public/k/old.txt" or die $!;
+system("$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}'"
+       . " --storage fs=local:$store --grace 3600 --quarantine $quarantine >/dev/null");
+ok(-e "$store/public/k/old.txt" && !-e "$quarantine/fs/public/k/old.txt",
+   'a public name being published is no orphan: the link is new, not the bytes');
+
 # a root that is not there is an error, not a storage of missing files
 system("$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}'"
        . " --storage fs=local:$store/nowhere >/dev/null 2>&1");
