@@ -263,7 +263,10 @@ CREATE OR REPLACE VIEW attachments.usage_drift AS
 -- sets the counters to what the rows say, with writers held off meanwhile;
 -- returns how many were wrong.  Run by this file when the counters are
 -- new (an upgrade), and by an operator after attachments-fsck reported
--- drift (say, rows changed with the triggers disabled).
+-- drift (say, rows changed with the triggers disabled).  The tables are
+-- taken in the order writers take them (external_usage, files, then the
+-- counters); a transaction that writes files and then external_usage
+-- meanwhile may end one of the two with "deadlock detected": run it again.
 CREATE OR REPLACE FUNCTION attachments.usage_reconcile()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -271,7 +274,7 @@ AS $$
 DECLARE
     v_fixed  bigint;
 BEGIN
-    LOCK TABLE attachments.files, attachments.external_usage,
+    LOCK TABLE attachments.external_usage, attachments.files,
                attachments.usage_counters IN SHARE ROW EXCLUSIVE MODE;
 
     WITH d AS (SELECT * FROM attachments.usage_drift),
@@ -485,8 +488,11 @@ BEGIN
       FROM attachments.files
      WHERE id = ANY (p_ids) AND state = 'pending';
 
-    -- the counters: uploads of the organization pass one at a time (the
-    -- lock above), and what else commits meanwhile only frees room
+    -- the counters as they are: whatever adds to them (another upload,
+    -- the application's external_usage, a restore) locks the
+    -- organization's first, as this does, and waits for this to commit
+    PERFORM attachments.count_usage(p_org, '', 0);
+
     SELECT q.max_bytes, coalesce(c.used_bytes, 0) INTO v_limit, v_used
       FROM attachments.quotas q
       LEFT JOIN attachments.usage_counters c

@@ -196,8 +196,9 @@ ngx_http_attachments_health_database(ngx_http_attachments_pg_query_t *q)
                    "attachments health: database %i", q->rc);
 
     ngx_http_attachments_health_record(h, NULL,
-                                       q->rc == NGX_OK ? "ok"
-                                                       : "unavailable");
+        q->rc != NGX_OK ? "unavailable"
+        : ngx_strcmp(PQgetvalue(q->result, 0, 0), "on") == 0 ? "read_only"
+        : "ok");
     ngx_http_attachments_health_storages(r, h);
 }
 
@@ -276,7 +277,11 @@ static void
 ngx_http_attachments_health_record(ngx_http_attachments_health_t *h,
     const char *what, const char *state)
 {
-    if (state[0] == 'u' && state[2] == 'a') {      /* "unavailable" */
+    /* "unconfigured" and "unchecked" are no failure */
+
+    if (ngx_strcmp(state, "unavailable") == 0
+        || ngx_strcmp(state, "read_only") == 0)
+    {
         h->failed = 1;
     }
 

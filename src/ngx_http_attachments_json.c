@@ -95,7 +95,7 @@ ngx_http_attachments_json_raw(ngx_http_attachments_json_out_t *out,
 {
     u_char  *p;
 
-    p = ngx_http_attachments_json_reserve(out, len);
+    p = ngx_http_attachments_json_room(out, len);
 
     if (p) {
         out->buf->last = ngx_cpymem(p, data, len);
@@ -114,7 +114,7 @@ ngx_http_attachments_json_string(ngx_http_attachments_json_out_t *out,
 
     n = ngx_http_attachments_json_escape(NULL, data, len);
 
-    p = ngx_http_attachments_json_reserve(out, n + 2);
+    p = ngx_http_attachments_json_room(out, n + 2);
     if (p == NULL) {
         return;
     }
@@ -143,7 +143,7 @@ ngx_http_attachments_json_text(ngx_http_attachments_json_out_t *out,
 {
     u_char  *p;
 
-    p = ngx_http_attachments_json_reserve(out, len);
+    p = ngx_http_attachments_json_room(out, len);
 
     if (p) {
         out->buf->last = p + ngx_http_attachments_json_compact(p, text, len);

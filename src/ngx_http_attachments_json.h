@@ -46,6 +46,13 @@ typedef struct {
     ngx_http_attachments_json_raw(out, (u_char *) s, sizeof(s) - 1)
 
 
+/* room for n bytes: at once when the last buffer has it */
+
+#define ngx_http_attachments_json_room(out, n)                               \
+    (((out)->buf && (size_t) ((out)->buf->end - (out)->buf->last) >= (n))    \
+     ? (out)->buf->last : ngx_http_attachments_json_reserve(out, n))
+
+
 void ngx_http_attachments_json_init(ngx_http_attachments_json_out_t *out,
     ngx_pool_t *pool, size_t hint);
 u_char *ngx_http_attachments_json_reserve(

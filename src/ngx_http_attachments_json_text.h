@@ -7,9 +7,11 @@
 /*
  * JSON text, the pure part of the response writer: strings escaped as
  * jansson escapes them, and PostgreSQL's jsonb text made compact as
- * jansson would print it, so that a file object written here is byte for
- * byte what jansson made of it before.  Nothing here touches the nginx
- * runtime; the unit tests link it alone.
+ * jansson prints it, so that a file object written here is byte for byte
+ * what jansson made of it before.  One difference: numbers come as the
+ * database keeps them (1.50 stays 1.50, 1e300 is its 301 digits), where
+ * jansson made doubles of them (1.5; and 1e300 failed the whole answer).
+ * Nothing here touches the nginx runtime; the unit tests link it alone.
  */
 
 

@@ -278,8 +278,9 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_json_out_t *out,
     ngx_http_attachments_storage_t *storage, u_char *key)
 {
-    u_char  *p;
-    size_t   len;
+    u_char  *p, *url;
+    size_t   n, len;
+    u_char   buf[NGX_HTTP_ATTACHMENTS_URL_BUFFER];
 
     if (storage->public.len == 0
         || !ngx_http_attachments_storage_is_public(key, ngx_strlen(key)))
@@ -294,24 +295,23 @@ ngx_http_attachments_public_url(ngx_http_request_t *r,
     key += sizeof(NGX_HTTP_ATTACHMENTS_PUBLIC) - 1;
     len = ngx_strlen(key);
 
-    /* percent-escaped: nothing for JSON to escape */
+    n = ctx->base.len + storage->public.len
+        + ngx_http_attachments_escape(NULL, key, len,
+                                      NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
 
-    p = ngx_http_attachments_json_reserve(out, 2 + ctx->base.len
-                              + storage->public.len
-                              + ngx_http_attachments_escape(NULL, key, len,
-                                             NGX_HTTP_ATTACHMENTS_ESCAPE_PATH));
-    if (p == NULL) {
+    url = (n <= sizeof(buf)) ? buf : ngx_pnalloc(r->pool, n);
+    if (url == NULL) {
+        out->failed = 1;
         return;
     }
 
-    *p++ = '"';
-    p = ngx_cpymem(p, ctx->base.data, ctx->base.len);
+    p = ngx_cpymem(url, ctx->base.data, ctx->base.len);
     p = ngx_cpymem(p, storage->public.data, storage->public.len);
     p += ngx_http_attachments_escape(p, key, len,
                                      NGX_HTTP_ATTACHMENTS_ESCAPE_PATH);
-    *p++ = '"';
 
-    out->buf->last = p;
+    /* the base may come from the request ($host): escaped as any string */
+    ngx_http_attachments_json_string(out, url, p - url);
 }
 
 
@@ -323,7 +323,7 @@ ngx_http_attachments_json_time(ngx_http_attachments_json_out_t *out,
 {
     u_char  *p;
 
-    p = ngx_http_attachments_json_reserve(out,
+    p = ngx_http_attachments_json_room(out,
                                           NGX_HTTP_ATTACHMENTS_CURSOR_TS_LEN
                                           + 2);
     if (p == NULL) {

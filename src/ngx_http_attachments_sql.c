@@ -361,9 +361,9 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_publish_check = {
     13, "attachments_publish_check",
 
     "SELECT " FILE_COLUMNS ","
-    "       (SELECT coalesce(sum(size), 0) FROM attachments.files"
-    "         WHERE organization_id = $1 AND state = 'ready'"
-    "           AND deleted_at IS NULL)"
+    "       (SELECT coalesce(sum(used_bytes), 0)"
+    "          FROM attachments.usage_counters"
+    "         WHERE organization_id = $1 AND user_id = '')"
     "       > coalesce((SELECT max_bytes FROM attachments.quotas"
     "                    WHERE organization_id = $1 AND user_id = ''),"
     "                  9223372036854775807)"
@@ -434,12 +434,15 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_public = {
 };
 
 
-/* attachments_health: the database answers */
+/*
+ * attachments_health: the database answers, and takes writes (a standby,
+ * or a server made read-only, answers every upload 503)
+ */
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health = {
     15, "attachments_health",
 
-    "SELECT 1",
+    "SELECT current_setting('transaction_read_only')",
 
     0
 };

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
+use Time::HiRes qw(time);
 
 use Attachments::DB;
 
@@ -98,6 +99,27 @@ unlike(fsck("main=local:$store"), qr/^usage/m, 'and fsck has nothing more to say
 
 psql('TRUNCATE attachments.files');
 is(counters(), 'acme:=1000', 'TRUNCATE leaves the external bytes alone');
+
+# an upload finishing while the application adds its own bytes waits for
+# them: the quota check never reads a counter about to grow
+psql('TRUNCATE attachments.files, attachments.external_usage');
+psql("INSERT INTO attachments.quotas VALUES ('acme', '', 3000)");
+add_file(size => 2000, by => 'u1');
+my $late = add_file(size => 1000, by => 'u1', state => 'pending');
+my $t0 = time;
+system(qq{psql -X -q -o /dev/null "$ENV{TEST_NGINX_PG_CONNINFO}" -c "BEGIN;
+    INSERT INTO attachments.external_usage VALUES ('acme', 'logo', 500);
+    SELECT pg_sleep(1.5); COMMIT;" &});
+select undef, undef, undef, 0.5;
+is(psql("SELECT attachments.finish_upload(ARRAY['$late']::uuid[], 'acme',
+                                           'u1', 'r1', '127.0.0.1')"),
+   'organization', 'the upload waited for the logo and does not fit with it');
+cmp_ok(time - $t0, '>=', 1, 'it waited');
+is(counters(), 'acme:=2500 acme:u1=2000', 'the logo counted, the upload not');
+is(psql("SELECT state FROM attachments.files WHERE id = '$late'"), 'pending',
+   'nothing became ready');
+psql('DELETE FROM attachments.quotas');
+no_drift('after the quota race');
 
 # concurrent writers: uploads, deletes, restores and publishes of one
 # organization by three users, from eight connections at once

@@ -18,7 +18,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 68;
+plan tests => 75;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -331,3 +331,43 @@ GET /api/work_orders/1/files
 X-User: owner1
 X-Org: acme
 --- error_code: 200
+
+
+
+=== TEST 12: a base URL from the request ($http_) is escaped in the JSON of a public URL as of any other
+--- http_config eval
+$::Http =~ s{attachments_base_url [^;]*;}{attachments_base_url "http://\$http_x_base";}r
+--- init
+my $r = HTTP::Tiny->new->get(
+    "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/7/files/$::F{logo}{id}",
+    { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', 'X-Base' => 'a"b\\c' } });
+my $j = eval { JSON::PP->new->decode($r->{content}) };
+Test::More::is($r->{status}, 200, 'the public file');
+Test::More::like($j && $j->{download_url},
+                 qr{^http://a"b\\c/pub/org_acme/work_orders/7/[0-9a-f-]{36}-logo\.png$},
+                 'valid JSON, the base as it came');
+--- request
+GET /pub/
+--- error_code: 404
+
+
+
+=== TEST 13: the bytes the application reports count for a publish as for an upload
+--- init
+::psql("UPDATE attachments.quotas SET max_bytes = 200
+         WHERE organization_id = 'initech' AND user_id = ''");
+::psql("INSERT INTO attachments.external_usage VALUES ('initech', 'logo', 100)");
+my (undef, $list) = ::call('GET', '/api/leads/1/files', 'milton', 'initech');
+my ($c) = grep { $_->{file_name} eq 'c.txt' } @{$list->{files}};
+my ($st, $j) = ::call('POST', "/api/leads/1/files/$c->{id}/publish", 'milton', 'initech');
+Test::More::is("$st $j->{error}{code}", '507 quota_exceeded', '137 + 100 over 200: refused');
+::psql("DELETE FROM attachments.external_usage WHERE organization_id = 'initech'");
+($st) = ::call('POST', "/api/leads/1/files/$c->{id}/publish", 'milton', 'initech');
+Test::More::is($st, 200, 'the logo gone, it fits');
+--- request
+GET /api/usage
+--- more_headers
+X-User: milton
+X-Org: initech
+--- response_body
+{"organization":{"id":"initech","used_bytes":137,"limit_bytes":200},"user":{"id":"milton","used_bytes":0,"limit_bytes":null}}

@@ -10,7 +10,7 @@ use Attachments::S3;
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
-plan tests => 19;
+plan tests => 21;
 
 start_s3rver();
 $ENV{TEST_NGINX_DOWN_PORT} = free_port();        # nobody listens there
@@ -121,3 +121,13 @@ Allow: GET, HEAD
 --- error_code: 200
 --- response_body
 {"status":"ok","database":"unconfigured","storages":{"main":"ok"}}
+
+
+
+=== TEST 9: a database that takes no writes (a standby, or made read-only) fails the check
+--- http_config
+    attachments_database "$TEST_NGINX_PG_CONNINFO options='-c default_transaction_read_only=on'" size=1;
+    attachments_storage main local root=$TEST_NGINX_HTML_DIR internal=/_s/;
+--- error_code: 503
+--- response_body
+{"status":"unavailable","database":"read_only","storages":{"main":"ok"}}
