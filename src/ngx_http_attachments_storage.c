@@ -449,8 +449,12 @@ ngx_http_attachments_storage_drop_tmp(ngx_log_t *log,
 
 /*
  * Temporaries of uploads that died with their worker have no row: those
- * untouched for longer than grace go.
+ * untouched for longer than grace go.  Never one younger than a few
+ * seconds, whatever the grace: an upload makes its temporary, then locks
+ * it, and another worker's sweep must not fall in between.
  */
+
+#define NGX_HTTP_ATTACHMENTS_TMP_FRESH  3
 
 void
 ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
@@ -495,7 +499,8 @@ ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
 
         if (ngx_de_info(path, &dir) == NGX_FILE_ERROR
             || !ngx_de_is_file(&dir)
-            || ngx_de_mtime(&dir) > ngx_time() - grace)
+            || ngx_de_mtime(&dir)
+               > ngx_time() - ngx_max(grace, NGX_HTTP_ATTACHMENTS_TMP_FRESH))
         {
             continue;
         }

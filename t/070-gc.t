@@ -21,7 +21,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 49;
+plan tests => 52;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -297,6 +297,21 @@ Test::More::is(::async_status($pid), 201, 'both files stored');
 --- request
 GET /api/work_orders/22/files
 --- response_body_like: "file_name":"(one|two).txt".*"file_name":"(one|two).txt"
+
+
+
+=== TEST 9a: with grace 0 a temporary is still left its first seconds: its upload makes it, then locks it
+--- http_config eval
+$::Http =~ s/attachments_gc_interval 200ms;/attachments_gc_interval 100ms;/r
+--- init
+my $tmp = "$::Store/.tmp/" . ::uuid(99);
+::blob('.tmp/' . ::uuid(99));
+select undef, undef, undef, 1.2;
+Test::More::ok(-e $tmp, 'a fresh temporary nobody locked yet outlives a second of sweeps');
+Test::More::ok(::wait_until(sub { !-e $tmp }), 'and goes once it is old enough');
+--- request
+GET /api/work_orders/1/files
+--- error_code: 200
 
 
 
