@@ -265,8 +265,9 @@ CREATE OR REPLACE VIEW attachments.usage_drift AS
 -- new (an upgrade), and by an operator after attachments-fsck reported
 -- drift (say, rows changed with the triggers disabled).  The tables are
 -- taken in the order writers take them (external_usage, files, then the
--- counters); a transaction that writes files and then external_usage
--- meanwhile may end one of the two with "deadlock detected": run it again.
+-- counters; finish_upload() too); an application's transaction that
+-- writes files and then external_usage meanwhile may end one of the two
+-- with "deadlock detected": run it again.
 CREATE OR REPLACE FUNCTION attachments.usage_reconcile()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -470,15 +471,20 @@ DECLARE
     v_user_new  bigint;
     v_limit     bigint;
     v_used      bigint;
+    v_rows      bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
                                   hashtext(p_org));
 
-    -- rows the collector took are no upload to finish
-    IF (SELECT count(*) FROM attachments.files
-         WHERE id = ANY (p_ids) AND state = 'pending')
-       <> cardinality(p_ids)
-    THEN
+    -- the rows first, the counters second, as usage_reconcile() takes
+    -- them: locked here, they are the collector's no more either; rows
+    -- it took already are no upload to finish
+    UPDATE attachments.files SET updated_at = now()
+     WHERE id = ANY (p_ids) AND state = 'pending';
+
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+
+    IF v_rows <> cardinality(p_ids) THEN
         RETURN 'gone';
     END IF;
 

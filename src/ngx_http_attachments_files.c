@@ -169,7 +169,7 @@ ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q)
     ngx_http_attachments_json_literal(&out, "}");
 
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_out(r, NGX_HTTP_OK, &out));
+        ngx_http_attachments_send_objects(r, NGX_HTTP_OK, &out));
 }
 
 

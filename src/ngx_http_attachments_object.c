@@ -232,7 +232,7 @@ ngx_http_attachments_send_file(ngx_http_request_t *r,
                                    NGX_HTTP_ATTACHMENTS_FILE_OBJECT_SIZE);
     ngx_http_attachments_file_object(r, ctx, &out, res, row);
 
-    return ngx_http_attachments_send_out(r, status, &out);
+    return ngx_http_attachments_send_objects(r, status, &out);
 }
 
 
@@ -250,7 +250,21 @@ ngx_http_attachments_send_files(ngx_http_request_t *r,
     ngx_http_attachments_file_objects(r, ctx, &out, res, n);
     ngx_http_attachments_json_literal(&out, "}");
 
-    return ngx_http_attachments_send_out(r, status, &out);
+    return ngx_http_attachments_send_objects(r, status, &out);
+}
+
+
+/* what was written, or the API's JSON 500 if writing it failed */
+
+ngx_int_t
+ngx_http_attachments_send_objects(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_attachments_json_out_t *out)
+{
+    if (out->failed) {
+        return ngx_http_attachments_refused(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    return ngx_http_attachments_send_out(r, status, out);
 }
 
 

@@ -39,6 +39,8 @@ ngx_int_t ngx_http_attachments_send_file(ngx_http_request_t *r,
     int row);
 ngx_int_t ngx_http_attachments_send_files(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_uint_t status, PGresult *res, int n);
+ngx_int_t ngx_http_attachments_send_objects(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_attachments_json_out_t *out);
 void ngx_http_attachments_link(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link);
 size_t ngx_http_attachments_time(u_char *buf, int64_t us, ngx_uint_t micro);

@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_input.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_sql.h"
@@ -355,6 +356,16 @@ ngx_http_attachments_base(ngx_http_request_t *r,
 
     while (ctx->base.len && ctx->base.data[ctx->base.len - 1] == '/') {
         ctx->base.len--;
+    }
+
+    /* it may come from the request ($host): the answer must stay JSON */
+
+    if (!ngx_http_attachments_utf8_valid(ctx->base.data, ctx->base.len)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attachments: attachments_base_url \"%V\" is not "
+                      "UTF-8", &ctx->base);
+        ngx_str_null(&ctx->base);
+        return NGX_ERROR;
     }
 
     if (ctx->base.data == NULL) {

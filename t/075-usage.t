@@ -121,6 +121,25 @@ is(psql("SELECT state FROM attachments.files WHERE id = '$late'"), 'pending',
 psql('DELETE FROM attachments.quotas');
 no_drift('after the quota race');
 
+# reconcile while an upload finishes behind the application's transaction:
+# both take the rows before the counters, so neither is cancelled
+psql('TRUNCATE attachments.files, attachments.external_usage');
+my $next = add_file(size => 10, by => 'u1', state => 'pending');
+my $dir0 = tempdir('attachments-order.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $conn = $ENV{TEST_NGINX_PG_CONNINFO};
+system(qq{psql -X -q -o /dev/null "$conn" -c "BEGIN;
+    INSERT INTO attachments.external_usage VALUES ('acme', 'logo', 5);
+    SELECT pg_sleep(1.5); COMMIT;" &});
+select undef, undef, undef, 0.3;
+system(qq{psql -X -A -t "$conn" -c "SELECT attachments.finish_upload(
+    ARRAY['$next']::uuid[], 'acme', 'u1', 'r2', '127.0.0.1')" > $dir0/finish 2>&1 &});
+select undef, undef, undef, 0.3;
+my $rec = `psql -X -A -t "$conn" -c "SELECT attachments.usage_reconcile()" 2>&1`;
+select undef, undef, undef, 0.5;
+unlike($rec, qr/deadlock/, 'usage_reconcile() waited, it was not cancelled');
+is(`cat $dir0/finish`, "ok\n", 'and the upload finished');
+no_drift('after reconcile met an upload');
+
 # concurrent writers: uploads, deletes, restores and publishes of one
 # organization by three users, from eight connections at once
 reset_db();

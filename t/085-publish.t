@@ -18,7 +18,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 75;
+plan tests => 76;
 
 our $Store = tempdir('attachments-publish.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -346,6 +346,16 @@ Test::More::is($r->{status}, 200, 'the public file');
 Test::More::like($j && $j->{download_url},
                  qr{^http://a"b\\c/pub/org_acme/work_orders/7/[0-9a-f-]{36}-logo\.png$},
                  'valid JSON, the base as it came');
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT}) or die;
+print $s "GET /api/work_orders/7/files/$::F{logo}{id} HTTP/1.0\r\nHost: localhost\r\n"
+    . "X-User: owner1\r\nX-Org: acme\r\nX-Base: a\xffb\r\n\r\n";
+my $resp = do { local $/; <$s> };
+my ($code) = $resp =~ m{^HTTP/1\.\d (\d+)};
+my ($body) = $resp =~ m{\r\n\r\n(.*)\z}s;
+Test::More::is($code . ' ' . (eval { JSON::PP->new->decode($body)->{error}{code} } // $body),
+               '500 internal_error', 'a base that is not UTF-8: an error in JSON, no broken JSON');
 --- request
 GET /pub/
 --- error_code: 404
