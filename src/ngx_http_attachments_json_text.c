@@ -16,8 +16,10 @@
  */
 
 static u_char  ngx_http_attachments_json_esc[256] = {
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
     0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -30,13 +32,17 @@ static u_char  ngx_http_attachments_json_hex[] = "0123456789ABCDEF";
 
 /* whether a byte of the word is 0, or below n (n <= 0x80) */
 
-#define NGX_HTTP_ATTACHMENTS_ONES  0x0101010101010101ULL
+#define NGX_HTTP_ATTACHMENTS_ONES        0x0101010101010101ULL
+#define NGX_HTTP_ATTACHMENTS_HIGHS       0x8080808080808080ULL
+#define NGX_HTTP_ATTACHMENTS_QUOTES      (NGX_HTTP_ATTACHMENTS_ONES * '"')
+#define NGX_HTTP_ATTACHMENTS_BACKSLASHES (NGX_HTTP_ATTACHMENTS_ONES * '\\')
 
 #define ngx_http_attachments_json_zero(v)                                    \
-    (((v) - NGX_HTTP_ATTACHMENTS_ONES) & ~(v) & (NGX_HTTP_ATTACHMENTS_ONES * 0x80))
+    (((v) - NGX_HTTP_ATTACHMENTS_ONES) & ~(v) & NGX_HTTP_ATTACHMENTS_HIGHS)
 
 #define ngx_http_attachments_json_less(v, n)                                 \
-    (((v) - NGX_HTTP_ATTACHMENTS_ONES * (n)) & ~(v) & (NGX_HTTP_ATTACHMENTS_ONES * 0x80))
+    (((v) - NGX_HTTP_ATTACHMENTS_ONES * (n)) & ~(v)                          \
+     & NGX_HTTP_ATTACHMENTS_HIGHS)
 
 
 /*
@@ -59,8 +65,8 @@ ngx_http_attachments_json_escape(u_char *dst, u_char *src, size_t len)
         ngx_memcpy(&v, p, 8);
 
         if (ngx_http_attachments_json_less(v, 0x20)
-            | ngx_http_attachments_json_zero(v ^ (NGX_HTTP_ATTACHMENTS_ONES * '"'))
-            | ngx_http_attachments_json_zero(v ^ (NGX_HTTP_ATTACHMENTS_ONES * '\\')))
+            | ngx_http_attachments_json_zero(v ^ NGX_HTTP_ATTACHMENTS_QUOTES)
+            | ngx_http_attachments_json_zero(v ^ NGX_HTTP_ATTACHMENTS_BACKSLASHES))
         {
             break;
         }
