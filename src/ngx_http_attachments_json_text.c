@@ -32,10 +32,8 @@ static u_char  ngx_http_attachments_json_hex[] = "0123456789ABCDEF";
 
 /* whether a byte of the word is 0, or below n (n <= 0x80) */
 
-#define NGX_HTTP_ATTACHMENTS_ONES        0x0101010101010101ULL
-#define NGX_HTTP_ATTACHMENTS_HIGHS       0x8080808080808080ULL
-#define NGX_HTTP_ATTACHMENTS_QUOTES      (NGX_HTTP_ATTACHMENTS_ONES * '"')
-#define NGX_HTTP_ATTACHMENTS_BACKSLASHES (NGX_HTTP_ATTACHMENTS_ONES * '\\')
+#define NGX_HTTP_ATTACHMENTS_ONES   0x0101010101010101ULL
+#define NGX_HTTP_ATTACHMENTS_HIGHS  0x8080808080808080ULL
 
 #define ngx_http_attachments_json_zero(v)                                    \
     (((v) - NGX_HTTP_ATTACHMENTS_ONES) & ~(v) & NGX_HTTP_ATTACHMENTS_HIGHS)
@@ -55,9 +53,11 @@ size_t
 ngx_http_attachments_json_escape(u_char *dst, u_char *src, size_t len)
 {
     u_char    c, e, *p, *start, *end;
-    uint64_t  v;
+    uint64_t  v, quotes, backslashes;
 
     end = src + len;
+    quotes = NGX_HTTP_ATTACHMENTS_ONES * '"';
+    backslashes = NGX_HTTP_ATTACHMENTS_ONES * '\\';
 
     /* eight bytes at a time while none is below 0x20, '"' or '\\' */
 
@@ -65,8 +65,8 @@ ngx_http_attachments_json_escape(u_char *dst, u_char *src, size_t len)
         ngx_memcpy(&v, p, 8);
 
         if (ngx_http_attachments_json_less(v, 0x20)
-            | ngx_http_attachments_json_zero(v ^ NGX_HTTP_ATTACHMENTS_QUOTES)
-            | ngx_http_attachments_json_zero(v ^ NGX_HTTP_ATTACHMENTS_BACKSLASHES))
+            | ngx_http_attachments_json_zero(v ^ quotes)
+            | ngx_http_attachments_json_zero(v ^ backslashes))
         {
             break;
         }
