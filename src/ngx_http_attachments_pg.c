@@ -34,7 +34,6 @@
 #define NGX_HTTP_ATTACHMENTS_PG_PREPARE     3
 #define NGX_HTTP_ATTACHMENTS_PG_EXECUTE     4
 
-#define NGX_HTTP_ATTACHMENTS_PG_TEXTOID     25
 
 
 struct ngx_http_attachments_pg_conn_s {
@@ -59,8 +58,6 @@ static void ngx_http_attachments_pg_event(ngx_event_t *ev);
 static void ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc);
 static ngx_int_t ngx_http_attachments_pg_send(
     ngx_http_attachments_pg_conn_t *pc, ngx_http_attachments_pg_query_t *q);
-static ngx_int_t ngx_http_attachments_pg_flush(
-    ngx_http_attachments_pg_conn_t *pc);
 static void ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc);
 static void ngx_http_attachments_pg_complete(
     ngx_http_attachments_pg_conn_t *pc);
@@ -81,19 +78,6 @@ static void ngx_http_attachments_pg_finish(ngx_http_attachments_pg_query_t *q,
     ngx_int_t rc);
 static void ngx_http_attachments_pg_wait_expired(ngx_event_t *ev);
 static void ngx_http_attachments_pg_cleanup(void *data);
-
-
-static const Oid  ngx_http_attachments_pg_types[NGX_HTTP_ATTACHMENTS_PG_PARAMS]
-    = {
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID,
-    NGX_HTTP_ATTACHMENTS_PG_TEXTOID, NGX_HTTP_ATTACHMENTS_PG_TEXTOID
-};
 
 
 ngx_int_t
@@ -305,36 +289,19 @@ static ngx_int_t
 ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
-    u_char                      text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
-    const char                 *values[4], *err;
     ngx_http_attachments_pg_t  *pg;
-
-    /* later keywords win: the operator may name the application */
-    static const char  *keywords[] = {
-        "fallback_application_name", "client_encoding", "dbname", NULL
-    };
 
     pg = pc->pg;
 
-    values[0] = "nginx attachments";
-    values[1] = "UTF8";
-    values[2] = (const char *) pg->conninfo.data;
-    values[3] = NULL;
-
-    pc->conn = PQconnectStartParams(keywords, values, 1);
-
-    if (pc->conn == NULL || PQstatus(pc->conn) == CONNECTION_BAD
-        || PQsetnonblocking(pc->conn, 1) == -1)
-    {
-        err = pc->conn ? PQerrorMessage(pc->conn) : "out of memory";
-        ngx_log_error(NGX_LOG_ERR, q->log, 0,
-                      "attachments: cannot connect to PostgreSQL: %s",
-                      ngx_http_attachments_pq_text(text, err));
-        goto failed;
+    pc->conn = ngx_http_attachments_pq_connect(&pg->conninfo, q->log);
+    if (pc->conn == NULL) {
+        return NGX_ERROR;
     }
 
     if (ngx_http_attachments_pg_wrap(pc) != NGX_OK) {
-        goto failed;
+        PQfinish(pc->conn);
+        pc->conn = NULL;
+        return NGX_ERROR;
     }
 
     pc->state = NGX_HTTP_ATTACHMENTS_PG_CONNECTING;
@@ -356,15 +323,6 @@ ngx_http_attachments_pg_connect(ngx_http_attachments_pg_conn_t *pc,
     }
 
     return NGX_OK;
-
-failed:
-
-    if (pc->conn) {
-        PQfinish(pc->conn);
-        pc->conn = NULL;
-    }
-
-    return NGX_ERROR;
 }
 
 
@@ -391,8 +349,6 @@ ngx_http_attachments_pg_unwrap(ngx_http_attachments_pg_conn_t *pc)
 static void
 ngx_http_attachments_pg_event(ngx_event_t *ev)
 {
-    u_char                           text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
-    PGnotify                        *n;
     ngx_connection_t                *c;
     ngx_http_attachments_pg_conn_t  *pc;
 
@@ -431,20 +387,8 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
 
     case NGX_HTTP_ATTACHMENTS_PG_IDLE:
 
-        /* nothing is expected: the server went away or sent a notice */
-
-        if (!PQconsumeInput(pc->conn) || PQstatus(pc->conn) != CONNECTION_OK)
-        {
-            ngx_log_error(NGX_LOG_INFO, ev->log, 0,
-                          "attachments: idle PostgreSQL connection closed: %s",
-                          ngx_http_attachments_pq_text(text,
-                                                PQerrorMessage(pc->conn)));
+        if (ngx_http_attachments_pq_idle(pc->conn, ev->log) != NGX_OK) {
             ngx_http_attachments_pg_close(pc);
-            return;
-        }
-
-        while ((n = PQnotifies(pc->conn)) != NULL) {
-            PQfreemem(n);
         }
 
         return;
@@ -458,7 +402,6 @@ ngx_http_attachments_pg_event(ngx_event_t *ev)
 static void
 ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char                            text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     PostgresPollingStatusType         st;
     ngx_http_attachments_pg_query_t  *q;
 
@@ -478,24 +421,12 @@ ngx_http_attachments_pg_poll(ngx_http_attachments_pg_conn_t *pc)
         ngx_add_timer(pc->c->read, pc->pg->timeout);
     }
 
-    switch (st) {
+    switch (ngx_http_attachments_pq_polled(pc->conn, pc->c, st)) {
 
-    case PGRES_POLLING_READING:
-        ngx_http_attachments_pq_set_write(pc->c, 0);
+    case NGX_AGAIN:
         return;
 
-    case PGRES_POLLING_WRITING:
-        ngx_http_attachments_pq_set_write(pc->c, 1);
-        return;
-
-    case PGRES_POLLING_OK:
-        break;
-
-    default:
-        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: cannot connect to PostgreSQL: %s",
-                      ngx_http_attachments_pq_text(text,
-                                                PQerrorMessage(pc->conn)));
+    case NGX_ERROR:
         ngx_http_attachments_pg_fail(pc);
         return;
     }
@@ -528,9 +459,8 @@ static ngx_int_t
 ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
     ngx_http_attachments_pg_query_t *q)
 {
-    int                              ok;
-    u_char                           text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     uint64_t                         bit;
+    ngx_uint_t                       how;
     ngx_http_attachments_pg_stmt_t  *stmt;
 
     stmt = q->stmt;
@@ -543,36 +473,24 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
          * prepared on one is unknown on, or collides with, another.
          */
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
-                       "attachments pg run \"%s\" unnamed", stmt->name);
-
-        ok = PQsendQueryParams(pc->conn, stmt->sql, q->nparams,
-                               ngx_http_attachments_pg_types, q->values,
-                               NULL, NULL, 0);
+        how = NGX_HTTP_ATTACHMENTS_PQ_UNNAMED;
         pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;
 
     } else if (pc->prepared & bit) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
-                       "attachments pg execute \"%s\"", stmt->name);
-
-        ok = PQsendQueryPrepared(pc->conn, stmt->name, q->nparams, q->values,
-                                 NULL, NULL, 0);
+        how = NGX_HTTP_ATTACHMENTS_PQ_EXECUTE;
         pc->state = NGX_HTTP_ATTACHMENTS_PG_EXECUTE;
 
     } else {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
-                       "attachments pg prepare \"%s\"", stmt->name);
-
-        ok = PQsendPrepare(pc->conn, stmt->name, stmt->sql, stmt->nparams,
-                           ngx_http_attachments_pg_types);
+        how = NGX_HTTP_ATTACHMENTS_PQ_PREPARE;
         pc->state = NGX_HTTP_ATTACHMENTS_PG_PREPARE;
     }
 
-    if (!ok) {
-        ngx_log_error(NGX_LOG_INFO, q->log, 0,
-                      "attachments: cannot send \"%s\" to PostgreSQL: %s",
-                      stmt->name, ngx_http_attachments_pq_text(text,
-                                                PQerrorMessage(pc->conn)));
+    if (ngx_http_attachments_pq_send(pc->conn, how, stmt->name, stmt->sql,
+                                     how == NGX_HTTP_ATTACHMENTS_PQ_PREPARE
+                                     ? stmt->nparams : q->nparams,
+                                     q->values, q->log)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -582,48 +500,16 @@ ngx_http_attachments_pg_send(ngx_http_attachments_pg_conn_t *pc,
 
     ngx_add_timer(pc->c->read, pc->pg->timeout);
 
-    return ngx_http_attachments_pg_flush(pc);
-}
-
-
-static ngx_int_t
-ngx_http_attachments_pg_flush(ngx_http_attachments_pg_conn_t *pc)
-{
-    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
-
-    switch (PQflush(pc->conn)) {
-
-    case 0:
-        ngx_http_attachments_pq_set_write(pc->c, 0);
-        return NGX_OK;
-
-    case 1:
-        ngx_http_attachments_pq_set_write(pc->c, 1);
-        return NGX_OK;
-
-    default:
-        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: PostgreSQL write failed: %s",
-                      ngx_http_attachments_pq_text(text,
-                                                PQerrorMessage(pc->conn)));
-        return NGX_ERROR;
-    }
+    return ngx_http_attachments_pq_flush(pc->conn, pc->c);
 }
 
 
 static void
 ngx_http_attachments_pg_read(ngx_http_attachments_pg_conn_t *pc)
 {
-    u_char     text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
     PGresult  *res;
 
-    if (!PQconsumeInput(pc->conn)
-        || ngx_http_attachments_pg_flush(pc) != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, pc->c->log, 0,
-                      "attachments: PostgreSQL connection lost: %s",
-                      ngx_http_attachments_pq_text(text,
-                                                PQerrorMessage(pc->conn)));
+    if (ngx_http_attachments_pq_consume(pc->conn, pc->c) != NGX_OK) {
         ngx_http_attachments_pg_fail(pc);
         return;
     }

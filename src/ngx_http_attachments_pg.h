@@ -25,8 +25,10 @@
 #include <ngx_event.h>
 #include <libpq-fe.h>
 
+#include "ngx_http_attachments_pq.h"
 
-#define NGX_HTTP_ATTACHMENTS_PG_PARAMS  16
+
+#define NGX_HTTP_ATTACHMENTS_PG_PARAMS  NGX_HTTP_ATTACHMENTS_PQ_PARAMS
 
 
 typedef struct ngx_http_attachments_pg_s        ngx_http_attachments_pg_t;

@@ -98,6 +98,211 @@ ngx_http_attachments_pq_set_write(ngx_connection_t *c, ngx_uint_t on)
 }
 
 
+#define NGX_HTTP_ATTACHMENTS_PQ_TEXTOID  25
+
+
+/* every parameter is text: PostgreSQL casts it where the SQL says */
+
+static const Oid  ngx_http_attachments_pq_types[NGX_HTTP_ATTACHMENTS_PQ_PARAMS]
+    = {
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID,
+    NGX_HTTP_ATTACHMENTS_PQ_TEXTOID, NGX_HTTP_ATTACHMENTS_PQ_TEXTOID
+};
+
+
+/* a non-blocking connection being opened; NULL (logged) on failure */
+
+PGconn *
+ngx_http_attachments_pq_connect(ngx_str_t *conninfo, ngx_log_t *log)
+{
+    u_char       text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+    PGconn      *conn;
+    const char  *values[4], *err;
+
+    /* later keywords win: the operator may name the application */
+    static const char  *keywords[] = {
+        "fallback_application_name", "client_encoding", "dbname", NULL
+    };
+
+    values[0] = "nginx attachments";
+    values[1] = "UTF8";
+    values[2] = (const char *) conninfo->data;
+    values[3] = NULL;
+
+    conn = PQconnectStartParams(keywords, values, 1);
+
+    if (conn == NULL || PQstatus(conn) == CONNECTION_BAD
+        || PQsetnonblocking(conn, 1) == -1)
+    {
+        err = conn ? PQerrorMessage(conn) : "out of memory";
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "attachments: cannot connect to PostgreSQL: %s",
+                      ngx_http_attachments_pq_text(text, err));
+
+        if (conn) {
+            PQfinish(conn);
+        }
+
+        return NULL;
+    }
+
+    return conn;
+}
+
+
+/* a statement sent unnamed, executed as prepared, or prepared first */
+
+ngx_int_t
+ngx_http_attachments_pq_send(PGconn *conn, ngx_uint_t how, const char *name,
+    const char *sql, int nparams, const char *const *values, ngx_log_t *log)
+{
+    int     ok;
+    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "attachments pg %s \"%s\"",
+                   how == NGX_HTTP_ATTACHMENTS_PQ_UNNAMED ? "run unnamed"
+                   : how == NGX_HTTP_ATTACHMENTS_PQ_EXECUTE ? "execute"
+                   : "prepare", name);
+
+    switch (how) {
+
+    case NGX_HTTP_ATTACHMENTS_PQ_UNNAMED:
+        ok = PQsendQueryParams(conn, sql, nparams,
+                               ngx_http_attachments_pq_types, values,
+                               NULL, NULL, 0);
+        break;
+
+    case NGX_HTTP_ATTACHMENTS_PQ_EXECUTE:
+        ok = PQsendQueryPrepared(conn, name, nparams, values, NULL, NULL, 0);
+        break;
+
+    default:
+        ok = PQsendPrepare(conn, name, sql, nparams,
+                           ngx_http_attachments_pq_types);
+    }
+
+    if (!ok) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "attachments: cannot send \"%s\" to PostgreSQL: %s",
+                      name, ngx_http_attachments_pq_text(text,
+                                                    PQerrorMessage(conn)));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* what libpq still has to send; the write event only while it has some */
+
+ngx_int_t
+ngx_http_attachments_pq_flush(PGconn *conn, ngx_connection_t *c)
+{
+    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+
+    switch (PQflush(conn)) {
+
+    case 0:
+        ngx_http_attachments_pq_set_write(c, 0);
+        return NGX_OK;
+
+    case 1:
+        ngx_http_attachments_pq_set_write(c, 1);
+        return NGX_OK;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: PostgreSQL write failed: %s",
+                      ngx_http_attachments_pq_text(text,
+                                                   PQerrorMessage(conn)));
+        return NGX_ERROR;
+    }
+}
+
+
+/* a busy connection read, and what libpq still has to send sent */
+
+ngx_int_t
+ngx_http_attachments_pq_consume(PGconn *conn, ngx_connection_t *c)
+{
+    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+
+    if (!PQconsumeInput(conn)
+        || ngx_http_attachments_pq_flush(conn, c) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: PostgreSQL connection lost: %s",
+                      ngx_http_attachments_pq_text(text,
+                                                   PQerrorMessage(conn)));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* PQconnectPoll()'s answer: NGX_AGAIN waiting, NGX_OK connected */
+
+ngx_int_t
+ngx_http_attachments_pq_polled(PGconn *conn, ngx_connection_t *c,
+    PostgresPollingStatusType st)
+{
+    u_char  text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+
+    switch (st) {
+
+    case PGRES_POLLING_READING:
+        ngx_http_attachments_pq_set_write(c, 0);
+        return NGX_AGAIN;
+
+    case PGRES_POLLING_WRITING:
+        ngx_http_attachments_pq_set_write(c, 1);
+        return NGX_AGAIN;
+
+    case PGRES_POLLING_OK:
+        return NGX_OK;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: cannot connect to PostgreSQL: %s",
+                      ngx_http_attachments_pq_text(text,
+                                                   PQerrorMessage(conn)));
+        return NGX_ERROR;
+    }
+}
+
+
+/* an idle connection read: the server went away, or sent a notice */
+
+ngx_int_t
+ngx_http_attachments_pq_idle(PGconn *conn, ngx_log_t *log)
+{
+    u_char     text[NGX_HTTP_ATTACHMENTS_PQ_ERRLEN];
+    PGnotify  *n;
+
+    if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "attachments: idle PostgreSQL connection closed: %s",
+                      ngx_http_attachments_pq_text(text,
+                                                   PQerrorMessage(conn)));
+        return NGX_ERROR;
+    }
+
+    while ((n = PQnotifies(conn)) != NULL) {
+        PQfreemem(n);
+    }
+
+    return NGX_OK;
+}
+
+
 /* libpq's messages span lines; the error log wants one */
 
 u_char *
