@@ -5,6 +5,7 @@
 #   make              build build/ngx_http_attachments_module.so
 #   make deps         install the Debian (and npm) packages everything needs
 #   make test         unit + integration suites (prove)
+#   make test-h2      the same over HTTP/2; test-chunked with chunked bodies
 #   make run / stop   a local service on 127.0.0.1:8080 (see README)
 #   make bench        benchmarks against the real stack
 #   make fuzz         the pure code under libFuzzer (FUZZ_TIME=60 s each)
@@ -40,7 +41,7 @@ DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libmagic-dev libpcre2-dev zlib1g-dev postgresql \
                postgresql-contrib libtest-base-perl wrk python3-botocore \
                libtest-longstring-perl liblist-moreutils-perl libtext-diff-perl \
-               libwww-perl libipc-run3-perl \
+               libwww-perl libipc-run3-perl libipc-run-perl \
                curl openssl ca-certificates make gcc clang dpkg-dev \
                python3-yaml python3-jsonschema pgbouncer
 
@@ -49,7 +50,7 @@ FUZZ_TIME  ?= 60
 VERSION    := 0.1.0
 DEB_REV    ?= 1
 
-.PHONY: all module deps test test-asan unit run stop bench fuzz deb clean
+.PHONY: all module deps test test-asan test-h2 test-chunked unit run stop bench fuzz deb clean
 
 all: module
 
@@ -215,6 +216,15 @@ test: deps module unit $(TEST_DEB)
 	TEST_NGINX_BINARY=$${TEST_NGINX_BINARY:-$(NGINX)} \
 	TEST_NGINX_LOAD_MODULES=$${TEST_NGINX_LOAD_MODULES:-$(MODULE)} \
 	    t/run-tests $(PROVE) $(TEST_FILES)
+
+# the suites again in the protocol browsers use behind TLS, HTTP/2
+# (Test::Nginx's TEST_NGINX_USE_HTTP2 mode: requests by curl over h2c), and
+# with every request body chunked (ATTACHMENTS_CHUNKED, t/inc's)
+test-h2:
+	TEST_NGINX_USE_HTTP2=1 $(MAKE) test
+
+test-chunked:
+	ATTACHMENTS_CHUNKED=1 $(MAKE) test
 
 # the suites with the module built with AddressSanitizer and UBSan, loaded
 # into Debian's nginx by tools/nginx-asan; any report fails the run

@@ -4,11 +4,19 @@
 # suites rely on, run against plain nginx locations.
 
 use Test::Nginx::Socket;
+use Attachments::Blocks;
+use Attachments::HTTP;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(2);
-plan tests => repeat_each() * 11;
+plan tests => repeat_each() * 13 + 1;
+
+# the protocol a body goes by in this run's mode, as nginx sees it
+our $Proto = $ENV{TEST_NGINX_USE_HTTP2} ? "HTTP/2.0 \n"
+           : $ENV{ATTACHMENTS_CHUNKED} ? "HTTP/1.1 chunked\n" : "HTTP/1.1 \n";
+
+block_defaults();
 
 run_tests();
 
@@ -56,3 +64,17 @@ Server: nginx(/[0-9.]+)?
 ["/p1 1\n", "/p2 2\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: the run's mode, for the blocks' requests and the suites' own
+--- config
+    location = /proto { return 200 "$server_protocol $http_transfer_encoding\n"; }
+--- init
+my $r = Attachments::HTTP->new->post(
+    "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/proto", { content => 'x' x 9000 });
+Test::More::is($r->{content}, $::Proto, "Attachments::HTTP's body goes by the run's mode");
+--- request eval
+"POST /proto\nhello"
+--- response_body eval
+$::Proto

@@ -270,6 +270,7 @@ download refused (signature mismatch)
 === TEST 13: traversal is refused even with a valid signature
 Each path still maps into /files/ after nginx's own normalisation, and
 each is signed over its decoded form; nginx itself rejects a NUL with 400.
+--- no_http2
 --- request eval
 [ map { "GET " . ::url(raw => $_) }
   "/files/org_acme/../org_acme/a%20b%2Bc.txt",

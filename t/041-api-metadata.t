@@ -234,6 +234,7 @@ plain
 
 
 === TEST 14: a metadata update over 64k is refused before its body is read
+--- no_http2
 --- config eval
 $::ApiConfig =~ s/attachments_api;/attachments_api;\n        client_max_body_size 10m;/r
 --- init

@@ -9,7 +9,7 @@ use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use IO::Socket::INET;
-use HTTP::Tiny;
+use Attachments::HTTP;
 use Time::HiRes qw(time sleep);
 use POSIX ();
 
@@ -47,6 +47,9 @@ sub start_client {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         my $t0 = time;
+        curl_client($path, $abort_after, $t0)
+            if Attachments::HTTP::mode() eq 'h2' && Attachments::HTTP::ours(
+                   "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/");
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
             or POSIX::_exit(1);
@@ -65,6 +68,26 @@ sub start_client {
         POSIX::_exit(0);
     }
     $Child = $pid;
+}
+
+# start_client's child over HTTP/2: curl, killed to hang up
+sub curl_client {
+    my ($path, $abort_after, $t0) = @_;
+    my $curl = open(my $in, '-|', 'curl', '-s', '--http2-prior-knowledge',
+                    '-o', '/dev/null', '-w', '%{http_code}',
+                    '-H', 'X-User: owner1', '-H', 'X-Org: acme',
+                    "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path")
+        or POSIX::_exit(1);
+    if ($abort_after) {
+        sleep $abort_after;
+        kill 'KILL', $curl;
+        POSIX::_exit(0);
+    }
+    my $status = <$in>;
+    open my $fh, '>', $Out;
+    printf $fh "%s %.2f", $status || 'none', time - $t0;
+    close $fh;
+    POSIX::_exit(0);
 }
 
 # until PostgreSQL is inside pg_sleep() for us
@@ -220,7 +243,7 @@ connection: each statement is prepared the first time it runs there.
     attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
 --- init
 for (1 .. 3) {
-    my $r = HTTP::Tiny->new->get(
+    my $r = Attachments::HTTP->new->get(
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/123/files",
         { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
     die "list: $r->{status}\n" unless $r->{status} == 200;
@@ -272,7 +295,7 @@ attachments: PostgreSQL statement timed out
     attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
     attachments_storage main local root=$TEST_NGINX_HTML_DIR/store internal=/_store/;
 --- init
-my $r = HTTP::Tiny->new->get(
+my $r = Attachments::HTTP->new->get(
     "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/slow/files",
     { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 die "slow: $r->{status}\n" unless $r->{status} == 503;

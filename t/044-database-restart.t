@@ -9,7 +9,7 @@
 use strict;
 use warnings;
 use Test::More;
-use HTTP::Tiny;
+use Attachments::HTTP;
 
 use Attachments::Own;
 
@@ -18,7 +18,7 @@ $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 my $s = own_stack(name => 'pgfault', database => 'size=2 timeout=2s');
 my ($dir, $port) = @$s{qw(dir port)};
 
-my $http = HTTP::Tiny->new(timeout => 5);
+my $http = Attachments::HTTP->new(timeout => 5);
 my %h = (headers => { 'X-User' => 'u1', 'X-Org' => 'acme' });
 my $url = "http://127.0.0.1:$port/api/work_orders/1/files";
 
@@ -61,7 +61,7 @@ is(pids(), $pids, 'served by the same master and worker');
 
 open my $log, '<', "$dir/logs/error.log" or die $!;
 my $text = do { local $/; <$log> };
-like($text, qr/attachments: cannot connect to PostgreSQL: connection to server on socket "[^"]+" failed: No such file or directory Is the server running locally and accepting connections on that socket\?, client: 127\.0\.0\.1, server: , request: "GET \/api\/work_orders\/1\/files HTTP\/1\.1"/,
+like($text, qr/attachments: cannot connect to PostgreSQL: connection to server on socket "[^"]+" failed: No such file or directory Is the server running locally and accepting connections on that socket\?, client: 127\.0\.0\.1, server: , request: "GET \/api\/work_orders\/1\/files HTTP\/(1\.1|2\.0)"/,
      'the outage is in the error log with its reason');
 unlike($text, qr/\[(alert|crit|emerg)\]/, 'nothing worse than an error');
 

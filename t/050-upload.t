@@ -11,7 +11,7 @@ use Attachments::API;
 use Attachments::Upload;
 use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -102,7 +102,7 @@ Test::More::is(sprintf('%o', (stat "$::Store/.tmp")[2] & 07777), '700',
 Test::More::is(::audit_rows("file_id = '$id'"),
                "upload|owner1|$id|" . length($::PNG) . "\nurl_issued|owner1|$id|",
                'upload and url_issued audited');
-my $http = HTTP::Tiny->new;
+my $http = Attachments::HTTP->new;
 my $base = "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}";
 my %who = (headers => { 'X-User' => 'viewer1', 'X-Org' => 'acme' });
 my $r = $http->get("$base$::Up/$id/content", \%who);
@@ -250,7 +250,7 @@ Content-Type: multipart/form-data; boundary=XbOuNdArY7
 ::nothing_stored();
 my $org = ::psql("SELECT sum(size) FROM attachments.files WHERE organization_id = 'acme' AND state = 'ready'");
 my $user = ::psql("SELECT sum(size) FROM attachments.files WHERE uploaded_by = 'owner1' AND visibility = 'private' AND state = 'ready'");
-my $r = HTTP::Tiny->new->get("http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/usage",
+my $r = Attachments::HTTP->new->get("http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/usage",
                              { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 Test::More::is($r->{content},
                qq({"organization":{"id":"acme","used_bytes":$org,"limit_bytes":null},)

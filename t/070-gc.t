@@ -11,7 +11,7 @@ use Attachments::DB;
 use Attachments::API;
 use File::Temp qw(tempdir);
 use File::Path qw(make_path);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use POSIX ();
 use Digest::SHA ();
 use Attachments::Upload;
@@ -57,7 +57,7 @@ sub call {
     my ($method, $path, $body) = @_;
     my %h = ('X-User' => 'owner1', 'X-Org' => 'acme');
     $h{'Content-Type'} = "multipart/form-data; boundary=XbOuNdArY7" if defined $body;
-    my $r = HTTP::Tiny->new->request($method,
+    my $r = Attachments::HTTP->new->request($method,
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => \%h, defined $body ? (content => $body) : () });
     return ($r->{status}, $r->{content});

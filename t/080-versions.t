@@ -11,7 +11,7 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 use POSIX ();
 
@@ -49,7 +49,7 @@ sub call {
     my ($method, $path, $user, $body) = @_;
     my %h = ('X-User' => $user // 'owner1', 'X-Org' => 'acme');
     $h{'Content-Type'} = "multipart/form-data; boundary=XbOuNdArY7" if defined $body;
-    my $r = HTTP::Tiny->new->request($method,
+    my $r = Attachments::HTTP->new->request($method,
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => \%h, defined $body ? (content => $body) : () });
     my $json = eval { JSON::PP->new->decode($r->{content}) };

@@ -10,7 +10,7 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
@@ -52,7 +52,7 @@ sub call {
     my ($method, $path, $user, $org, $body) = @_;
     my %h = ('X-User' => $user, 'X-Org' => $org);
     $h{'Content-Type'} = "multipart/form-data; boundary=XbOuNdArY7" if defined $body;
-    my $r = HTTP::Tiny->new->request($method,
+    my $r = Attachments::HTTP->new->request($method,
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => \%h, defined $body ? (content => $body) : () });
     return ($r->{status}, eval { JSON::PP->new->decode($r->{content}) }, $r->{content});
@@ -84,7 +84,7 @@ Test::More::ok(exists $j->{download_url_expires_at} && !defined $j->{download_ur
                'that does not expire');
 Test::More::ok(!-e "$::Store/$old", 'the private name is gone');
 Test::More::ok(-e "$::Store/public/$old", 'the blob is in the public area');
-my $r = HTTP::Tiny->new->get($j->{download_url});
+my $r = Attachments::HTTP->new->get($j->{download_url});
 Test::More::is($r->{content}, $::PNG, 'served without signature and without identity');
 Test::More::is(::audit_rows("action = 'publish'"),
                "publish|owner1|$::F{logo}{id}|" . length($::PNG), 'audited');
@@ -128,7 +128,7 @@ my ($st, $j) = ::call('POST', '/api/work_orders/7/files', 'owner1', 'acme',
 Test::More::is($st, 201, 'uploaded');
 Test::More::like($j->{files}[0]{download_url}, qr{/pub/org_acme/work_orders/7/[0-9a-f-]{36}-flyer\.pdf$},
                  'with its public URL');
-Test::More::is(HTTP::Tiny->new->get($j->{files}[0]{download_url})->{content}, $::PDF,
+Test::More::is(Attachments::HTTP->new->get($j->{files}[0]{download_url})->{content}, $::PDF,
                'served');
 --- request
 GET /api/work_orders/7/files
@@ -186,7 +186,7 @@ for my $i (1 .. 12) {
     my @s = map { ::async_status($_) } @p;
     my (undef, $f) = ::call('GET', "/api/work_orders/9/files/$id", 'owner1', 'acme');
     my $got = defined $f->{download_url}
-              ? HTTP::Tiny->new->get($f->{download_url})->{content} : '';
+              ? Attachments::HTTP->new->get($f->{download_url})->{content} : '';
     push @bad, "round $i: @s, $f->{visibility}, " . ($got eq $::PDF ? 'served' : 'lost')
         unless "@s" eq '200 200' && $got eq $::PDF;
 }
@@ -212,7 +212,7 @@ Test::More::is($st, 201, 'a private pub.pdf');
 ($st, $j) = ::call('POST', "/api/work_orders/10/files/$j->{files}[0]{id}/publish",
                    'owner1', 'acme');
 Test::More::is("$st $j->{error}{code}", '409 conflict', 'publishing it is a conflict');
-Test::More::is(HTTP::Tiny->new->get($public->{download_url})->{content}, $::PDF,
+Test::More::is(Attachments::HTTP->new->get($public->{download_url})->{content}, $::PDF,
                'the public one is still served');
 --- request
 GET /pub/
@@ -234,7 +234,7 @@ my $v1 = $j->{files}[0];
 Test::More::is("$v1->{visibility} $v1->{doc_version}", 'public 1', 'public, version 1');
 Test::More::like($v1->{download_url} // '', qr{/pub/org_acme/work_orders/11/[0-9a-f-]{36}-menu\.pdf$},
                  'with its public URL');
-Test::More::is(HTTP::Tiny->new->get($v1->{download_url} // '')->{content}, $v1pdf, 'served');
+Test::More::is(Attachments::HTTP->new->get($v1->{download_url} // '')->{content}, $v1pdf, 'served');
 Test::More::like(::psql("SELECT storage_key FROM attachments.files WHERE id = '$v1->{id}'"),
                  qr{^public/}, 'its key is in the public area');
 --- request
@@ -250,7 +250,7 @@ my ($st, $j) = ::call('POST', '/api/work_orders/12/files', 'owner1', 'acme',
                                    "hello <img src=x onerror=alert(1)>\n"],
                                   ['visibility', undef, undef, 'public']));
 Test::More::is($st, 201, 'notes.html, plain text, public');
-my $r = HTTP::Tiny->new->get($j->{files}[0]{download_url} // '');
+my $r = Attachments::HTTP->new->get($j->{files}[0]{download_url} // '');
 Test::More::is($r->{status}, 200, 'served');
 Test::More::like($r->{headers}{'content-type'} // '', qr{^text/plain}, 'as text/plain');
 Test::More::is($r->{headers}{'x-content-type-options'} // '', 'nosniff', 'not to be sniffed');
@@ -258,7 +258,7 @@ Test::More::like($r->{headers}{'content-disposition'} // '', qr{^attachment; fil
                  'as an attachment');
 my $url = $j->{files}[0]{download_url};
 ::call('DELETE', "/api/work_orders/12/files/$j->{files}[0]{id}", 'owner1', 'acme');
-Test::More::is(HTTP::Tiny->new->get($url)->{status}, 404, 'deleted: no longer served');
+Test::More::is(Attachments::HTTP->new->get($url)->{status}, 404, 'deleted: no longer served');
 --- request
 GET /pub/org_acme/work_orders/12/nothing-here.txt
 --- error_code: 404
@@ -283,7 +283,7 @@ Test::More::ok(::wait_until(sub { !-e "$::Store/$key" }), 'the collector removes
 Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names"), '0',
                'and its journal entry');
 my (undef, $f) = ::call('GET', "/api/work_orders/13/files/$id", 'owner1', 'acme');
-Test::More::is(HTTP::Tiny->new->get($f->{download_url})->{content}, $::PDF,
+Test::More::is(Attachments::HTTP->new->get($f->{download_url})->{content}, $::PDF,
                'the public file is untouched');
 --- request
 GET /pub/
@@ -335,10 +335,11 @@ X-Org: acme
 
 
 === TEST 12: a base URL from the request ($http_) is escaped in the JSON of a public URL as of any other
+--- no_http2
 --- http_config eval
 $::Http =~ s{attachments_base_url [^;]*;}{attachments_base_url "http://\$http_x_base";}r
 --- init
-my $r = HTTP::Tiny->new->get(
+my $r = Attachments::HTTP->new->get(
     "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/7/files/$::F{logo}{id}",
     { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', 'X-Base' => 'a"b\\c' } });
 my $j = eval { JSON::PP->new->decode($r->{content}) };

@@ -8,7 +8,7 @@
 use strict;
 use warnings;
 use Test::More;
-use HTTP::Tiny;
+use Attachments::HTTP;
 use Time::HiRes qw(sleep);
 
 use Attachments::Own;
@@ -29,7 +29,7 @@ $ENV{TEST_NGINX_SERVER_PORT} = $port;
 
 sub psql { my $o = `psql -X -q -A -t "$conninfo" -c "$_[0]"`; chomp $o; $o }
 
-my $http = HTTP::Tiny->new(timeout => 5);
+my $http = Attachments::HTTP->new(timeout => 5);
 my $url = "http://127.0.0.1:$port/api/work_orders/1/files";
 my %who = ('X-User' => 'u1', 'X-Org' => 'acme');
 

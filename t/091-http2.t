@@ -23,7 +23,7 @@ my $http = <<'_EOC_';
     client_max_body_size 20m;
 _EOC_
 my $h2 = own_stack(name => 'http2', listen => 'http2', http => $http);
-my $h1 = own_stack(name => 'chunked', http => $http);
+my $h1 = own_stack(name => 'chunked', listen => '', http => $http);
 my $tmp = tempdir('attachments-h2.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
 # curl with an upload of n bytes to a stack; the status and the stored sha256

@@ -12,7 +12,7 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
 use File::Temp qw(tempdir tmpnam);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes ();
@@ -60,7 +60,7 @@ sub call {
     my %h = ('X-User' => 'owner1', 'X-Org' => 'acme');
     $h{'Content-Type'} = $type // "multipart/form-data; boundary=XbOuNdArY7"
         if defined $body;
-    my $r = HTTP::Tiny->new(timeout => 20)->request($method,
+    my $r = Attachments::HTTP->new(timeout => 20)->request($method,
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => \%h, defined $body ? (content => $body) : () });
     return ($r->{status}, eval { JSON::PP->new->decode($r->{content}) },

@@ -8,7 +8,7 @@ use Test::Nginx::Socket;
 use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 use File::Temp ();
 
@@ -68,7 +68,7 @@ sub botocore {
 
 sub api {
     my $path = shift;
-    return HTTP::Tiny->new(max_redirect => 0)->get(
+    return Attachments::HTTP->new(max_redirect => 0)->get(
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 }

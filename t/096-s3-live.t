@@ -12,7 +12,7 @@ use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::S3;
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 use Time::HiRes ();
 
@@ -59,7 +59,7 @@ add_file(id => uuid(1), storage => 'cloud', eid => '4', name => 'report q1.pdf',
 
 sub api {
     my $path = shift;
-    return HTTP::Tiny->new(max_redirect => 0)->get(
+    return Attachments::HTTP->new(max_redirect => 0)->get(
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 }
@@ -72,7 +72,7 @@ __DATA__
 --- init
 my $r = ::api('/api/work_orders/4/files');
 my $url = JSON::PP->new->decode($r->{content})->{files}[0]{download_url};
-my $s3 = HTTP::Tiny->new->get($url);
+my $s3 = Attachments::HTTP->new->get($url);
 Test::More::is($s3->{status}, 200, 'the S3 server serves it');
 Test::More::is($s3->{content}, "%PDF-1.4 report\n", 'the bytes');
 Test::More::is($s3->{headers}{'content-disposition'},
@@ -89,7 +89,7 @@ GET /api/work_orders/4/files/00000000-0000-4000-8000-000000000001
 --- init
 my $r = ::api('/api/work_orders/4/files/' . ::uuid(1) . '/content');
 Test::More::is($r->{status}, 302, 'redirected');
-Test::More::is(HTTP::Tiny->new->get($r->{headers}{location})->{content},
+Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content},
                "%PDF-1.4 report\n", 'to the bytes');
 --- request
 GET /plain
@@ -105,7 +105,7 @@ $::Http . '    attachments_url_ttl 1s;'
 my $r = ::api('/api/work_orders/4/files/' . ::uuid(1));
 my $url = JSON::PP->new->decode($r->{content})->{download_url};
 Time::HiRes::sleep(2.2);
-Test::More::is(HTTP::Tiny->new->get($url)->{status}, 403, 'expired: 403');
+Test::More::is(Attachments::HTTP->new->get($url)->{status}, 403, 'expired: 403');
 --- request
 GET /plain
 --- response_body
@@ -119,7 +119,7 @@ $::Http =~ s/access_key=S3RVER/access_key=NOBODY/r
 --- init
 my $r = ::api('/api/work_orders/4/files/' . ::uuid(1));
 my $url = JSON::PP->new->decode($r->{content})->{download_url};
-Test::More::is(HTTP::Tiny->new->get($url)->{status}, 403, 'unknown key: 403');
+Test::More::is(Attachments::HTTP->new->get($url)->{status}, 403, 'unknown key: 403');
 --- request
 GET /plain
 --- response_body

@@ -15,7 +15,7 @@ use Attachments::API;
 use Attachments::Upload;
 use Attachments::S3;
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use JSON::PP;
 use Digest::SHA ();
 
@@ -92,7 +92,7 @@ our $Big = do {
 
 sub api {
     my $path = shift;
-    return HTTP::Tiny->new(max_redirect => 0)->get(
+    return Attachments::HTTP->new(max_redirect => 0)->get(
         "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
         { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 }
@@ -161,12 +161,12 @@ for my $put (@puts) {
 }
 my $list = JSON::PP->new->decode(::api('/api/work_orders/21/files')->{content});
 my ($png) = grep { $_->{file_name} eq 'dot.png' } @{ $list->{files} };
-my $s3 = HTTP::Tiny->new->get($png->{download_url});
+my $s3 = Attachments::HTTP->new->get($png->{download_url});
 Test::More::is($s3->{status}, 200, 'the listed URL is served by S3');
 Test::More::is($s3->{content}, $::PNG, 'with the bytes');
 my $r = ::api("/api/work_orders/21/files/$png->{id}/content");
 Test::More::is($r->{status}, 302, '/content redirects');
-Test::More::is(HTTP::Tiny->new->get($r->{headers}{location})->{content}, $::PNG,
+Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, $::PNG,
                'to a URL that works');
 --- request
 GET /plain
@@ -292,7 +292,7 @@ plain
 my $id = ::psql("SELECT id FROM attachments.files WHERE entity_id = '21'
                  AND file_name = 'dot.png'");
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
-my $r = HTTP::Tiny->new->delete(
+my $r = Attachments::HTTP->new->delete(
     "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/21/files/$id",
     { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 Test::More::is($r->{status}, 204, 'deleted');

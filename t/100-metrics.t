@@ -252,6 +252,7 @@ Allow: GET, HEAD
 
 
 === TEST 8: an HTTP/1.1 upload whose client leaves in the middle of its body is "aborted"
+--- no_http2
 --- more_headers eval: $::Owner
 --- init
 my $body = ::multipart(['file', 'a.txt', 'text/plain', 'x' x 100000]);

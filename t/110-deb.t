@@ -8,7 +8,7 @@
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use IO::Socket::INET;
 use Test::More;
 
@@ -113,7 +113,7 @@ run_ok("/usr/sbin/nginx -e $dir/error.log -c $dir/nginx.conf",
 
 my $url = `/usr/bin/attachments-sign -s $dir/k1.key -i k1 -p /files/ org_acme/hello.txt`;
 chomp $url;
-my $http = HTTP::Tiny->new(timeout => 5);
+my $http = Attachments::HTTP->new(timeout => 5);
 my $r;
 for (1 .. 50) {
     $r = $http->get("http://127.0.0.1:$port$url");

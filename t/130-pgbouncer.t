@@ -12,7 +12,7 @@ use Attachments::API;
 use Attachments::Upload;
 use Digest::SHA ();
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use Attachments::HTTP;
 use POSIX ();
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
@@ -89,7 +89,7 @@ sub hammer {
     for my $i (1 .. $n) {
         my $pid = fork // die "fork: $!";
         if ($pid == 0) {
-            my $http = HTTP::Tiny->new(timeout => 20);
+            my $http = Attachments::HTTP->new(timeout => 20);
             my $log = '';
             for (1 .. $m) {
                 my $r = $http->request($method, "http://127.0.0.1:$port$path", {

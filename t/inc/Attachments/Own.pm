@@ -11,6 +11,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Temp qw(tempdir);
+use Attachments::HTTP qw(mode);
 
 our @EXPORT = qw(own_stack db_stop db_start);
 
@@ -50,17 +51,18 @@ sub own_stack {
 
     my $database = $o{database} // '';
     my $http = $o{http} // '';
-    my $listen = $o{listen} // '';
+    # the run's protocol unless the suite says which
+    my $listen = $o{listen} // (mode() eq 'h2' ? 'http2' : '');
     my $server = '';
+    $Attachments::HTTP::Ours{$s->{port}} = 1 unless defined $o{listen};
 
     # nginx 1.25.1 made http2 a directive of its own, and warns about the
     # listen parameter
-    if ($listen =~ s/\bhttp2\b// && `$nginx -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)}
+    if ($listen =~ /\bhttp2\b/ && `$nginx -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)}
         && sprintf('%03d%03d%03d', $1, $2, $3) ge '001025001')
     {
+        $listen =~ s/\bhttp2\b//;
         $server = 'http2 on;';
-    } elsif ($o{listen} && $o{listen} =~ /\bhttp2\b/) {
-        $listen = $o{listen};
     }
 
     open my $conf, '>', "$dir/nginx.conf" or die $!;

@@ -14,6 +14,7 @@ use File::Find ();
 use File::Temp ();
 use POSIX ();
 use Time::HiRes qw(sleep);
+use Attachments::HTTP qw(mode curl_args);
 
 our @EXPORT = qw($PNG $PDF $ELF multipart upload_request stored_files
                  post_async async_status);
@@ -68,6 +69,9 @@ sub post_async {
     my $out = File::Temp::tmpnam();
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        curl_post($out, $path, $body, $user, $org, $hangup_after, $pause)
+            if mode() && Attachments::HTTP::ours(
+                             "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/");
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
             or POSIX::_exit(1);
@@ -96,6 +100,56 @@ sub post_async {
     }
     $out{$pid} = $out;
     return $pid;
+}
+
+# post_async's child in the run's protocol: curl sends the body as it is
+# given on its standard input (over HTTP/2, or chunked over HTTP/1.1) and
+# is killed to hang up.  A whole HTTP/2 body goes with its length: sent as
+# it comes, its end may follow an early answer, whose stream nginx then
+# resets (NO_ERROR), which curl takes for an empty reply.
+sub curl_post {
+    my ($out, $path, $body, $user, $org, $hangup_after, $pause) = @_;
+    my @how = mode() eq 'h2' && !$hangup_after && !$pause
+            ? ('--data-binary', '@-') : ('-T', '-');
+    pipe my $r, my $w or POSIX::_exit(1);
+    my $curl = fork // POSIX::_exit(1);
+    if ($curl == 0) {
+        close $w;
+        open STDIN, '<&', $r or POSIX::_exit(1);
+        open STDOUT, '>', $out or POSIX::_exit(1);
+        exec('curl', '-sS', curl_args(), '-o', '/dev/null', '-w', '%{http_code}',
+             '-X', 'POST', @how, '-H', 'Expect:',
+             '-H', "X-User: $user", '-H', "X-Org: $org",
+             '-H', "Content-Type: multipart/form-data; boundary=$Boundary",
+             "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path") or POSIX::_exit(1);
+        POSIX::_exit(1);
+    }
+    close $r;
+    $w->autoflush(1);
+    if ($hangup_after || $pause) {
+        print $w substr($body, 0, length($body) / 2);
+        sleep($hangup_after || $pause);
+        if ($hangup_after) {
+            kill 'KILL', $curl;
+            waitpid $curl, 0;
+            unlink $out;
+            POSIX::_exit(0);
+        }
+        print $w substr($body, length($body) / 2);
+    } else {
+        print $w $body;
+    }
+    close $w;
+    waitpid $curl, 0;
+    open my $fh, '<', $out;
+    my $st = <$fh> // '';
+    close $fh;
+    if ($st !~ /^[1-5]\d\d$/) {
+        open $fh, '>', $out;
+        print $fh 'none';
+        close $fh;
+    }
+    POSIX::_exit(0);
 }
 
 sub async_status {

@@ -5,7 +5,8 @@ package Test::Nginx::Socket;
 # A small implementation of the part of Test::Nginx::Socket this project's
 # suites use, on Debian's Test::Base.  It reads the same block format and
 # environment (TEST_NGINX_BINARY, TEST_NGINX_LOAD_MODULES,
-# TEST_NGINX_SERVER_PORT, TEST_NGINX_SERVROOT, TEST_NGINX_* expansion) and
+# TEST_NGINX_SERVER_PORT, TEST_NGINX_SERVROOT, TEST_NGINX_USE_HTTP2,
+# TEST_NGINX_* expansion) and
 # counts tests the way the CPAN module does, so a suite runs unchanged under
 # either.  make test puts t/lib on @INC only when no Test::Nginx is installed.
 
@@ -43,6 +44,8 @@ our $MasterProcess = 'off';
 our $NoRootLocation = 0;
 our @EnvToNginx;
 our @BlockPreprocessors;
+# as openresty's "http2" test mode: requests go by curl over h2c
+our $UseHttp2 = $ENV{TEST_NGINX_USE_HTTP2};
 
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 $ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
@@ -102,6 +105,9 @@ sub write_config ($) {
     }
 
     my $env = join '', map { "env $_;\n" } @EnvToNginx;
+    my $listen = $ServerPort;
+    $listen .= nginx_version() ge '001025001' ? '; http2 on' : ' http2'
+        if use_http2($block);
     my $root = $NoRootLocation ? ''
              : "        location / {\n            root $HtmlDir;\n"
                . "            index index.html index.htm;\n        }\n";
@@ -130,7 +136,7 @@ http {
 $http
 
     server {
-        listen          $ServerPort;
+        listen          $listen;
         server_name     'localhost';
         client_max_body_size 30M;
 
@@ -241,6 +247,33 @@ sub start_nginx ($) {
     die "nginx did not start listening on port $ServerPort\n";
 }
 
+# nginx's version as 00MMMmmmppp, to compare as strings
+my $Version;
+sub nginx_version () {
+    return $Version //= do {
+        my ($v) = `$NginxBinary -v 2>&1` =~ m{/(\d+\.\d+\.\d+)};
+        sprintf '%03d%03d%03d', split /\./, $v // '0.0.0';
+    };
+}
+
+# as openresty's: a block goes over HTTP/2 when it says --- http2, or in
+# the http2 mode unless it says --- no_http2 or its request cannot (raw or
+# pipelined, HTTP/1.0, or a proxy_pass back to the server itself)
+sub use_http2 ($) {
+    my $block = shift;
+    return 0 if defined $block->no_http2;
+    return 1 if defined $block->http2;
+    return 0 unless $UseHttp2 && defined $block->request;
+    return 0 if defined $block->raw_request
+                || defined $block->pipelined_requests;
+    return 0 if !ref $block->request && $block->request =~ m{HTTP/1\.0};
+    for my $s (qw(config user_files http_config)) {
+        return 0 if ($block->$s // '')
+            =~ /proxy_pass .*:\$(server_port|TEST_NGINX_SERVER_PORT)/;
+    }
+    return 1;
+}
+
 sub build_request ($$$) {
     my ($block, $req, $last) = @_;
 
@@ -314,6 +347,39 @@ sub send_raw ($$;$) {
     return ($resp, undef);
 }
 
+# as openresty's in the http2 mode: the request built as for HTTP/1.1,
+# sent by curl with its headers (but Connection) and body; curl -i's output
+sub send_curl ($$) {
+    my ($req, $timeout) = @_;
+
+    my ($head, $body) = split /\r\n\r\n/, $req, 2;
+    my ($line, @headers) = split /\r\n/, $head;
+    my ($method, $uri) = $line =~ /^\s*(\S+)\s+(\S+)/;
+
+    my @cmd = ('curl', '-i', '-sS', '--http2-prior-knowledge',
+               '-H', 'User-Agent:', '-H', 'Accept:', '-H', 'Host:',
+               '--connect-timeout', $timeout, '--max-time', $timeout);
+    push @cmd, $method eq 'HEAD' ? '-I' : $method eq 'GET' ? () : ('-X', $method);
+    push @cmd, map { ('-H', $_) } grep { !/^Connection\s*:/i } @headers;
+    if (length($body // '')) {
+        push @cmd, '-H', 'Content-Type: '
+            unless grep { /^Content-Type\s*:/i } @headers;
+        my $file = "$HtmlDir/curl.data.bin";
+        open my $out, '>', $file or die "$file: $!";
+        binmode $out;
+        print $out $body;
+        close $out;
+        push @cmd, '--data-binary', "\@$file";
+    }
+    push @cmd, "http://127.0.0.1:$ServerPortForClient$uri";
+
+    open my $in, '-|', @cmd or return (undef, "cannot run curl: $!");
+    binmode $in;
+    my $resp = do { local $/; <$in> };
+    close $in;
+    return ($resp, $? ? 'curl exited with ' . ($? >> 8) : undef);
+}
+
 # splits a byte stream of responses into [code, {headers}, body] triples
 sub parse_responses ($$) {
     my ($raw, $head_only) = @_;
@@ -326,7 +392,7 @@ sub parse_responses ($$) {
         $raw = substr $raw, $i + 4;
 
         my ($status, @lines) = split /\r\n/, $head;
-        my ($code) = $status =~ m{^HTTP/\d\.\d (\d{3})};
+        my ($code) = $status =~ m{^HTTP/\d(?:\.\d)? (\d{3})};
         my %h;
         for (@lines) {
             my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
@@ -520,8 +586,10 @@ sub run_test ($) {
                                       : expand_env($reqs[$k]);
                 my $data = defined $block->raw_request ? $r
                          : build_request($block, $r, 1);
-                my ($resp, $err) = send_raw($data, $Timeout,
-                                            $block->raw_request_middle_delay);
+                my ($resp, $err) = use_http2($block)
+                    ? send_curl($data, $Timeout)
+                    : send_raw($data, $Timeout,
+                               $block->raw_request_middle_delay);
                 Test::More::diag("$name - $err") if $err && !defined $block->abort;
                 unless (defined $block->ignore_response) {
                     my ($res) = parse_responses($resp // '',
