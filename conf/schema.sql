@@ -478,9 +478,10 @@ BEGIN
 
     -- the rows first, the counters second, as usage_reconcile() takes
     -- them: locked here, they are the collector's no more either; rows
-    -- it took already are no upload to finish
+    -- it took already (claimed: their blobs are being deleted) are no
+    -- upload to finish
     UPDATE attachments.files SET updated_at = now()
-     WHERE id = ANY (p_ids) AND state = 'pending';
+     WHERE id = ANY (p_ids) AND state = 'pending' AND gc_claimed_at IS NULL;
 
     GET DIAGNOSTICS v_rows = ROW_COUNT;
 

@@ -200,6 +200,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_lease = {
 
     "UPDATE attachments.files SET lease_until = " LEASE
     " WHERE id = ANY ($1::uuid[]) AND state = 'pending'"
+    "   AND gc_claimed_at IS NULL"
     " RETURNING id",
 
     1

@@ -21,7 +21,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 52;
+plan tests => 58;
 
 our $Store = tempdir('attachments-gc.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -283,6 +283,38 @@ Test::More::ok(-e "$::Store/org_acme/work_orders/21/$id-slow.txt", 'its blob is 
 --- request
 GET /api/work_orders/21/files
 --- response_body_like: "file_name":"slow.txt"
+
+
+
+=== TEST 8b: an upload whose pending row a collector claimed meanwhile is refused, and leaves nothing
+A collector claims a row only once its lease has lapsed (a worker that
+could not renew it); the blob it is deleting must not become a ready file.
+--- init
+my $pid = fork // die;
+if ($pid == 0) {
+    ::psql("SELECT pg_advisory_xact_lock(hashtext('attachments.quota'), hashtext('acme')),"
+           . " pg_sleep(1.5)");
+    POSIX::_exit(0);
+}
+select undef, undef, undef, 0.3;
+my $up = ::post_async('/api/work_orders/23/files',
+                      ::multipart(['file', 'claimed.txt', 'text/plain', "claimed\n"]),
+                      'owner1', 'acme');
+Test::More::ok(::wait_until(sub {
+    ::psql("UPDATE attachments.files SET gc_claimed_at = now()"
+           . " WHERE entity_id = '23' AND state = 'pending' RETURNING 1") eq '1' }),
+    'a collector claims the pending row while finish_upload() waits');
+Test::More::is(::async_status($up), 503, 'the upload is refused as unavailable');
+waitpid $pid, 0;
+Test::More::is(::psql("SELECT count(*) FROM attachments.files WHERE entity_id = '23'"
+                      . " AND state = 'ready'"), '0', 'no ready row');
+Test::More::ok(::wait_until(sub { !-e "$::Store/org_acme/work_orders/23"
+                                  || ::stored_files("$::Store/org_acme/work_orders/23") eq '' }),
+               'no blob');
+--- request
+GET /api/work_orders/23/files
+--- response_body
+{"files":[],"next_cursor":null}
 
 
 

@@ -11,6 +11,7 @@ use Attachments::Blocks;
 use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
+use Attachments::S3;
 use File::Temp qw(tempdir tmpnam);
 use Attachments::HTTP;
 use JSON::PP;
@@ -22,7 +23,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 14;
+plan tests => 16;
 
 our $Store = tempdir('attachments-races.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -42,6 +43,35 @@ our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
         attachments_public main;
     }
 _EOC_
+
+# an S3 storage behind a slow link: each request arrives a second late, and
+# so does its answer
+start_s3rver();
+our $S3 = tempdir('attachments-races-s3.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+$ENV{TEST_NGINX_S3TMP} = $S3;
+$ENV{TEST_NGINX_SLOW_PORT} = slow_link($ENV{TEST_NGINX_S3_PORT}, 1);
+open my $secret, '>', "$S3/secret" or die $!;
+print $secret "S3RVER\n";
+close $secret;
+
+our $Cloud = <<'_EOC_';
+    attachments_storage cloud s3
+        endpoint=http://127.0.0.1:$TEST_NGINX_SLOW_PORT region=us-east-1
+        bucket=files access_key=S3RVER secret_env=S3_SECRET
+        proxy=/_s3/ temp=$TEST_NGINX_S3TMP;
+    attachments_active_storage cloud;
+_EOC_
+
+our $CloudLocation = <<'_EOC_';
+    location /_s3/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT/;
+    }
+_EOC_
+
+our @Storages = ("main=local:$Store",
+                 "cloud=s3:http://127.0.0.1:$ENV{TEST_NGINX_S3_PORT},us-east-1,"
+                 . "files,S3RVER,$S3/secret");
 
 block_defaults(
     http_config => $Http,
@@ -110,7 +140,7 @@ sub sane {
 
 sub clean {
     my $out;
-    wait_until(sub { ($out = fsck("main=local:$Store")) eq '' });
+    wait_until(sub { ($out = fsck(\@Storages)) eq '' });
     return $out;
 }
 
@@ -249,6 +279,37 @@ GET /pub/
     return "answers @st" unless "@st" eq '201 201 201';
     for (@r) {
         return 'an upload answered 201 is not visible' unless ::visible($_->[1]{files}[0]{id});
+    }
+    return '';
+});
+--- request
+GET /pub/
+--- error_code: 404
+
+
+
+=== TEST 8: S3 uploads over a slow link while the collector runs with no grace
+Each PUT takes two seconds, twenty collector runs: the pending rows are
+the upload's while it lasts, and every 201 is a ready row with its object.
+--- http_config eval
+$::Http . $::Cloud
+--- config eval
+$::Config . $::CloudLocation
+--- init
+local $::Rounds = 3;
+::rounds('S3 upload x collector', sub {
+    my $t0 = Time::HiRes::time();
+    my @r = ::at_once(map { ['POST', $::Base,
+                             ::multipart(['file', "s3c$_[0]-$_.pdf", 'application/pdf',
+                                          "$::PDF%$_\n" . ('z' x 100000)])] } 1 .. 3);
+    my @st = map { $_->[0] } @r;
+    return "answers @st" unless "@st" eq '201 201 201';
+    return 'the link was not slow' if Time::HiRes::time() - $t0 < 2;
+    for (@r) {
+        my $f = $_->[1]{files}[0];
+        return 'an upload answered 201 is not visible' unless ::visible($f->{id});
+        my $storage = ::psql("SELECT storage FROM attachments.files WHERE id = '$f->{id}'");
+        return "stored in $storage" unless $storage eq 'cloud';
     }
     return '';
 });

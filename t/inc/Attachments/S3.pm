@@ -4,19 +4,21 @@ package Attachments::S3;
 
 # A real S3-compatible server for the cloud suites: s3rver (installed by
 # make deps), started on a free port of 127.0.0.1 with the bucket "files",
-# stopped when the suite ends; and botocore, to put and get objects as any
-# S3 client would and to recompute the signatures the module sends.
+# stopped when the suite ends; a slow link to put in front of it; and
+# botocore, to put and get objects as any S3 client would and to recompute
+# the signatures the module sends.
 
 use strict;
 use warnings;
 use Exporter 'import';
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use IO::Select;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
-our @EXPORT = qw(start_s3rver free_port botocore);
+our @EXPORT = qw(start_s3rver slow_link free_port botocore);
 
 my @pids;
 
@@ -54,6 +56,61 @@ sub start_s3rver () {
     $ENV{TEST_NGINX_S3_PORT} = $port;
     $ENV{S3_SECRET} = 'S3RVER';
     return $port;
+}
+
+# a port whose connections reach port $to over a slow link: what a client
+# sends arrives $delay seconds late, and so does each answer
+sub slow_link ($$) {
+    my ($to, $delay) = @_;
+    my $l = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
+                                  ReuseAddr => 1) or die "listen: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        $SIG{CHLD} = 'IGNORE';
+        while (1) {
+            my $c = $l->accept or next;
+            my $k = fork;
+            if (!defined $k || $k) {
+                close $c;
+                next;
+            }
+            close $l;
+            sleep $delay;
+            my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$to")
+                or POSIX::_exit(1);
+            relay($c, $s, $delay);
+            POSIX::_exit(0);
+        }
+    }
+    push @pids, $pid;
+    my $port = $l->sockport;
+    close $l;
+    return $port;
+}
+
+# both ways until either side closes; an answer after a request waits
+sub relay {
+    my ($c, $s, $delay) = @_;
+    my $sel = IO::Select->new($c, $s);
+    my $asked = 1;
+    while (my @ready = $sel->can_read) {
+        for my $from (@ready) {
+            my $to = $from == $c ? $s : $c;
+            my $n = sysread $from, my $buf, 65536;
+            return unless $n;
+            if ($from == $c) {
+                $asked = 1;
+            } elsif ($asked) {
+                sleep $delay;
+                $asked = 0;
+            }
+            for (my $off = 0; $off < $n; ) {
+                my $w = syswrite $to, $buf, $n - $off, $off;
+                return unless defined $w;
+                $off += $w;
+            }
+        }
+    }
 }
 
 # runs t/inc/botocore_s3.py on the requests given (hashes), returns its
