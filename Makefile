@@ -43,7 +43,7 @@ DEBIAN_PKGS := nginx nginx-dev libpq-dev libssl-dev libjansson-dev \
                libtest-longstring-perl liblist-moreutils-perl libtext-diff-perl \
                libwww-perl libipc-run3-perl libipc-run-perl \
                curl openssl ca-certificates make gcc clang dpkg-dev \
-               python3-yaml python3-jsonschema pgbouncer
+               python3-yaml python3-jsonschema pgbouncer chromium
 
 FUZZ_TIME  ?= 60
 
@@ -195,8 +195,9 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends nodejs npm || exit 1; \
 	fi
-	@# s3rver, the S3-compatible server of the S3 suites
-	@[ -x node_modules/.bin/s3rver ] \
+	@# s3rver, the S3-compatible server of the S3 suites; playwright-core,
+	@# which drives chromium for the widget's suite
+	@[ -x node_modules/.bin/s3rver ] && [ -d node_modules/playwright-core ] \
 	    || npm install --no-audit --no-fund --loglevel=error
 
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-json \
