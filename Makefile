@@ -111,6 +111,12 @@ $(BUILD)/unit-json: t/unit/test_json.c t/unit/tap.h \
 	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_json.c \
 	    src/ngx_http_attachments_json_text.c -ljansson
 
+$(BUILD)/unit-sha256: t/unit/test_sha256.c t/unit/tap.h \
+        src/ngx_http_attachments_sha256.c \
+        src/ngx_http_attachments_sha256.h $(BUILD)/Makefile
+	$(CC) $(PURE_CFLAGS) -It/unit -o $@ t/unit/test_sha256.c \
+	    src/ngx_http_attachments_sha256.c -lcrypto
+
 $(BUILD)/unit-multipart: t/unit/test_multipart.c t/unit/tap.h \
         src/ngx_http_attachments_multipart.c \
         src/ngx_http_attachments_multipart.h $(BUILD)/Makefile
@@ -201,7 +207,7 @@ deps:
 	    || npm install --no-audit --no-fund --loglevel=error
 
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-json \
-      $(BUILD)/unit-multipart \
+      $(BUILD)/unit-multipart $(BUILD)/unit-sha256 \
       $(BUILD)/unit-sigv4 $(BUILD)/attachments-presign
 
 # the package is built and tested (t/110-deb.t, as root) for Debian's nginx
