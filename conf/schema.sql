@@ -140,6 +140,35 @@ CREATE TABLE IF NOT EXISTS attachments.external_usage (
     PRIMARY KEY (organization_id, item)
 );
 
+-- Resumable uploads (tus, docs/uploads.md) in progress: their bytes wait
+-- in the storage's .tus/ area, and the length they announced counts
+-- against the quotas from their creation until they end (finished,
+-- terminated or expired), so that an upload allowed at its start is not
+-- refused at its end.
+CREATE TABLE IF NOT EXISTS attachments.tus_uploads (
+    id               uuid        PRIMARY KEY,
+    organization_id  text        NOT NULL,
+    user_id          text        NOT NULL,
+    entity_type      text        NOT NULL,
+    entity_id        text        NOT NULL,
+    storage          text        NOT NULL,
+    length           bigint      NOT NULL CHECK (length >= 0),
+    file_name        text        NOT NULL,
+    declared_type    text,
+    category         text,
+    tags             jsonb,
+    custom_fields    jsonb,
+    visibility       text        NOT NULL DEFAULT 'private'
+                     CHECK (visibility IN ('private', 'public')),
+    metadata         text        NOT NULL DEFAULT '',  -- Upload-Metadata
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    expires_at       timestamptz NOT NULL,
+    gc_claimed_at    timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS tus_uploads_expires
+    ON attachments.tus_uploads (expires_at);
+
 CREATE OR REPLACE FUNCTION attachments.count_usage(
     p_org text, p_user text, p_delta bigint)
 RETURNS void
@@ -233,6 +262,33 @@ BEGIN
 END
 $$;
 
+-- a resumable upload's announced length, from its creation to its end
+CREATE OR REPLACE FUNCTION attachments.tus_usage()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM attachments.count_usage(OLD.organization_id, '', -OLD.length);
+
+        IF OLD.visibility = 'private' THEN
+            PERFORM attachments.count_usage(OLD.organization_id, OLD.user_id,
+                                            -OLD.length);
+        END IF;
+
+    ELSE
+        PERFORM attachments.count_usage(NEW.organization_id, '', NEW.length);
+
+        IF NEW.visibility = 'private' THEN
+            PERFORM attachments.count_usage(NEW.organization_id, NEW.user_id,
+                                            NEW.length);
+        END IF;
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
 -- what the counters should hold, computed from the rows: the
 -- reconciliation query (attachments-fsck reports where they differ)
 CREATE OR REPLACE VIEW attachments.usage AS
@@ -247,7 +303,14 @@ CREATE OR REPLACE VIEW attachments.usage AS
                AND visibility = 'private'
             UNION ALL
             SELECT organization_id, '', bytes
-              FROM attachments.external_usage) u
+              FROM attachments.external_usage
+            UNION ALL
+            SELECT organization_id, '', length
+              FROM attachments.tus_uploads
+            UNION ALL
+            SELECT organization_id, user_id, length
+              FROM attachments.tus_uploads
+             WHERE visibility = 'private') u
      GROUP BY organization_id, user_id;
 
 CREATE OR REPLACE VIEW attachments.usage_drift AS
@@ -264,8 +327,8 @@ CREATE OR REPLACE VIEW attachments.usage_drift AS
 -- returns how many were wrong.  Run by this file when the counters are
 -- new (an upgrade), and by an operator after attachments-fsck reported
 -- drift (say, rows changed with the triggers disabled).  The tables are
--- taken in the order writers take them (external_usage, files, then the
--- counters; finish_upload() too); an application's transaction that
+-- taken in the order writers take them (external_usage, files,
+-- tus_uploads, then the counters; finish_upload() and finish_tus() too); an application's transaction that
 -- writes files and then external_usage meanwhile may end one of the two
 -- with "deadlock detected": run it again.
 CREATE OR REPLACE FUNCTION attachments.usage_reconcile()
@@ -276,7 +339,8 @@ DECLARE
     v_fixed  bigint;
 BEGIN
     LOCK TABLE attachments.external_usage, attachments.files,
-               attachments.usage_counters IN SHARE ROW EXCLUSIVE MODE;
+               attachments.tus_uploads, attachments.usage_counters
+          IN SHARE ROW EXCLUSIVE MODE;
 
     WITH d AS (SELECT * FROM attachments.usage_drift),
          fix AS (
@@ -328,6 +392,21 @@ BEGIN
 
         CREATE TRIGGER external_usage_truncated
             AFTER TRUNCATE ON attachments.external_usage
+            FOR EACH STATEMENT EXECUTE FUNCTION attachments.usage_truncated();
+
+        PERFORM attachments.usage_reconcile();
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgname = 'tus_usage'
+                      AND tgrelid = 'attachments.tus_uploads'::regclass)
+    THEN
+        CREATE TRIGGER tus_usage
+            AFTER INSERT OR DELETE ON attachments.tus_uploads
+            FOR EACH ROW EXECUTE FUNCTION attachments.tus_usage();
+
+        CREATE TRIGGER tus_usage_truncated
+            AFTER TRUNCATE ON attachments.tus_uploads
             FOR EACH STATEMENT EXECUTE FUNCTION attachments.usage_truncated();
 
         PERFORM attachments.usage_reconcile();
@@ -535,5 +614,107 @@ BEGIN
          WHERE f.id = ANY (p_ids) AND p_audit;
 
     RETURN 'ok';
+END
+$$;
+
+-- A resumable upload begins: its length is reserved against the quotas
+-- (the row's trigger counts it) under the organization's quota lock, then
+-- checked; a length that does not fit is no upload.  The row goes in
+-- before the counters are read, in the order usage_reconcile() takes the
+-- tables.  'ok', 'organization' or 'user'.
+CREATE OR REPLACE FUNCTION attachments.tus_create(
+    p_id uuid, p_org text, p_user text, p_type text, p_entity text,
+    p_storage text, p_length bigint, p_name text, p_declared text,
+    p_category text, p_tags jsonb, p_fields jsonb, p_visibility text,
+    p_metadata text, p_ttl integer)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_limit  bigint;
+    v_used   bigint;
+    v_over   text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
+                                  hashtext(p_org));
+
+    INSERT INTO attachments.tus_uploads (id, organization_id, user_id,
+            entity_type, entity_id, storage, length, file_name,
+            declared_type, category, tags, custom_fields, visibility,
+            metadata, expires_at)
+        VALUES (p_id, p_org, p_user, p_type, p_entity, p_storage, p_length,
+                p_name, p_declared, p_category, p_tags, p_fields,
+                coalesce(p_visibility, 'private'), coalesce(p_metadata, ''),
+                now() + p_ttl * interval '1 second');
+
+    SELECT q.max_bytes, coalesce(c.used_bytes, 0) INTO v_limit, v_used
+      FROM attachments.quotas q
+      LEFT JOIN attachments.usage_counters c
+        ON c.organization_id = q.organization_id AND c.user_id = ''
+     WHERE q.organization_id = p_org AND q.user_id = '';
+
+    IF FOUND AND v_used > v_limit THEN
+        v_over := 'organization';
+    END IF;
+
+    IF v_over IS NULL AND coalesce(p_visibility, 'private') = 'private' THEN
+        SELECT q.max_bytes, coalesce(c.used_bytes, 0) INTO v_limit, v_used
+          FROM attachments.quotas q
+          LEFT JOIN attachments.usage_counters c
+            ON c.organization_id = q.organization_id AND c.user_id = p_user
+         WHERE q.organization_id = p_org AND q.user_id = p_user;
+
+        IF FOUND AND v_used > v_limit THEN
+            v_over := 'user';
+        END IF;
+    END IF;
+
+    IF v_over IS NOT NULL THEN
+        DELETE FROM attachments.tus_uploads WHERE id = p_id;
+        RETURN v_over;
+    END IF;
+
+    RETURN 'ok';
+END
+$$;
+
+-- A resumable upload's last bytes are in and its file row is pending: the
+-- upload ends, its reservation with it, and finish_upload() makes the
+-- file ready, in one transaction.  The file's row is locked first, then
+-- the upload's, then the counters, as usage_reconcile() takes them.
+-- 'gone' when the upload or the row is not there (terminated, expired,
+-- claimed by the collector meanwhile).
+CREATE OR REPLACE FUNCTION attachments.finish_tus(
+    p_tus uuid, p_ids uuid[], p_org text, p_user text, p_request_id text,
+    p_client text, p_action text DEFAULT 'upload',
+    p_audit boolean DEFAULT true)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_rows  bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
+                                  hashtext(p_org));
+
+    UPDATE attachments.files SET updated_at = now()
+     WHERE id = ANY (p_ids) AND state = 'pending' AND gc_claimed_at IS NULL;
+
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+
+    IF v_rows <> cardinality(p_ids) THEN
+        RETURN 'gone';
+    END IF;
+
+    DELETE FROM attachments.tus_uploads
+     WHERE id = p_tus AND organization_id = p_org AND user_id = p_user
+       AND gc_claimed_at IS NULL;
+
+    IF NOT FOUND THEN
+        RETURN 'gone';
+    END IF;
+
+    RETURN attachments.finish_upload(p_ids, p_org, p_user, p_request_id,
+                                     p_client, p_action, p_audit);
 END
 $$;

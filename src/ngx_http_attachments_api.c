@@ -30,6 +30,7 @@
 #include "ngx_http_attachments_files.h"
 #include "ngx_http_attachments_upload.h"
 #include "ngx_http_attachments_publish.h"
+#include "ngx_http_attachments_tus.h"
 #include "ngx_http_attachments_api.h"
 
 
@@ -386,8 +387,10 @@ ngx_http_attachments_access_start(ngx_http_request_t *r,
                    "attachments api: route %ui, \"%s\" by \"%V\"",
                    ctx->route.kind, ctx->action, &ctx->user);
 
-    if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_USAGE) {
-        /* the caller's own numbers: no record to ask about */
+    if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_USAGE
+        || r->method == NGX_HTTP_OPTIONS)
+    {
+        /* the caller's own numbers, or what the server speaks: no record */
         ctx->access = NGX_HTTP_ATTACHMENTS_ACCESS_ALLOWED;
         return NGX_OK;
     }
@@ -454,10 +457,33 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         *allow = "GET, PATCH, DELETE";
         break;
 
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS:
+        methods = NGX_HTTP_POST|NGX_HTTP_OPTIONS;
+        *allow = "POST, OPTIONS";
+        break;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
+        methods = NGX_HTTP_HEAD|NGX_HTTP_PATCH|NGX_HTTP_DELETE
+                  |NGX_HTTP_OPTIONS;
+        *allow = "HEAD, PATCH, DELETE, OPTIONS";
+        break;
+
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT */
         methods = NGX_HTTP_GET|NGX_HTTP_HEAD;
         *allow = "GET, HEAD";
         break;
+    }
+
+    if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS
+        || ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD)
+    {
+        /* a resumable upload is an upload from its start to its end */
+        if (!(r->method & methods)) {
+            return NGX_DECLINED;
+        }
+
+        ctx->action = "upload";
+        return NGX_OK;
     }
 
     if (!(r->method & methods)) {
@@ -577,6 +603,11 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
         rc = ngx_http_attachments_file(r, ctx, "download");
         break;
 
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS:
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
+        rc = ngx_http_attachments_tus(r, ctx);
+        break;
+
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
 
         if (r->method == NGX_HTTP_PATCH) {
@@ -688,6 +719,27 @@ ngx_http_attachments_api_endpoint(ngx_uint_t method,
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT:
         return NGX_HTTP_ATTACHMENTS_EP_CONTENT;
+
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS:
+    case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
+
+        switch (method) {
+
+        case NGX_HTTP_POST:
+            return NGX_HTTP_ATTACHMENTS_EP_TUS_CREATE;
+
+        case NGX_HTTP_HEAD:
+            return NGX_HTTP_ATTACHMENTS_EP_TUS_HEAD;
+
+        case NGX_HTTP_PATCH:
+            return NGX_HTTP_ATTACHMENTS_EP_TUS_PATCH;
+
+        case NGX_HTTP_DELETE:
+            return NGX_HTTP_ATTACHMENTS_EP_TUS_DELETE;
+
+        default:
+            return NGX_HTTP_ATTACHMENTS_EP_TUS_OPTIONS;
+        }
 
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
 

@@ -426,14 +426,21 @@ ngx_http_attachments_upload_commit(ngx_http_request_t *r,
         ngx_str_set(&action, "upload");
     }
 
+    /* a resumable upload ends in the transaction that makes its file */
+
     next = ngx_http_attachments_statement(r, up->ctx,
-                                          &ngx_http_attachments_sql_finish,
+                                          up->tus.len
+                                          ? &ngx_http_attachments_sql_finish_tus
+                                          : &ngx_http_attachments_sql_finish,
                                           ngx_http_attachments_upload_finished);
 
     if (next == NULL
         || ngx_http_attachments_upload_ids(r, up, &ids) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, next, &ids) != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK)
+        || ngx_http_attachments_pg_param(r->pool, next, &action) != NGX_OK
+        || (up->tus.len
+            && ngx_http_attachments_pg_param(r->pool, next, &up->tus)
+               != NGX_OK))
     {
         ngx_http_attachments_upload_refuse(up,
             NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
@@ -506,8 +513,10 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
                    "attachments upload: %d file(s) stored", n);
 
     ngx_http_attachments_finish(r,
-        ngx_http_attachments_send_files(r, ctx, NGX_HTTP_CREATED, q->result,
-                                        n));
+        ngx_http_attachments_send_files(r, ctx,
+                                        up->answer ? up->answer
+                                                   : NGX_HTTP_CREATED,
+                                        q->result, n));
 }
 
 

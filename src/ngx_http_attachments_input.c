@@ -74,13 +74,23 @@ ngx_http_attachments_route(u_char *p, size_t len,
         return NGX_OK;
     }
 
-    if (n < 3 || n > 5
-        || seg[2].len != 5 || ngx_strncmp(seg[2].data, "files", 5) != 0)
-    {
+    if (n < 3 || n > 5) {
         return NGX_DECLINED;
     }
 
-    if (n == 5) {
+    if (seg[2].len == 7 && ngx_strncmp(seg[2].data, "uploads", 7) == 0) {
+        /* resumable uploads: the collection, and one upload */
+        if (n == 5) {
+            return NGX_DECLINED;
+        }
+
+        rt->kind = (n == 3) ? NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS
+                            : NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD;
+
+    } else if (seg[2].len != 5 || ngx_strncmp(seg[2].data, "files", 5) != 0) {
+        return NGX_DECLINED;
+
+    } else if (n == 5) {
         if (seg[4].len == 7 && ngx_strncmp(seg[4].data, "content", 7) == 0) {
             rt->kind = NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT;
 
@@ -120,7 +130,8 @@ ngx_http_attachments_route(u_char *p, size_t len,
         rt->file_id = seg[3];
 
         if (!ngx_http_attachments_uuid_valid(seg[3].data, seg[3].len)) {
-            rt->error = "file_id must be a UUID";
+            rt->error = (rt->kind == NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD)
+                        ? "upload_id must be a UUID" : "file_id must be a UUID";
             return NGX_ERROR;
         }
     }

@@ -27,6 +27,8 @@
 #define NGX_HTTP_ATTACHMENTS_ROUTE_VERSIONS  4   /* .../{file_id}/versions */
 #define NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH   5   /* .../{file_id}/publish */
 #define NGX_HTTP_ATTACHMENTS_ROUTE_USAGE     6   /* usage */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS   7   /* {type}/{id}/uploads */
+#define NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD    8   /* .../uploads/{id} */
 
 #define NGX_HTTP_ATTACHMENTS_UUID_LEN        36
 /* 2026-02-01T10:30:00.000000 */

@@ -138,7 +138,8 @@ static const char  *ngx_http_attachments_metrics_reasons[] = {
 
 static const char  *ngx_http_attachments_metrics_endpoints[] = {
     "unrouted", "list", "upload", "get", "update", "delete", "content",
-    "versions", "new_version", "publish", "usage"
+    "versions", "new_version", "publish", "usage", "tus_create", "tus_head",
+    "tus_patch", "tus_delete", "tus_options"
 };
 
 /* the last is every kind not named here */

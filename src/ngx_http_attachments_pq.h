@@ -24,7 +24,7 @@
 #define NGX_HTTP_ATTACHMENTS_PQ_ERRLEN  256
 
 /* parameters of a statement, at most */
-#define NGX_HTTP_ATTACHMENTS_PQ_PARAMS  16
+#define NGX_HTTP_ATTACHMENTS_PQ_PARAMS  20
 
 /* ngx_http_attachments_pq_send(): how */
 #define NGX_HTTP_ATTACHMENTS_PQ_UNNAMED  0   /* a pooler: nothing named */

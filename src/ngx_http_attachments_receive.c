@@ -36,10 +36,6 @@
 #define NGX_HTTP_ATTACHMENTS_WRITE       262144
 #define NGX_HTTP_ATTACHMENTS_FIELD_MAX   (NGX_HTTP_ATTACHMENTS_FIELDS_SIZE + 1)
 
-#define NGX_HTTP_ATTACHMENTS_F_CATEGORY    1
-#define NGX_HTTP_ATTACHMENTS_F_TAGS        2
-#define NGX_HTTP_ATTACHMENTS_F_FIELDS      3
-#define NGX_HTTP_ATTACHMENTS_F_VISIBILITY  4
 
 
 static ngx_int_t ngx_http_attachments_part_begin(void *data,
@@ -118,9 +114,7 @@ ngx_http_attachments_part_begin(void *data,
 {
     ngx_http_attachments_receive_t *rv = data;
 
-    u_char                        *p;
     ngx_http_attachments_blob_t   *b;
-    u_char                         name[NGX_HTTP_ATTACHMENTS_NAME_MAX];
 
     rv->up.blob = NULL;
     rv->field = 0;
@@ -152,37 +146,12 @@ ngx_http_attachments_part_begin(void *data,
         b->fd = NGX_INVALID_FILE;
         rv->up.blob = b;
 
-        b->name.data = name;
-        b->name.len = ngx_http_attachments_filename(name, part->filename.data,
-                                                    part->filename.len,
-                                           NGX_HTTP_ATTACHMENTS_NAME_DISPLAY);
-        b->name.data = ngx_pstrdup(rv->up.request->pool, &b->name);
-
-        b->key_name.data = name;
-        b->key_name.len = ngx_http_attachments_filename(name,
-                              part->filename.data, part->filename.len,
-                              NGX_HTTP_ATTACHMENTS_NAME_KEY);
-        b->key_name.data = ngx_pstrdup(rv->up.request->pool, &b->key_name);
-
-        p = ngx_pnalloc(rv->up.request->pool, NGX_HTTP_ATTACHMENTS_EXT_MAX);
-        if (b->name.data == NULL || b->key_name.data == NULL || p == NULL) {
-            return NGX_ERROR;
-        }
-
-        b->ext.data = p;
-        b->ext.len = ngx_http_attachments_file_ext(p, b->name.data,
-                                                   b->name.len);
-
-        /* recorded, never trusted: printable text or nothing */
-
-        if (part->content_type.len
-            && part->content_type.len <= 255
-            && ngx_http_attachments_printable(part->content_type.data,
-                                              part->content_type.len))
+        if (ngx_http_attachments_receive_name(rv->up.request->pool, b,
+                                              &part->filename,
+                                              &part->content_type)
+            != NGX_OK)
         {
-            b->declared.data = ngx_pstrdup(rv->up.request->pool,
-                                           &part->content_type);
-            b->declared.len = part->content_type.len;
+            return NGX_ERROR;
         }
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rv->up.request->connection->log, 0,
@@ -402,24 +371,68 @@ ngx_http_attachments_part_end(void *data)
 }
 
 
-/* a temporary file in the storage's temporary area, named by the uuid */
+/* a file's names as shown and as in keys, its extension, its claimed type */
 
-static ngx_int_t
-ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
-    ngx_http_attachments_blob_t *b)
+ngx_int_t
+ngx_http_attachments_receive_name(ngx_pool_t *pool,
+    ngx_http_attachments_blob_t *b, ngx_str_t *filename, ngx_str_t *declared)
 {
-    u_char  *p, *slash;
+    u_char  *p;
+    u_char   name[NGX_HTTP_ATTACHMENTS_NAME_MAX];
+
+    b->name.data = name;
+    b->name.len = ngx_http_attachments_filename(name, filename->data,
+                                                filename->len,
+                                           NGX_HTTP_ATTACHMENTS_NAME_DISPLAY);
+    b->name.data = ngx_pstrdup(pool, &b->name);
+
+    b->key_name.data = name;
+    b->key_name.len = ngx_http_attachments_filename(name, filename->data,
+                                                    filename->len,
+                                               NGX_HTTP_ATTACHMENTS_NAME_KEY);
+    b->key_name.data = ngx_pstrdup(pool, &b->key_name);
+
+    p = ngx_pnalloc(pool, NGX_HTTP_ATTACHMENTS_EXT_MAX);
+    if (b->name.data == NULL || b->key_name.data == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->ext.data = p;
+    b->ext.len = ngx_http_attachments_file_ext(p, b->name.data, b->name.len);
+
+    /* recorded, never trusted: printable text or nothing */
+
+    if (declared->len && declared->len <= 255
+        && ngx_http_attachments_printable(declared->data, declared->len))
+    {
+        b->declared.data = ngx_pstrdup(pool, declared);
+        if (b->declared.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->declared.len = declared->len;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a version 4 UUID, random */
+
+ngx_int_t
+ngx_http_attachments_receive_uuid(u_char *id)
+{
+    u_char  *p;
     u_char   rnd[16];
 
     if (RAND_bytes(rnd, 16) != 1) {
         return NGX_ERROR;
     }
 
-    /* a version 4 UUID */
     rnd[6] = (rnd[6] & 0x0f) | 0x40;
     rnd[8] = (rnd[8] & 0x3f) | 0x80;
 
-    p = b->id;
+    p = id;
     p = ngx_hex_dump(p, rnd, 4);
     *p++ = '-';
     p = ngx_hex_dump(p, rnd + 4, 2);
@@ -429,6 +442,22 @@ ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
     p = ngx_hex_dump(p, rnd + 8, 2);
     *p++ = '-';
     (void) ngx_hex_dump(p, rnd + 10, 6);
+
+    return NGX_OK;
+}
+
+
+/* a temporary file in the storage's temporary area, named by the uuid */
+
+static ngx_int_t
+ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
+    ngx_http_attachments_blob_t *b)
+{
+    u_char  *slash;
+
+    if (ngx_http_attachments_receive_uuid(b->id) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (ngx_http_attachments_storage_tmp(rv->up.request->pool,
                                          rv->up.storage, b->id, &b->tmp)
@@ -483,35 +512,43 @@ ngx_http_attachments_blob_open(ngx_http_attachments_receive_t *rv,
 static ngx_int_t
 ngx_http_attachments_blob_type(ngx_http_attachments_receive_t *rv)
 {
-    const char                   *type;
-    ngx_http_attachments_blob_t  *b;
-
-    b = rv->up.blob;
     rv->typed = 1;
 
-    type = rv->magic ? magic_buffer(rv->magic, rv->sniff, rv->sniffed)
-                       : NULL;
+    return ngx_http_attachments_receive_type(&rv->up, rv->conf, rv->magic,
+                                             rv->up.blob, rv->sniff,
+                                             rv->sniffed);
+}
+
+
+ngx_int_t
+ngx_http_attachments_receive_type(ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_upload_conf_t *conf, magic_t magic,
+    ngx_http_attachments_blob_t *b, u_char *p, size_t n)
+{
+    const char  *type;
+
+    type = magic ? magic_buffer(magic, p, n) : NULL;
 
     if (type == NULL) {
-        ngx_log_error(NGX_LOG_ERR, rv->up.request->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, up->request->connection->log, 0,
                       "attachments: libmagic: %s",
-                      rv->magic ? magic_error(rv->magic) : "not loaded");
+                      magic ? magic_error(magic) : "not loaded");
         type = "application/octet-stream";
     }
 
     b->type.len = ngx_strlen(type);
-    b->type.data = ngx_pnalloc(rv->up.request->pool, b->type.len);
+    b->type.data = ngx_pnalloc(up->request->pool, b->type.len);
     if (b->type.data == NULL) {
         return NGX_ERROR;
     }
 
     ngx_memcpy(b->type.data, type, b->type.len);
 
-    if (!ngx_http_attachments_type_allowed(rv->conf->allowed_types, type)) {
-        ngx_log_error(NGX_LOG_INFO, rv->up.request->connection->log, 0,
+    if (!ngx_http_attachments_type_allowed(conf->allowed_types, type)) {
+        ngx_log_error(NGX_LOG_INFO, up->request->connection->log, 0,
                       "attachments: \"%V\" is %s, not an allowed type",
                       &b->name, type);
-        return ngx_http_attachments_upload_refuse(&rv->up,
+        return ngx_http_attachments_upload_refuse(up,
                    NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_type",
                    "the file's content is not of an allowed type");
     }
@@ -519,10 +556,10 @@ ngx_http_attachments_blob_type(ngx_http_attachments_receive_t *rv)
     /* a claim the bytes contradict is refused, not corrected */
 
     if (!ngx_http_attachments_type_agrees(&b->declared, &b->type)) {
-        ngx_log_error(NGX_LOG_INFO, rv->up.request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, up->request->connection->log, 0,
                       "attachments: \"%V\" is %V, declared %V",
                       &b->name, &b->type, &b->declared);
-        return ngx_http_attachments_upload_refuse(&rv->up,
+        return ngx_http_attachments_upload_refuse(up,
                    NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "type_mismatch",
                    "the file's content is not of its declared type");
     }
@@ -597,23 +634,37 @@ ngx_http_attachments_type_allowed(ngx_array_t *types, const char *type)
 static ngx_int_t
 ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
 {
+    ngx_str_t  v;
+
+    v.data = rv->value;
+    v.len = rv->vlen;
+
+    return ngx_http_attachments_receive_field(&rv->up, rv->field, &v);
+}
+
+
+/* a metadata field checked, and kept for the rows */
+
+ngx_int_t
+ngx_http_attachments_receive_field(ngx_http_attachments_upload_t *up,
+    ngx_uint_t field, ngx_str_t *value)
+{
     json_t      *json;
     ngx_str_t   *dst, v;
     ngx_uint_t   tags;
     const char  *err;
 
-    v.data = rv->value;
-    v.len = rv->vlen;
+    v = *value;
 
     if (!ngx_http_attachments_utf8_valid(v.data, v.len)) {
-        return ngx_http_attachments_upload_refuse(&rv->up,
+        return ngx_http_attachments_upload_refuse(up,
                    NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
                    "fields are UTF-8 text");
     }
 
     err = NULL;
 
-    switch (rv->field) {
+    switch (field) {
 
     case NGX_HTTP_ATTACHMENTS_F_VISIBILITY:
         if (!(v.len == 7 && ngx_strncmp(v.data, "private", 7) == 0)
@@ -621,11 +672,11 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
         {
             err = "visibility is private or public";
 
-        } else if (v.len == 6 && rv->up.storage->public.len == 0) {
+        } else if (v.len == 6 && up->storage->public.len == 0) {
             err = "the storage has no public= area";
         }
 
-        dst = &rv->up.visibility;
+        dst = &up->visibility;
         break;
 
     case NGX_HTTP_ATTACHMENTS_F_CATEGORY:
@@ -633,11 +684,11 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
         err = json ? ngx_http_attachments_category_check(json)
                    : "category must be UTF-8 text";
         json_decref(json);
-        dst = &rv->up.category;
+        dst = &up->category;
         break;
 
     default: /* tags, custom_fields: JSON */
-        tags = (rv->field == NGX_HTTP_ATTACHMENTS_F_TAGS);
+        tags = (field == NGX_HTTP_ATTACHMENTS_F_TAGS);
         json = json_loadb((char *) v.data, v.len,
                           JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, NULL);
 
@@ -651,16 +702,16 @@ ngx_http_attachments_field_end(ngx_http_attachments_receive_t *rv)
         }
 
         json_decref(json);
-        dst = tags ? &rv->up.tags : &rv->up.custom_fields;
+        dst = tags ? &up->tags : &up->custom_fields;
     }
 
     if (err) {
-        return ngx_http_attachments_upload_refuse(&rv->up,
+        return ngx_http_attachments_upload_refuse(up,
                    NGX_HTTP_ATTACHMENTS_UNPROCESSABLE, "invalid_metadata",
                    err);
     }
 
-    dst->data = ngx_pstrdup(rv->up.request->pool, &v);
+    dst->data = ngx_pstrdup(up->request->pool, &v);
     if (dst->data == NULL) {
         return NGX_ERROR;
     }

@@ -26,6 +26,12 @@
 
 #define NGX_HTTP_ATTACHMENTS_SNIFF  16384
 
+/* the metadata fields of an upload */
+#define NGX_HTTP_ATTACHMENTS_F_CATEGORY    1
+#define NGX_HTTP_ATTACHMENTS_F_TAGS        2
+#define NGX_HTTP_ATTACHMENTS_F_FIELDS      3
+#define NGX_HTTP_ATTACHMENTS_F_VISIBILITY  4
+
 
 /* the limits of attachments_max_file_size and the like */
 typedef struct {
@@ -60,6 +66,18 @@ typedef struct {
 
 ngx_int_t ngx_http_attachments_receive_init(ngx_pool_t *pool,
     ngx_http_attachments_receive_t *rv, ngx_str_t *boundary);
+
+/* what every way to upload does alike (the resumable ones too) */
+ngx_int_t ngx_http_attachments_receive_uuid(u_char *id);
+ngx_int_t ngx_http_attachments_receive_name(ngx_pool_t *pool,
+    ngx_http_attachments_blob_t *b, ngx_str_t *filename,
+    ngx_str_t *declared);
+ngx_int_t ngx_http_attachments_receive_field(
+    ngx_http_attachments_upload_t *up, ngx_uint_t field, ngx_str_t *value);
+ngx_int_t ngx_http_attachments_receive_type(
+    ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_upload_conf_t *conf, magic_t magic,
+    ngx_http_attachments_blob_t *b, u_char *p, size_t n);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_RECEIVE_H_INCLUDED_ */

@@ -34,6 +34,7 @@ typedef struct {
     ngx_str_t                        base;      /* of absolute URLs */
     void                            *upload;
     void                            *publish;
+    void                            *tus;
 } ngx_http_attachments_ctx_t;
 
 

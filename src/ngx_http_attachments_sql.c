@@ -273,7 +273,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done = {
     10, "attachments_gc_done",
 
     "WITH d AS ("
-    "  UPDATE attachments.files SET purged_at = now()"
+    "  UPDATE attachments.files SET purged_at = now(), gc_claimed_at = NULL"
     "   WHERE id = ANY ($1::uuid[]) AND deleted_at IS NOT NULL"
     "     AND purged_at IS NULL"
     "  RETURNING *"
@@ -446,4 +446,95 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health = {
     "SELECT current_setting('transaction_read_only')",
 
     0
+};
+
+
+/* resumable uploads (tus) */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_create = {
+    19, "attachments_tus_create",
+
+    "SELECT attachments.tus_create($8::uuid, $1, $4, $2, $3, $9,"
+    "    $10::bigint, $11, nullif($12, ''), $13, $14::jsonb, $15::jsonb,"
+    "    $16, $17, $18::integer)",
+
+    18
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get = {
+    20, "attachments_tus_get",
+
+    "SELECT storage, length, file_name, coalesce(declared_type, ''),"
+    "    category, tags::text, custom_fields::text, visibility, metadata,"
+    "    extract(epoch FROM expires_at)::bigint"
+    "  FROM attachments.tus_uploads"
+    " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
+    "   AND entity_type = $2 AND entity_id = $3"
+    "   AND expires_at > now() AND gc_claimed_at IS NULL",
+
+    8
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_delete = {
+    21, "attachments_tus_delete",
+
+    "DELETE FROM attachments.tus_uploads"
+    " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
+    "   AND entity_type = $2 AND entity_id = $3 AND gc_claimed_at IS NULL"
+    " RETURNING id",
+
+    8
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_tus = {
+    22, "attachments_finish_tus",
+
+    "WITH v AS (SELECT attachments.finish_tus($10::uuid, $8::uuid[], $1, $4,"
+    "                                         $5, $6, $9, $7::boolean)"
+    "           AS verdict)"
+    " SELECT " FILE_COLUMNS ", v.verdict"
+    "   FROM v LEFT JOIN attachments.files f"
+    "     ON f.id = ANY ($8::uuid[]) AND v.verdict = 'ok'"
+    "  ORDER BY array_position($8::uuid[], f.id)",
+
+    10
+};
+
+
+/* as the files' claim: ten minutes, then another collector takes them */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_expired = {
+    23, "attachments_tus_expired",
+
+    "UPDATE attachments.tus_uploads SET gc_claimed_at = now()"
+    " WHERE id IN ("
+    "   SELECT id FROM attachments.tus_uploads"
+    "    WHERE expires_at <= now()"
+    "      AND (gc_claimed_at IS NULL"
+    "           OR gc_claimed_at < now() - interval '10 minutes')"
+    "    ORDER BY expires_at"
+    "    LIMIT $1::integer"
+    "      FOR UPDATE SKIP LOCKED)"
+    " RETURNING id::text, storage",
+
+    1
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge = {
+    24, "attachments_tus_purge",
+
+    "WITH d AS ("
+    "  DELETE FROM attachments.tus_uploads WHERE id = ANY ($1::uuid[])"
+    "  RETURNING 1"
+    "), k AS ("
+    "  UPDATE attachments.tus_uploads SET gc_claimed_at = NULL"
+    "   WHERE id = ANY ($2::uuid[])"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM d)",
+
+    2
 };

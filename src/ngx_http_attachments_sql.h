@@ -128,6 +128,29 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_done;
  *     file, no row otherwise */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_public;
 
+/*
+ * Resumable uploads (tus): common parameters, $8 the upload's id.
+ * tus_create: $9 storage, $10 length, $11 file name, $12 declared type
+ *     ('' none), $13 category, $14 tags, $15 custom_fields (NULL: none),
+ *     $16 visibility, $17 Upload-Metadata as sent, $18 seconds to expiry
+ *     -> 'ok', 'organization' or 'user' (the length does not fit)
+ * tus_get: -> the caller's unexpired upload on that record: storage,
+ *     length, file name, declared type, category, tags, custom_fields,
+ *     visibility, metadata, expiry (Unix time); no row otherwise
+ * tus_delete: -> its id if it was the caller's and is gone now
+ * finish_tus: as finish, $10 the upload ended with it (its reservation
+ *     released in the same transaction)
+ * tus_expired: $1 at most -> uploads expired, claimed: id, storage
+ * tus_purge: $1 ids whose bytes are gone -> removed; $2 ids kept -> their
+ *     claims released
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_create;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_delete;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_tus;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_expired;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge;
+
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 

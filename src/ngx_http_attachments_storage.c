@@ -26,6 +26,7 @@
 
 
 #define NGX_HTTP_ATTACHMENTS_TMP  ".tmp/"
+#define NGX_HTTP_ATTACHMENTS_TUS  ".tus/"
 
 
 typedef struct {
@@ -444,6 +445,105 @@ ngx_http_attachments_storage_drop_tmp(ngx_log_t *log,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A resumable upload's bytes ("root/.tus/<id>"), or with a suffix its
+ * state, NUL-terminated: they outlive requests, so they are kept apart
+ * from the temporaries the collector sweeps.
+ */
+
+ngx_int_t
+ngx_http_attachments_storage_tus(ngx_pool_t *pool,
+    ngx_http_attachments_storage_t *s, u_char *id, const char *suffix,
+    ngx_str_t *path)
+{
+    u_char  *p;
+    size_t   n;
+
+    n = ngx_strlen(suffix);
+
+    path->len = s->root.len + 1 + sizeof(NGX_HTTP_ATTACHMENTS_TUS) - 1
+                + NGX_HTTP_ATTACHMENTS_UUID_LEN + n;
+    path->data = ngx_pnalloc(pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path->data, s->root.data, s->root.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, NGX_HTTP_ATTACHMENTS_TUS,
+                   sizeof(NGX_HTTP_ATTACHMENTS_TUS) - 1);
+    p = ngx_cpymem(p, id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    p = ngx_cpymem(p, suffix, n);
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/*
+ * A resumable upload's files gone, or already gone: NGX_OK; NGX_BUSY while
+ * a request holds the bytes' lock (it is appending to them).
+ */
+
+ngx_int_t
+ngx_http_attachments_storage_drop_tus(ngx_log_t *log,
+    ngx_http_attachments_storage_t *s, u_char *id)
+{
+    ngx_fd_t    fd;
+    ngx_int_t   rc;
+    ngx_str_t   data, state;
+    ngx_pool_t *pool;
+
+    if (s->root.len == 0) {
+        return NGX_OK;
+    }
+
+    pool = ngx_create_pool(512, log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_http_attachments_storage_tus(pool, s, id, "", &data) != NGX_OK
+        || ngx_http_attachments_storage_tus(pool, s, id, ".state", &state)
+           != NGX_OK)
+    {
+        goto done;
+    }
+
+    fd = ngx_open_file(data.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE && flock(fd, LOCK_EX|LOCK_NB) == -1) {
+        ngx_close_file(fd);
+        rc = NGX_BUSY;
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+    if ((ngx_delete_file(state.data) == NGX_FILE_ERROR
+         && ngx_errno != NGX_ENOENT)
+        || (ngx_delete_file(data.data) == NGX_FILE_ERROR
+            && ngx_errno != NGX_ENOENT))
+    {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_delete_file_n " \"%V\" failed", &data);
+        rc = NGX_ERROR;
+    }
+
+    if (fd != NGX_INVALID_FILE) {
+        ngx_close_file(fd);
+    }
+
+done:
+
+    ngx_destroy_pool(pool);
+
+    return rc;
 }
 
 

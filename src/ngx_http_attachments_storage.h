@@ -154,6 +154,11 @@ ngx_int_t ngx_http_attachments_storage_drop_tmp(ngx_log_t *log,
     ngx_http_attachments_storage_t *s, u_char *id);
 void ngx_http_attachments_storage_sweep_tmp(ngx_log_t *log,
     ngx_http_attachments_storage_t *s, time_t grace);
+ngx_int_t ngx_http_attachments_storage_tus(ngx_pool_t *pool,
+    ngx_http_attachments_storage_t *s, u_char *id, const char *suffix,
+    ngx_str_t *path);
+ngx_int_t ngx_http_attachments_storage_drop_tus(ngx_log_t *log,
+    ngx_http_attachments_storage_t *s, u_char *id);
 
 ngx_int_t ngx_http_attachments_disposition_value(ngx_pool_t *pool,
     ngx_str_t *filename, ngx_str_t *value);

@@ -57,6 +57,10 @@ typedef struct {
     ngx_http_attachments_storage_t  *storage;
     ngx_uint_t                       phase;
     ngx_uint_t                       version;    /* POST .../versions */
+    ngx_str_t                        tus;        /* the resumable upload
+                                                    it ends, if one */
+    ngx_uint_t                       answer;     /* status of a success:
+                                                    0 is 201 */
     ngx_uint_t                       tries;      /* of the version number */
 
     ngx_array_t                      blobs;

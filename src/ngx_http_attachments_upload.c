@@ -73,8 +73,6 @@ static void ngx_http_attachments_upload_refused(ngx_http_request_t *r);
 static void ngx_http_attachments_upload_answer_h2(ngx_http_request_t *r);
 #endif
 static void ngx_http_attachments_upload_received(ngx_http_request_t *r);
-static ngx_int_t ngx_http_attachments_upload_key(ngx_http_request_t *r,
-    ngx_http_attachments_receive_t *rv, ngx_http_attachments_blob_t *b);
 static ngx_int_t ngx_http_attachments_upload_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -361,6 +359,19 @@ ngx_http_attachments_upload_exit_process(ngx_cycle_t *cycle)
 }
 
 
+/* this worker's libmagic, for the type of what every upload holds */
+
+magic_t
+ngx_http_attachments_upload_magic(ngx_http_request_t *r)
+{
+    ngx_http_attachments_upload_main_conf_t  *umcf;
+
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_attachments_upload_module);
+
+    return umcf->magic;
+}
+
+
 /* POST .../files: starts reading the body through the filter below */
 
 ngx_int_t
@@ -613,7 +624,9 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
     b = rv->up.blobs.elts;
 
     for (i = 0; i < rv->up.blobs.nelts; i++) {
-        if (ngx_http_attachments_upload_key(r, rv, &b[i]) != NGX_OK) {
+        if (ngx_http_attachments_upload_key(r, &rv->up, rv->conf, &b[i])
+            != NGX_OK)
+        {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
@@ -635,25 +648,28 @@ failed:
 
 /* the storage key: attachments_key, or org_{org}/{type}/{id}/{uuid}-{name} */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attachments_upload_key(ngx_http_request_t *r,
-    ngx_http_attachments_receive_t *rv, ngx_http_attachments_blob_t *b)
+    ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_upload_conf_t *conf, ngx_http_attachments_blob_t *b)
 {
     u_char                      *p;
     ngx_http_attachments_ctx_t  *ctx;
     u_char                       org[NGX_HTTP_ATTACHMENTS_ORG_KEY_MAX];
     size_t                       len;
 
-    ctx = rv->up.ctx;
+    ctx = up->ctx;
 
-    if (rv->conf->key) {
-        rv->up.blob = b;
+    if (conf->key) {
+        /* the variables see the upload, and the file being keyed */
+        ctx->upload = up;
+        up->blob = b;
 
-        if (ngx_http_complex_value(r, rv->conf->key, &b->key) != NGX_OK) {
+        if (ngx_http_complex_value(r, conf->key, &b->key) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        rv->up.blob = NULL;
+        up->blob = NULL;
 
     } else {
         if (ctx->org.len > NGX_HTTP_ATTACHMENTS_ORG_MAX) {
@@ -705,7 +721,7 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
 
     /* public files live in the storage's public area */
 
-    if (rv->up.visibility.len == 6
+    if (up->visibility.len == 6
         && ngx_http_attachments_storage_public_key(r->pool, &b->key, &b->key)
            != NGX_OK)
     {
@@ -727,26 +743,29 @@ ngx_http_attachments_upload_variable(ngx_http_request_t *r,
 {
     u_char                          *p;
     ngx_http_attachments_ctx_t      *ctx;
-    ngx_http_attachments_receive_t  *rv;
+    ngx_http_attachments_upload_t   *up;
+    ngx_http_attachments_blob_t     *b;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
-    rv = ctx ? ctx->upload : NULL;
+    up = ctx ? ctx->upload : NULL;
 
-    if (rv == NULL || rv->up.blob == NULL) {
+    if (up == NULL || up->blob == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
+    b = up->blob;
+
     switch (data) {
 
     case NGX_HTTP_ATTACHMENTS_VAR_UUID:
-        v->data = rv->up.blob->id;
+        v->data = b->id;
         v->len = NGX_HTTP_ATTACHMENTS_UUID_LEN;
         break;
 
     case NGX_HTTP_ATTACHMENTS_VAR_FILENAME:
-        v->data = rv->up.blob->key_name.data;
-        v->len = rv->up.blob->key_name.len;
+        v->data = b->key_name.data;
+        v->len = b->key_name.len;
         break;
 
     case NGX_HTTP_ATTACHMENTS_VAR_ORG:

@@ -19,10 +19,15 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_receive.h"
 
 
 ngx_int_t ngx_http_attachments_upload(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx);
+ngx_int_t ngx_http_attachments_upload_key(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up,
+    ngx_http_attachments_upload_conf_t *conf, ngx_http_attachments_blob_t *b);
+magic_t ngx_http_attachments_upload_magic(ngx_http_request_t *r);
 
 
 extern ngx_module_t  ngx_http_attachments_upload_module;

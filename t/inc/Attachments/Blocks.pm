@@ -36,7 +36,7 @@ sub block_defaults {
 sub encode ($) {
     my $body = shift;
     return join('', map { sprintf("%x\r\n", length) . "$_\r\n" }
-                    unpack '(a4093)*', $body) . "0\r\n\r\n";
+                    grep { length } unpack '(a4093)*', $body) . "0\r\n\r\n";
 }
 
 sub chunked {
@@ -48,12 +48,15 @@ sub chunked {
               || ($block->more_headers // '')
                  =~ /^\s*(Content-Length|Transfer-Encoding)\s*:/mi;
 
+    # one header for every request of the block: those without a body
+    # send an empty chunked one
     my @reqs = ref $req ? @$req : ($req);
+    return unless grep { !ref && (split /\n/, $_, 2)[1] } @reqs;
     my @out;
     for (@reqs) {
+        return if ref $_ || m{\A[^\n]*HTTP/1\.0};
         my ($line, $body) = split /\n/, $_, 2;
-        return if ref $_ || !length($body // '') || $line =~ m{HTTP/1\.0};
-        push @out, "$line\n" . encode($body);
+        push @out, "$line\n" . encode($body // '');
     }
     $block->set_value('request', ref $req ? \@out : $out[0]);
     $block->set_value('more_headers', ($block->more_headers // '')

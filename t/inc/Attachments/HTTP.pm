@@ -90,6 +90,9 @@ sub curl {
     system(@cmd, $url);
     my $rc = $? >> 8;
 
+    # as HTTP::Tiny: an answer cut short is no answer
+    return fail($url, $rc) if $rc;
+
     my $head = do { local $/; open my $in, '<', "$tmp/head" or return fail($url, $rc); <$in> };
     my $body = -e "$tmp/body"
              ? do { local $/; open my $in, '<:raw', "$tmp/body"; <$in> } : '';

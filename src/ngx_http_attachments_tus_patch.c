@@ -1,0 +1,458 @@
+
+/*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
+ * Resumable uploads, appended to: PATCH (and a creation's body) at the
+ * offset the upload holds, of tus's type, checked as it comes against
+ * Upload-Checksum.  A request body filter hands every chunk, as nginx
+ * reads it, to the store (ngx_http_attachments_tus_store.c); nothing is
+ * buffered.  A PATCH with Upload-Checksum keeps nothing unless the whole
+ * of it matches; a refused one keeps nothing since its last count.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_attachments_json.h"
+#include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_undo.h"
+#include "ngx_http_attachments_tus_store.h"
+#include "ngx_http_attachments_tus_patch.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_TUS_TYPE      "application/offset+octet-stream"
+
+
+static ngx_int_t ngx_http_attachments_tus_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static void ngx_http_attachments_tus_read(ngx_http_request_t *r);
+#if (NGX_HTTP_V2)
+static void ngx_http_attachments_tus_answer_h2(ngx_http_request_t *r);
+static void ngx_http_attachments_tus_refused_h2(ngx_http_request_t *r);
+#endif
+static void ngx_http_attachments_tus_received(ngx_http_request_t *r);
+static void ngx_http_attachments_tus_dropped(
+    ngx_http_attachments_pg_query_t *q);
+
+
+static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
+
+
+/* the PATCH bodies' filter: ahead of nginx's own, after the uploads' */
+
+ngx_int_t
+ngx_http_attachments_tus_body_init(ngx_conf_t *cf)
+{
+    ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter = ngx_http_attachments_tus_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * PATCH (or a creation's body): at the offset the state counts, of the
+ * type tus says, checked as it comes against Upload-Checksum
+ */
+
+ngx_int_t
+ngx_http_attachments_tus_patch(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    off_t       offset;
+    u_char      buf[48];
+    ngx_str_t  *v, digest, enc;
+    ngx_int_t   rc;
+
+    v = ngx_http_attachments_tus_header(r, "Content-Type");
+
+    if (v == NULL || v->len != sizeof(NGX_HTTP_ATTACHMENTS_TUS_TYPE) - 1
+        || ngx_strncasecmp(v->data, (u_char *) NGX_HTTP_ATTACHMENTS_TUS_TYPE,
+                           v->len) != 0)
+    {
+        ngx_http_discard_request_body(r);
+        return ngx_http_attachments_send_error(r,
+                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_type",
+                   "the body must be " NGX_HTTP_ATTACHMENTS_TUS_TYPE);
+    }
+
+    if (r->method == NGX_HTTP_PATCH) {
+        v = ngx_http_attachments_tus_header(r, "Upload-Offset");
+        offset = v ? ngx_atoof(v->data, v->len) : NGX_ERROR;
+
+        if (offset < 0) {
+            ngx_http_discard_request_body(r);
+            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request",
+                       "Upload-Offset must be a number of bytes");
+        }
+
+        if (offset != t->offset) {
+            ngx_http_discard_request_body(r);
+
+            if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
+                       "offset_mismatch",
+                       "Upload-Offset is not the upload's offset");
+        }
+    }
+
+    if (r->headers_in.content_length_n > t->length - t->offset) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_attachments_send_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "upload_too_long",
+                   "more bytes than Upload-Length");
+    }
+
+    v = ngx_http_attachments_tus_header(r, "Upload-Checksum");
+
+    if (v) {
+        if (v->len < 7 || ngx_strncmp(v->data, "sha256 ", 7) != 0) {
+            ngx_http_discard_request_body(r);
+            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request",
+                       "Upload-Checksum's algorithm must be sha256");
+        }
+
+        enc.data = v->data + 7;
+        enc.len = v->len - 7;
+        digest.data = buf;
+
+        if (ngx_base64_decoded_length(enc.len) > sizeof(buf)
+            || ngx_decode_base64(&digest, &enc) != NGX_OK || digest.len != 32)
+        {
+            ngx_http_discard_request_body(r);
+            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request",
+                       "Upload-Checksum is sha256 and 32 bytes in base64");
+        }
+
+        ngx_memcpy(t->want, buf, 32);
+
+        t->check = EVP_MD_CTX_new();
+        if (t->check == NULL
+            || EVP_DigestInit_ex(t->check, EVP_sha256(), NULL) != 1)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        t->checksum = 1;
+    }
+
+    if (t->offset == t->length) {
+        /* all in already: the file a failed end did not make */
+        ngx_http_discard_request_body(r);
+        r->main->count++;
+        ngx_http_attachments_tus_end(r, t);
+        return NGX_DONE;
+    }
+
+    t->receiving = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_attachments_tus_received);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return ngx_http_attachments_tus_refuse(r, t, rc);
+    }
+
+    if (rc == NGX_AGAIN) {
+#if (NGX_HTTP_V2)
+        if (r->stream) {
+            /* its read handler keeps the stream's window right */
+            if (t->up.status) {
+                ngx_http_attachments_tus_refused_h2(r);
+            }
+
+            return NGX_DONE;
+        }
+#endif
+
+        /* ours, so that a refusal mid-body is answered in JSON */
+        r->read_event_handler = ngx_http_attachments_tus_read;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* every chunk of a PATCH's body, as read: appended, never kept in memory */
+
+static ngx_int_t
+ngx_http_attachments_tus_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl, *last;
+    ngx_http_attachments_tus_t  *t;
+
+    t = ngx_http_attachments_tus_get(r);
+
+    if (t == NULL || !t->receiving) {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    last = NULL;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->last > b->pos && t->up.status == 0) {
+            if (ngx_http_attachments_tus_write(r, t, b->pos, b->last - b->pos)
+                == NGX_ERROR)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+        /* consumed: nginx reuses its buffer */
+        b->pos = b->last;
+
+        if (b->last_buf) {
+            last = cl;
+        }
+    }
+
+    if (t->up.status) {
+#if (NGX_HTTP_V2)
+        if (r->stream) {
+            ngx_http_attachments_tus_refused_h2(r);
+            return NGX_OK;
+        }
+#endif
+
+        return t->up.status;
+    }
+
+    if (last == NULL) {
+        return NGX_OK;
+    }
+
+    last->next = NULL;
+
+    return ngx_http_next_request_body_filter(r, last);
+}
+
+
+static void
+ngx_http_attachments_tus_read(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_http_attachments_tus_t  *t;
+
+    t = ngx_http_attachments_tus_get(r);
+
+    if (r->connection->read->timedout) {
+        r->connection->timedout = 1;
+        rc = NGX_HTTP_REQUEST_TIME_OUT;
+
+    } else {
+        rc = ngx_http_read_unbuffered_request_body(r);
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_http_finalize_request(r,
+                                  ngx_http_attachments_tus_refuse(r, t, rc));
+    }
+}
+
+
+#if (NGX_HTTP_V2)
+
+/* a refusal of an HTTP/2 PATCH, answered once the body filter returned */
+
+static void
+ngx_http_attachments_tus_answer_h2(ngx_http_request_t *r)
+{
+    ngx_http_attachments_tus_t  *t;
+
+    t = ngx_http_attachments_tus_get(r);
+
+    r->stream->skip_data = 1;
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_http_finalize_request(r,
+        ngx_http_attachments_tus_refuse(r, t, t->up.status));
+}
+
+
+static void
+ngx_http_attachments_tus_refused_h2(ngx_http_request_t *r)
+{
+    if (r->read_event_handler != ngx_http_attachments_tus_answer_h2) {
+        r->read_event_handler = ngx_http_attachments_tus_answer_h2;
+        ngx_post_event(r->connection->read, &ngx_posted_events);
+    }
+}
+
+#endif
+
+
+/* the whole body is in: checked, counted; the last byte makes the file */
+
+static void
+ngx_http_attachments_tus_received(ngx_http_request_t *r)
+{
+    u_char                       md[EVP_MAX_MD_SIZE];
+    unsigned int                 n;
+    ngx_http_attachments_tus_t  *t;
+
+    t = ngx_http_attachments_tus_get(r);
+    t->receiving = 0;
+
+    if (t->checksum
+        && (EVP_DigestFinal_ex(t->check, md, &n) != 1
+            || n != 32 || ngx_memcmp(md, t->want, 32) != 0))
+    {
+        ngx_http_attachments_upload_refuse(&t->up,
+            NGX_HTTP_ATTACHMENTS_TUS_MISMATCH, "checksum_mismatch",
+            "the bytes are not those of Upload-Checksum; none was kept");
+        ngx_http_finalize_request(r,
+            ngx_http_attachments_tus_refuse(r, t, t->up.status));
+        return;
+    }
+
+    if (ngx_http_attachments_tus_count(t) != NGX_OK) {
+        ngx_http_attachments_upload_refuse(&t->up,
+            NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+            "the storage is unavailable");
+        ngx_http_finalize_request(r,
+            ngx_http_attachments_tus_refuse(r, t, t->up.status));
+        return;
+    }
+
+    if (t->offset == t->length) {
+        ngx_http_attachments_tus_end(r, t);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_attachments_tus_answer(r, t));
+}
+
+
+/* every byte is in: the file, or the answer why not */
+
+void
+ngx_http_attachments_tus_end(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_attachments_tus_complete(r, t);
+
+    switch (rc) {
+
+    case NGX_DONE:
+        return;
+
+    case NGX_DECLINED:
+        rc = ngx_http_attachments_tus_refuse(r, t, 0);
+        break;
+
+    case NGX_ERROR:
+        rc = ngx_http_attachments_send_unavailable(r);
+        break;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * A PATCH refused (by the module, or by nginx: a body over
+ * client_max_body_size, a bad chunk, a timeout): what it appended since
+ * the last count is cut off (with Upload-Checksum: all of it), and the
+ * refusal is answered in JSON where the module made it.
+ */
+
+ngx_int_t
+ngx_http_attachments_tus_refuse(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_int_t rc)
+{
+    t->receiving = 0;
+
+    if (t->fd != NGX_INVALID_FILE) {
+        ngx_http_attachments_tus_cut(t);
+    }
+
+    /* the rest of the body is not read: no keepalive after it */
+    r->keepalive = 0;
+    r->lingering_close = 1;
+
+    if (t->up.status == 0) {
+        if (rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return rc;
+        }
+
+        ngx_http_attachments_upload_refuse(&t->up, rc, "body_too_large",
+                                           "the body is over "
+                                           "client_max_body_size");
+    }
+
+    if (t->up.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        return ngx_http_attachments_send_unavailable(r);
+    }
+
+    if (t->ended) {
+        /* a type refused: the upload ends, its reservation with it */
+        rc = ngx_http_attachments_tus_run(r, t,
+                                          &ngx_http_attachments_sql_tus_delete,
+                                          ngx_http_attachments_tus_dropped,
+                                          NULL, 0);
+        if (rc == NGX_AGAIN) {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        return rc;
+    }
+
+    if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attachments_send_error(r, t->up.status, t->up.code,
+                                           t->up.message);
+}
+
+
+static void
+ngx_http_attachments_tus_dropped(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_request_t          *r;
+    ngx_http_attachments_tus_t  *t;
+
+    r = q->data;
+    t = ngx_http_attachments_tus_get(r);
+
+    ngx_http_attachments_finish(r,
+        ngx_http_attachments_send_error(r, t->up.status, t->up.code,
+                                        t->up.message));
+}
+
+
+/* a PATCH done (204), or a creation (201): where the upload is now */
+
+ngx_int_t
+ngx_http_attachments_tus_answer(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = t->status;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
