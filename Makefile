@@ -202,8 +202,9 @@ deps:
 	        --no-install-recommends nodejs npm || exit 1; \
 	fi
 	@# s3rver, the S3-compatible server of the S3 suites; playwright-core,
-	@# which drives chromium for the widget's suite
+	@# which drives chromium for the widget's suite; tus-js-client
 	@[ -x node_modules/.bin/s3rver ] && [ -d node_modules/playwright-core ] \
+	    && [ -d node_modules/tus-js-client ] \
 	    || npm install --no-audit --no-fund --loglevel=error
 
 unit: $(BUILD)/unit-sign $(BUILD)/unit-input $(BUILD)/unit-json \

@@ -692,7 +692,8 @@ RETURNS text
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_rows  bigint;
+    v_rows     bigint;
+    v_verdict  text;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
                                   hashtext(p_org));
@@ -706,15 +707,28 @@ BEGIN
         RETURN 'gone';
     END IF;
 
-    DELETE FROM attachments.tus_uploads
-     WHERE id = p_tus AND organization_id = p_org AND user_id = p_user
-       AND gc_claimed_at IS NULL;
+    -- a refusal undoes the end: the upload stays, reserved, to try again
+    BEGIN
+        DELETE FROM attachments.tus_uploads
+         WHERE id = p_tus AND organization_id = p_org AND user_id = p_user
+           AND gc_claimed_at IS NULL;
 
-    IF NOT FOUND THEN
-        RETURN 'gone';
-    END IF;
+        IF NOT FOUND THEN
+            RETURN 'gone';
+        END IF;
 
-    RETURN attachments.finish_upload(p_ids, p_org, p_user, p_request_id,
-                                     p_client, p_action, p_audit);
+        v_verdict := attachments.finish_upload(p_ids, p_org, p_user,
+                                               p_request_id, p_client,
+                                               p_action, p_audit);
+
+        IF v_verdict <> 'ok' THEN
+            RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = v_verdict;
+        END IF;
+
+    EXCEPTION WHEN raise_exception THEN
+        RETURN SQLERRM;
+    END;
+
+    RETURN 'ok';
 END
 $$;

@@ -80,6 +80,12 @@ static void ngx_http_attachments_gc_swept(
 static void ngx_http_attachments_gc_purge(
     ngx_http_attachments_gc_batch_t *gb);
 static void ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id);
+static void ngx_http_attachments_gc_expired(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_gc_purged(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_gc_files(
+    ngx_http_attachments_gc_conf_t *gcf);
 static void ngx_http_attachments_gc_claimed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_done(ngx_http_attachments_pg_query_t *q);
@@ -252,7 +258,150 @@ ngx_http_attachments_gc_run(ngx_event_t *ev)
 
     gcf->pool = pool;
 
+    /* resumable uploads expired first, then the files */
+
     q = ngx_http_attachments_pg_query(pool, ev->log, gcf->amcf->database,
+                                      &ngx_http_attachments_sql_tus_expired);
+    if (q == NULL) {
+        goto failed;
+    }
+
+    q->handler = ngx_http_attachments_gc_expired;
+    q->data = gcf;
+
+    v[0].data = buf[0];
+    v[0].len = ngx_sprintf(buf[0], "%d", NGX_HTTP_ATTACHMENTS_GC_BATCH)
+               - buf[0];
+
+    if (ngx_http_attachments_pg_param(pool, q, &v[0]) == NGX_OK
+        && ngx_http_attachments_pg_run(q) == NGX_AGAIN)
+    {
+        return;
+    }
+
+    ngx_http_attachments_gc_files(gcf);
+    return;
+
+failed:
+
+    ngx_http_attachments_gc_next(gcf, gcf->interval);
+}
+
+
+/*
+ * Expired resumable uploads: the bytes of each go (those a request still
+ * appends to stay, their claims released), then their rows, whose
+ * reservations go with them.
+ */
+
+static void
+ngx_http_attachments_gc_expired(ngx_http_attachments_pg_query_t *q)
+{
+    int                                 i, n;
+    u_char                             *p, *k;
+    ngx_str_t                           name, gone, kept;
+    ngx_http_attachments_storage_t     *s;
+    ngx_http_attachments_pg_query_t    *next;
+    ngx_http_attachments_gc_conf_t     *gcf;
+
+    gcf = q->data;
+
+    n = (q->rc == NGX_OK) ? PQntuples(q->result) : 0;
+
+    if (n == 0) {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    gone.data = ngx_pnalloc(gcf->pool,
+                            2 * (2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1)));
+    if (gone.data == NULL) {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    kept.data = gone.data + 2 + n * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1);
+    p = gone.data;
+    k = kept.data;
+    *p++ = '{';
+    *k++ = '{';
+
+    for (i = 0; i < n; i++) {
+        name.data = (u_char *) PQgetvalue(q->result, i, 1);
+        name.len = PQgetlength(q->result, i, 1);
+
+        s = ngx_http_attachments_storage_lookup(&gcf->amcf->storages, &name);
+
+        if (s && ngx_http_attachments_storage_drop_tus(q->log, s,
+                     (u_char *) PQgetvalue(q->result, i, 0))
+                 == NGX_OK)
+        {
+            ngx_http_attachments_gc_id(&p, gone.data,
+                                       PQgetvalue(q->result, i, 0));
+
+        } else {
+            ngx_http_attachments_gc_id(&k, kept.data,
+                                       PQgetvalue(q->result, i, 0));
+        }
+    }
+
+    *p++ = '}';
+    *k++ = '}';
+    gone.len = p - gone.data;
+    kept.len = k - kept.data;
+
+    next = ngx_http_attachments_pg_query(gcf->pool, q->log,
+                                         gcf->amcf->database,
+                                         &ngx_http_attachments_sql_tus_purge);
+    if (next == NULL
+        || ngx_http_attachments_pg_param(gcf->pool, next, &gone) != NGX_OK
+        || ngx_http_attachments_pg_param(gcf->pool, next, &kept) != NGX_OK)
+    {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    next->handler = ngx_http_attachments_gc_purged;
+    next->data = gcf;
+
+    if (ngx_http_attachments_pg_run(next) != NGX_AGAIN) {
+        ngx_http_attachments_gc_files(gcf);
+    }
+}
+
+
+static void
+ngx_http_attachments_gc_purged(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_gc_conf_t  *gcf;
+
+    gcf = q->data;
+
+    if (q->rc == NGX_OK && PQntuples(q->result) == 1) {
+        ngx_log_error(NGX_LOG_INFO, q->log, 0,
+                      "attachments gc: %s expired resumable upload(s) "
+                      "removed", PQgetvalue(q->result, 0, 0));
+    }
+
+    ngx_http_attachments_gc_files(gcf);
+}
+
+
+/* the files' rows: deleted past the retention, pending past the grace */
+
+static void
+ngx_http_attachments_gc_files(ngx_http_attachments_gc_conf_t *gcf)
+{
+    ngx_str_t                          v[3];
+    ngx_uint_t                         i;
+    ngx_pool_t                        *pool;
+    ngx_http_attachments_pg_query_t   *q;
+    u_char                             buf[3][NGX_INT_T_LEN];
+
+    pool = gcf->pool;
+
+    q = ngx_http_attachments_pg_query(pool, gcf->event.log,
+                                      gcf->amcf->database,
                                       &ngx_http_attachments_sql_gc_claim);
     if (q == NULL) {
         goto failed;
