@@ -381,7 +381,16 @@ ngx_http_attachments_tus_refuse(ngx_http_request_t *r,
     t->receiving = 0;
 
     if (t->fd != NGX_INVALID_FILE) {
-        ngx_http_attachments_tus_cut(t);
+        /*
+         * a client gone (or nginx's refusal of the body's framing) keeps
+         * what came whole; the module's refusals keep nothing
+         */
+        if (t->up.status == 0 && !t->checksum && t->written) {
+            (void) ngx_http_attachments_tus_count(t);
+
+        } else {
+            ngx_http_attachments_tus_cut(t);
+        }
     }
 
     /* the rest of the body is not read: no keepalive after it */
