@@ -25,7 +25,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 99;
+plan tests => 100;
 
 our $Store = tempdir('attachments-tus.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;

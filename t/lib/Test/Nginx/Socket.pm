@@ -513,12 +513,18 @@ sub check_response ($$$$) {
         Test::More::is($body, $expected, "$name - response_body - response is expected");
     }
 
-    # as openresty's: response_body_like only without response_body
+    # as openresty's: response_body_like (or else _unlike) only without
+    # response_body
     my $like = defined $block->response_body
              ? undef : nth($block->response_body_like, $i);
+    my $unlike = defined $block->response_body || defined $like
+               ? undef : nth($block->response_body_unlike, $i);
     if (defined $like) {
         Test::More::like($body // '', ref $like ? $like : qr/$like/s,
              "$name - response_body_like - response is expected");
+    } elsif (defined $unlike) {
+        Test::More::unlike($body // '', ref $unlike ? $unlike : qr/$unlike/s,
+             "$name - response_body_unlike - response is expected");
     }
 }
 
