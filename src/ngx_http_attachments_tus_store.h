@@ -61,10 +61,16 @@ typedef struct {
 } ngx_http_attachments_tus_t;
 
 
-#define ngx_http_attachments_tus_get(r)                                       \
-    ((ngx_http_attachments_tus_t *)                                           \
-     ((ngx_http_attachments_ctx_t *)                                          \
-      ngx_http_get_module_ctx(r, ngx_http_attachments_module))->tus)
+/* the request's resumable upload, if it is one's */
+static ngx_inline ngx_http_attachments_tus_t *
+ngx_http_attachments_tus_get(ngx_http_request_t *r)
+{
+    ngx_http_attachments_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    return ctx ? ctx->tus : NULL;
+}
 
 
 ngx_int_t ngx_http_attachments_tus_run(ngx_http_request_t *r,
