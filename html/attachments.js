@@ -12,8 +12,10 @@
 //       headers: { 'X-User': 'u42', 'X-Org': 'acme' },
 //   });
 //
-// Uploads go as multipart/form-data, one request per file, so that each
-// file has its own progress and its own answer.
+// Each file is uploaded on its own, with its own progress and its own
+// answer: resumable (tus, in chunks; an upload cut off goes on from where
+// it was when the same file is attached again, even after a reload) when
+// the server offers it, as multipart/form-data otherwise.
 
 const units = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -52,24 +54,43 @@ function el(tag, attrs, ...children) {
     return e;
 }
 
+// tus's Upload-Metadata: key and base64 of the UTF-8 value, comma-separated
+export function tusMetadata(fields) {
+    return Object.entries(fields)
+        .filter(([, v]) => v !== undefined && v !== null && v !== '')
+        .map(([k, v]) => {
+            const bytes = new TextEncoder().encode(String(v));
+            let bin = '';
+            bytes.forEach((b) => { bin += String.fromCharCode(b); });
+            return k + ' ' + btoa(bin);
+        })
+        .join(',');
+}
+
+const TUS = { 'Tus-Resumable': '1.0.0' };
+const CHUNK = 5 * 1024 * 1024;
+
 export function mountAttachments(root, options) {
-    const o = Object.assign({ api: '/api', headers: {},
+    const o = Object.assign({ api: '/api', headers: {}, resumable: 'auto',
                               confirm: (text) => window.confirm(text) },
                             options);
-    const base = o.api.replace(/\/$/, '') + '/'
-               + encodeURIComponent(o.entityType) + '/'
-               + encodeURIComponent(o.entityId) + '/files';
+    const record = o.api.replace(/\/$/, '') + '/'
+                 + encodeURIComponent(o.entityType) + '/'
+                 + encodeURIComponent(o.entityId);
+    const base = record + '/files';
+    const uploads = record + '/uploads';
+    let tus = null;
 
     const input = el('input', { type: 'file', multiple: '',
                                 class: 'attachments-input',
                                 'aria-label': 'Attach files' });
     const zone = el('div', { class: 'attachments-drop', tabindex: '0' },
                     'Drop files here or ', input);
-    const uploads = el('ul', { class: 'attachments-uploads',
-                               'aria-live': 'polite' });
+    const rows = el('ul', { class: 'attachments-uploads',
+                            'aria-live': 'polite' });
     const error = el('p', { class: 'attachments-error', role: 'alert' });
     const list = el('table', { class: 'attachments-list' });
-    root.replaceChildren(zone, uploads, error, list);
+    root.replaceChildren(zone, rows, error, list);
 
     function showError(text) {
         error.textContent = text || '';
@@ -128,47 +149,135 @@ export function mountAttachments(root, options) {
         await refresh().catch((e) => showError(e.message));
     }
 
-    function upload(file) {
+    // one request, its upload progress reported as bytes of the file
+    function send(method, url, headers, body, progress) {
+        return new Promise((resolve) => {
+            const xhr = new XMLHttpRequest();
+            xhr.open(method, url);
+            for (const [k, v] of Object.entries(Object.assign({}, o.headers,
+                                                              headers))) {
+                xhr.setRequestHeader(k, v);
+            }
+            if (progress) {
+                xhr.upload.addEventListener('progress', (e) => {
+                    progress(e.loaded);
+                });
+            }
+            xhr.addEventListener('load', () => resolve(xhr));
+            xhr.addEventListener('error', () => resolve({ status: 0,
+                                                          responseText: '' }));
+            xhr.send(body);
+        });
+    }
+
+    async function speaksTus() {
+        if (tus === null) {
+            tus = o.resumable === true;
+            if (o.resumable === 'auto') {
+                const r = await fetch(uploads, { method: 'OPTIONS',
+                                                 headers: o.headers })
+                    .catch(() => null);
+                tus = !!r && r.status === 204
+                      && (r.headers.get('Tus-Version') || '').includes('1.0.0');
+            }
+        }
+        return tus;
+    }
+
+    async function multipart(file, show) {
+        const form = new FormData();
+        form.append('file', file, file.name);
+        const xhr = await send('POST', base, {}, form, show);
+        return xhr.status === 201 ? null : errorText(xhr.status, xhr.responseText);
+    }
+
+    // the same file attached again goes on where its upload was
+    async function resumable(file, show) {
+        const key = 'attachments-tus ' + uploads + ' ' + file.name + ' '
+                  + file.size + ' ' + file.lastModified;
+        let url = localStorage.getItem(key);
+        let offset = 0;
+
+        if (url) {
+            const head = await send('HEAD', url, TUS, null);
+            offset = head.status === 200
+                ? Number(head.getResponseHeader('Upload-Offset')) : NaN;
+            if (!(offset >= 0)) {
+                url = null;
+                offset = 0;
+            }
+        }
+
+        if (!url) {
+            const made = await send('POST', uploads, Object.assign({
+                'Upload-Length': String(file.size),
+                'Upload-Metadata': tusMetadata({ filename: file.name,
+                                                 filetype: file.type }),
+            }, TUS), null);
+            if (made.status !== 201) {
+                return errorText(made.status, made.responseText);
+            }
+            url = new URL(made.getResponseHeader('Location'),
+                          location.href).href;
+            if (file.size === 0) {
+                return null;
+            }
+            localStorage.setItem(key, url);
+        }
+
+        while (offset < file.size) {
+            const at = offset;
+            const r = await send('PATCH', url, Object.assign({
+                'Upload-Offset': String(at),
+                'Content-Type': 'application/offset+octet-stream',
+            }, TUS), file.slice(at, at + CHUNK), (n) => show(at + n));
+
+            if (r.status === 200) {
+                break;
+            }
+            if (r.status !== 204) {
+                if (r.status >= 400 && r.status < 500 && r.status !== 409
+                    && r.status !== 423) {
+                    localStorage.removeItem(key);
+                }
+                return errorText(r.status, r.responseText);
+            }
+            offset = Number(r.getResponseHeader('Upload-Offset'));
+        }
+
+        localStorage.removeItem(key);
+        return null;
+    }
+
+    async function upload(file) {
         const bar = el('progress', { max: '100', value: '0' });
         const state = el('span', { class: 'attachments-state' }, 'waiting');
         const row = el('li', { class: 'attachments-upload' },
                        file.name + ' ', bar, ' ', state);
-        uploads.append(row);
+        rows.append(row);
 
-        return new Promise((resolve) => {
-            const xhr = new XMLHttpRequest();
-            const form = new FormData();
-            form.append('file', file, file.name);
-            xhr.open('POST', base);
-            for (const [k, v] of Object.entries(o.headers)) {
-                xhr.setRequestHeader(k, v);
+        const show = (sent) => {
+            if (file.size) {
+                bar.value = Math.min(99, Math.floor(sent * 100 / file.size));
+                state.textContent = bar.value + '%';
             }
-            xhr.upload.addEventListener('progress', (e) => {
-                if (e.lengthComputable) {
-                    bar.value = Math.floor(e.loaded * 100 / e.total);
-                    state.textContent = bar.value + '%';
-                }
-            });
-            xhr.addEventListener('load', () => {
-                if (xhr.status === 201) {
-                    bar.value = 100;
-                    state.textContent = '100%';
-                    row.classList.add('done');
-                } else {
-                    row.classList.add('failed');
-                    state.textContent = errorText(xhr.status, xhr.responseText);
-                    showError(file.name + ': ' + state.textContent);
-                }
-                resolve(xhr.status === 201);
-            });
-            xhr.addEventListener('error', () => {
-                row.classList.add('failed');
-                state.textContent = errorText(0, '');
-                showError(file.name + ': ' + state.textContent);
-                resolve(false);
-            });
-            xhr.send(form);
-        });
+        };
+
+        const via = await speaksTus() ? 'tus' : 'multipart';
+        row.dataset.via = via;
+        const failed = via === 'tus' ? await resumable(file, show)
+                                     : await multipart(file, show);
+        if (failed === null) {
+            bar.value = 100;
+            state.textContent = '100%';
+            row.classList.add('done');
+            return true;
+        }
+
+        row.classList.add('failed');
+        state.textContent = failed;
+        showError(file.name + ': ' + failed);
+        return false;
     }
 
     async function attach(files) {

@@ -50,7 +50,17 @@ typedef struct {
     ngx_event_t                         event;
     ngx_pool_t                         *pool;     /* of the current run */
     ngx_uint_t                          more;
+    void                               *orphans;  /* files asked about */
 } ngx_http_attachments_gc_conf_t;
+
+
+/* files of resumable uploads that may be gone */
+typedef struct {
+    ngx_uint_t                          n;
+    ngx_http_attachments_storage_t     *storage[NGX_HTTP_ATTACHMENTS_GC_BATCH];
+    u_char                              id[NGX_HTTP_ATTACHMENTS_GC_BATCH]
+                                          [NGX_HTTP_ATTACHMENTS_UUID_LEN + 1];
+} ngx_http_attachments_gc_tus_t;
 
 
 typedef struct {
@@ -83,6 +93,10 @@ static void ngx_http_attachments_gc_id(u_char **p, u_char *start, char *id);
 static void ngx_http_attachments_gc_expired(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_purged(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_gc_orphans(
+    ngx_http_attachments_gc_conf_t *gcf);
+static void ngx_http_attachments_gc_unknown(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_gc_files(
     ngx_http_attachments_gc_conf_t *gcf);
@@ -309,7 +323,7 @@ ngx_http_attachments_gc_expired(ngx_http_attachments_pg_query_t *q)
     n = (q->rc == NGX_OK) ? PQntuples(q->result) : 0;
 
     if (n == 0) {
-        ngx_http_attachments_gc_files(gcf);
+        ngx_http_attachments_gc_orphans(gcf);
         return;
     }
 
@@ -381,6 +395,146 @@ ngx_http_attachments_gc_purged(ngx_http_attachments_pg_query_t *q)
         ngx_log_error(NGX_LOG_INFO, q->log, 0,
                       "attachments gc: %s expired resumable upload(s) "
                       "removed", PQgetvalue(q->result, 0, 0));
+    }
+
+    ngx_http_attachments_gc_orphans(gcf);
+}
+
+
+/*
+ * Files in a .tus/ area untouched for longer than the grace whose upload
+ * is gone (a worker that died between an upload's end and its files'
+ * removal): asked about in one statement, then removed unless locked.
+ */
+
+static void
+ngx_http_attachments_gc_orphans(ngx_http_attachments_gc_conf_t *gcf)
+{
+    u_char                            *p;
+    ngx_str_t                          dir, ids;
+    ngx_dir_t                          d;
+    ngx_uint_t                         i, n;
+    ngx_http_attachments_gc_tus_t     *o;
+    ngx_http_attachments_storage_t   **sp;
+    ngx_http_attachments_pg_query_t   *q;
+    u_char                             path[NGX_MAX_PATH];
+
+    o = ngx_pcalloc(gcf->pool, sizeof(ngx_http_attachments_gc_tus_t));
+    ids.data = ngx_pnalloc(gcf->pool, 2 + NGX_HTTP_ATTACHMENTS_GC_BATCH
+                                          * (NGX_HTTP_ATTACHMENTS_UUID_LEN + 1));
+    if (o == NULL || ids.data == NULL) {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    sp = gcf->amcf->storages.elts;
+    n = 0;
+    p = ids.data;
+    *p++ = '{';
+
+    for (i = 0; i < gcf->amcf->storages.nelts; i++) {
+
+        if (sp[i]->root.len == 0 || sp[i]->root.len + 64 >= NGX_MAX_PATH) {
+            continue;
+        }
+
+        dir.data = path;
+        dir.len = ngx_sprintf(path, "%V/.tus%Z", &sp[i]->root) - path - 1;
+
+        if (ngx_open_dir(&dir, &d) != NGX_OK) {
+            continue;
+        }
+
+        while (n < NGX_HTTP_ATTACHMENTS_GC_BATCH && ngx_read_dir(&d) == NGX_OK) {
+
+            if (ngx_de_namelen(&d) < NGX_HTTP_ATTACHMENTS_UUID_LEN
+                || !ngx_http_attachments_uuid_valid(ngx_de_name(&d),
+                                                NGX_HTTP_ATTACHMENTS_UUID_LEN))
+            {
+                continue;
+            }
+
+            (void) ngx_sprintf(path + dir.len, "/%s%Z", ngx_de_name(&d));
+
+            if (ngx_de_info(path, &d) == NGX_FILE_ERROR
+                || ngx_de_mtime(&d) > ngx_time() - ngx_max(gcf->grace, 3))
+            {
+                continue;
+            }
+
+            o->storage[n] = sp[i];
+            ngx_memcpy(o->id[n], ngx_de_name(&d), NGX_HTTP_ATTACHMENTS_UUID_LEN);
+            ngx_http_attachments_gc_id(&p, ids.data, (char *) o->id[n]);
+            n++;
+        }
+
+        (void) ngx_close_dir(&d);
+    }
+
+    *p++ = '}';
+    ids.len = p - ids.data;
+    o->n = n;
+
+    if (n == 0) {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    q = ngx_http_attachments_pg_query(gcf->pool, gcf->event.log,
+                                      gcf->amcf->database,
+                                      &ngx_http_attachments_sql_tus_known);
+    if (q == NULL
+        || ngx_http_attachments_pg_param(gcf->pool, q, &ids) != NGX_OK)
+    {
+        ngx_http_attachments_gc_files(gcf);
+        return;
+    }
+
+    gcf->orphans = o;
+    q->handler = ngx_http_attachments_gc_unknown;
+    q->data = gcf;
+
+    if (ngx_http_attachments_pg_run(q) != NGX_AGAIN) {
+        ngx_http_attachments_gc_files(gcf);
+    }
+}
+
+
+static void
+ngx_http_attachments_gc_unknown(ngx_http_attachments_pg_query_t *q)
+{
+    int                              row;
+    ngx_uint_t                       i;
+    ngx_http_attachments_gc_tus_t   *o;
+    ngx_http_attachments_gc_conf_t  *gcf;
+
+    gcf = q->data;
+    o = gcf->orphans;
+
+    if (q->rc == NGX_OK) {
+        for (i = 0; i < o->n; i++) {
+
+            for (row = 0; row < PQntuples(q->result); row++) {
+                if (ngx_strncmp(PQgetvalue(q->result, row, 0), o->id[i],
+                                NGX_HTTP_ATTACHMENTS_UUID_LEN)
+                    == 0)
+                {
+                    break;
+                }
+            }
+
+            if (row == PQntuples(q->result)
+                && ngx_http_attachments_storage_drop_tus(q->log, o->storage[i],
+                                                         o->id[i])
+                   == NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_INFO, q->log, 0,
+                              "attachments gc: the files of a resumable "
+                              "upload that is gone removed: %*s",
+                              (size_t) NGX_HTTP_ATTACHMENTS_UUID_LEN,
+                              o->id[i]);
+            }
+        }
     }
 
     ngx_http_attachments_gc_files(gcf);

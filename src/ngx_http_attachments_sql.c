@@ -538,3 +538,12 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge = {
 
     2
 };
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known = {
+    25, "attachments_tus_known",
+
+    "SELECT id::text FROM attachments.tus_uploads WHERE id = ANY ($1::uuid[])",
+
+    1
+};

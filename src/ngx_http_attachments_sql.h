@@ -143,6 +143,7 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_public;
  * tus_expired: $1 at most -> uploads expired, claimed: id, storage
  * tus_purge: $1 ids whose bytes are gone -> removed; $2 ids kept -> their
  *     claims released
+ * tus_known: $1 ids -> those that are uploads
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_create;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get;
@@ -150,6 +151,7 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_delete;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_tus;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_expired;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known;
 
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;

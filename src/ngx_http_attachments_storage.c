@@ -494,7 +494,7 @@ ngx_http_attachments_storage_drop_tus(ngx_log_t *log,
 {
     ngx_fd_t    fd;
     ngx_int_t   rc;
-    ngx_str_t   data, state;
+    ngx_str_t   data, state, fresh;
     ngx_pool_t *pool;
 
     if (s->root.len == 0) {
@@ -510,6 +510,8 @@ ngx_http_attachments_storage_drop_tus(ngx_log_t *log,
 
     if (ngx_http_attachments_storage_tus(pool, s, id, "", &data) != NGX_OK
         || ngx_http_attachments_storage_tus(pool, s, id, ".state", &state)
+           != NGX_OK
+        || ngx_http_attachments_storage_tus(pool, s, id, ".state.new", &fresh)
            != NGX_OK)
     {
         goto done;
@@ -525,8 +527,10 @@ ngx_http_attachments_storage_drop_tus(ngx_log_t *log,
 
     rc = NGX_OK;
 
-    if ((ngx_delete_file(state.data) == NGX_FILE_ERROR
+    if ((ngx_delete_file(fresh.data) == NGX_FILE_ERROR
          && ngx_errno != NGX_ENOENT)
+        || (ngx_delete_file(state.data) == NGX_FILE_ERROR
+            && ngx_errno != NGX_ENOENT)
         || (ngx_delete_file(data.data) == NGX_FILE_ERROR
             && ngx_errno != NGX_ENOENT))
     {

@@ -318,6 +318,12 @@ ngx_http_attachments_tus_create(ngx_http_request_t *r,
                    "invalid_request", "Upload-Length must be a number of bytes");
     }
 
+    if (t->length == 0) {
+        /* as a multipart upload's file part */
+        return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "empty_file", "a file of 0 bytes");
+    }
+
     if (t->length > t->conf->max_file_size) {
         return ngx_http_attachments_send_error(r,
                    NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "file_too_large",
@@ -338,6 +344,22 @@ ngx_http_attachments_tus_create(ngx_http_request_t *r,
                ? ngx_http_attachments_send_error(r, t->up.status,
                                                  t->up.code, t->up.message)
                : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a body to come is checked before the upload is made */
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        switch (ngx_http_attachments_tus_check(r, t)) {
+
+        case NGX_OK:
+            break;
+
+        case NGX_DECLINED:
+            return ngx_http_attachments_tus_unchecked(r, t);
+
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (ngx_http_attachments_receive_uuid(t->id) != NGX_OK) {
@@ -530,6 +552,8 @@ ngx_http_attachments_tus_created(ngx_http_attachments_pg_query_t *q)
                           "/", 1),
                t->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
 
+    t->location = h;
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "attachments tus: upload %V of %O bytes", &h->value,
                    t->length);
@@ -538,10 +562,6 @@ ngx_http_attachments_tus_created(ngx_http_attachments_pg_query_t *q)
 
     if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
         rc = ngx_http_attachments_tus_patch(r, t);
-
-    } else if (t->length == 0) {
-        ngx_http_attachments_tus_end(r, t);
-        return;
 
     } else {
         ngx_http_discard_request_body(r);

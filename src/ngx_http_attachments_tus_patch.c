@@ -58,18 +58,18 @@ ngx_http_attachments_tus_body_init(ngx_conf_t *cf)
 
 
 /*
- * PATCH (or a creation's body): at the offset the state counts, of the
- * type tus says, checked as it comes against Upload-Checksum
+ * A body for the upload: of the type tus says, at the offset the state
+ * counts (PATCH), no longer than what is left, with a checksum tus knows.
+ * NGX_DECLINED: refused (t->up says why), before anything is read.
  */
 
 ngx_int_t
-ngx_http_attachments_tus_patch(ngx_http_request_t *r,
+ngx_http_attachments_tus_check(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t)
 {
     off_t       offset;
     u_char      buf[48];
     ngx_str_t  *v, digest, enc;
-    ngx_int_t   rc;
 
     v = ngx_http_attachments_tus_header(r, "Content-Type");
 
@@ -77,10 +77,10 @@ ngx_http_attachments_tus_patch(ngx_http_request_t *r,
         || ngx_strncasecmp(v->data, (u_char *) NGX_HTTP_ATTACHMENTS_TUS_TYPE,
                            v->len) != 0)
     {
-        ngx_http_discard_request_body(r);
-        return ngx_http_attachments_send_error(r,
-                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_type",
-                   "the body must be " NGX_HTTP_ATTACHMENTS_TUS_TYPE);
+        ngx_http_attachments_upload_refuse(&t->up,
+            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_type",
+            "the body must be " NGX_HTTP_ATTACHMENTS_TUS_TYPE);
+        return NGX_DECLINED;
     }
 
     if (r->method == NGX_HTTP_PATCH) {
@@ -88,65 +88,104 @@ ngx_http_attachments_tus_patch(ngx_http_request_t *r,
         offset = v ? ngx_atoof(v->data, v->len) : NGX_ERROR;
 
         if (offset < 0) {
-            ngx_http_discard_request_body(r);
-            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request",
-                       "Upload-Offset must be a number of bytes");
+            ngx_http_attachments_upload_refuse(&t->up, NGX_HTTP_BAD_REQUEST,
+                "invalid_request", "Upload-Offset must be a number of bytes");
+            return NGX_DECLINED;
         }
 
         if (offset != t->offset) {
-            ngx_http_discard_request_body(r);
-
-            if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return ngx_http_attachments_send_error(r, NGX_HTTP_CONFLICT,
-                       "offset_mismatch",
-                       "Upload-Offset is not the upload's offset");
+            ngx_http_attachments_upload_refuse(&t->up, NGX_HTTP_CONFLICT,
+                "offset_mismatch", "Upload-Offset is not the upload's offset");
+            return NGX_DECLINED;
         }
     }
 
     if (r->headers_in.content_length_n > t->length - t->offset) {
-        ngx_http_discard_request_body(r);
-        return ngx_http_attachments_send_error(r,
-                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "upload_too_long",
-                   "more bytes than Upload-Length");
+        ngx_http_attachments_upload_refuse(&t->up,
+            NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "upload_too_long",
+            "more bytes than Upload-Length");
+        return NGX_DECLINED;
     }
 
     v = ngx_http_attachments_tus_header(r, "Upload-Checksum");
 
-    if (v) {
-        if (v->len < 7 || ngx_strncmp(v->data, "sha256 ", 7) != 0) {
-            ngx_http_discard_request_body(r);
-            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request",
-                       "Upload-Checksum's algorithm must be sha256");
-        }
+    if (v == NULL) {
+        return NGX_OK;
+    }
 
-        enc.data = v->data + 7;
-        enc.len = v->len - 7;
-        digest.data = buf;
+    if (v->len < 7 || ngx_strncmp(v->data, "sha256 ", 7) != 0) {
+        ngx_http_attachments_upload_refuse(&t->up, NGX_HTTP_BAD_REQUEST,
+            "invalid_request", "Upload-Checksum's algorithm must be sha256");
+        return NGX_DECLINED;
+    }
 
-        if (ngx_base64_decoded_length(enc.len) > sizeof(buf)
-            || ngx_decode_base64(&digest, &enc) != NGX_OK || digest.len != 32)
-        {
-            ngx_http_discard_request_body(r);
-            return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request",
-                       "Upload-Checksum is sha256 and 32 bytes in base64");
-        }
+    enc.data = v->data + 7;
+    enc.len = v->len - 7;
+    digest.data = buf;
 
-        ngx_memcpy(t->want, buf, 32);
+    if (ngx_base64_decoded_length(enc.len) > sizeof(buf)
+        || ngx_decode_base64(&digest, &enc) != NGX_OK || digest.len != 32)
+    {
+        ngx_http_attachments_upload_refuse(&t->up, NGX_HTTP_BAD_REQUEST,
+            "invalid_request",
+            "Upload-Checksum is sha256 and 32 bytes in base64");
+        return NGX_DECLINED;
+    }
 
+    ngx_memcpy(t->want, buf, 32);
+
+    if (t->check == NULL) {
         t->check = EVP_MD_CTX_new();
-        if (t->check == NULL
-            || EVP_DigestInit_ex(t->check, EVP_sha256(), NULL) != 1)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (t->check == NULL) {
+            return NGX_ERROR;
         }
+    }
 
-        t->checksum = 1;
+    if (EVP_DigestInit_ex(t->check, EVP_sha256(), NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    t->checksum = 1;
+
+    return NGX_OK;
+}
+
+
+/* a refusal before the body: the body is not read, the answer is JSON */
+
+ngx_int_t
+ngx_http_attachments_tus_unchecked(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    ngx_http_discard_request_body(r);
+
+    if (t->up.status == NGX_HTTP_CONFLICT
+        && ngx_http_attachments_tus_offset(r, t) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attachments_send_error(r, t->up.status, t->up.code,
+                                           t->up.message);
+}
+
+
+/* PATCH (or a creation's body), read as it arrives into the upload */
+
+ngx_int_t
+ngx_http_attachments_tus_patch(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_attachments_tus_check(r, t);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_attachments_tus_unchecked(r, t);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (t->offset == t->length) {
@@ -208,7 +247,8 @@ ngx_http_attachments_tus_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
         if (b->last > b->pos && t->up.status == 0) {
             if (ngx_http_attachments_tus_write(r, t, b->pos, b->last - b->pos)
-                == NGX_ERROR)
+                == NGX_ERROR
+                && t->up.status == 0)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -380,7 +420,12 @@ ngx_http_attachments_tus_refuse(ngx_http_request_t *r,
 {
     t->receiving = 0;
 
-    if (t->fd != NGX_INVALID_FILE) {
+    /* a creation's client has no Location yet: its upload goes */
+    if (t->status == NGX_HTTP_CREATED) {
+        t->ended = 1;
+    }
+
+    if (t->fd != NGX_INVALID_FILE && !t->ended) {
         /*
          * a client gone (or nginx's refusal of the body's framing) keeps
          * what came whole; the module's refusals keep nothing
@@ -399,15 +444,28 @@ ngx_http_attachments_tus_refuse(ngx_http_request_t *r,
 
     if (t->up.status == 0) {
         if (rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            return rc;
+            if (!t->ended) {
+                return rc;
+            }
+
+            /* nginx's own refusal, or a client gone: answered as nginx's */
+            ngx_http_attachments_upload_refuse(&t->up, rc, "invalid_request",
+                                               "the body could not be read");
         }
 
-        ngx_http_attachments_upload_refuse(&t->up, rc, "body_too_large",
-                                           "the body is over "
-                                           "client_max_body_size");
+        if (t->up.status == 0) {
+            ngx_http_attachments_upload_refuse(&t->up, rc, "body_too_large",
+                                               "the body is over "
+                                               "client_max_body_size");
+        }
     }
 
-    if (t->up.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+    if (t->location) {
+        /* no upload is there any more to point at */
+        t->location->hash = t->ended ? 0 : 1;
+    }
+
+    if (t->up.status == NGX_HTTP_SERVICE_UNAVAILABLE && !t->ended) {
         return ngx_http_attachments_send_unavailable(r);
     }
 

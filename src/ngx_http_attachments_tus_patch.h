@@ -22,6 +22,10 @@
 
 
 ngx_int_t ngx_http_attachments_tus_body_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_attachments_tus_check(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t);
+ngx_int_t ngx_http_attachments_tus_unchecked(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t);
 ngx_int_t ngx_http_attachments_tus_patch(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t);
 void ngx_http_attachments_tus_end(ngx_http_request_t *r,

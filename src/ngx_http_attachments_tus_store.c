@@ -135,11 +135,12 @@ ngx_int_t
 ngx_http_attachments_tus_open(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t, ngx_uint_t create)
 {
-    u_char      *slash;
-    ssize_t      n;
-    ngx_fd_t     fd;
-    ngx_file_t   file;
-    u_char       state[NGX_HTTP_ATTACHMENTS_TUS_STATE];
+    u_char           *slash;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+    u_char            state[NGX_HTTP_ATTACHMENTS_TUS_STATE];
 
     if (ngx_http_attachments_storage_tus(r->pool, t->up.storage, t->id, "",
                                          &t->data)
@@ -201,6 +202,11 @@ ngx_http_attachments_tus_open(ngx_http_request_t *r,
                ? NGX_OK : NGX_ERROR;
     }
 
+    if (r->method == NGX_HTTP_DELETE) {
+        /* the end of an upload needs only its lock, whatever its state */
+        return NGX_OK;
+    }
+
     fd = ngx_open_file(t->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
@@ -227,6 +233,15 @@ ngx_http_attachments_tus_open(ngx_http_request_t *r,
 
     t->offset = (off_t) t->sha.bytes;
 
+    if (ngx_fd_info(t->fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) < t->offset)
+    {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "attachments: \"%V\" holds fewer bytes than its state "
+                      "counts", &t->data);
+        return NGX_ERROR;
+    }
+
     if (r->method != NGX_HTTP_HEAD) {
         ngx_http_attachments_tus_cut(t);
     }
@@ -248,8 +263,10 @@ ngx_http_attachments_tus_count(ngx_http_attachments_tus_t *t)
     ngx_log_t   *log;
     ngx_file_t   file;
     u_char       state[NGX_HTTP_ATTACHMENTS_TUS_STATE];
+    u_char       path[NGX_MAX_PATH];
 
-    log = t->up.request->connection->log;
+    /* from the request's cleanup too: no allocation, the cycle's log */
+    log = ngx_cycle->log;
 
     if (fsync(t->fd) == -1) {
         ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
@@ -261,11 +278,12 @@ ngx_http_attachments_tus_count(ngx_http_attachments_tus_t *t)
     ngx_memzero(state + 8, 8);
     ngx_http_attachments_sha256_save(&t->sha, state + 16);
 
-    tmp.len = t->state.len + 4;
-    tmp.data = ngx_pnalloc(t->up.request->pool, tmp.len + 1);
-    if (tmp.data == NULL) {
+    if (t->state.len + sizeof(".new") > NGX_MAX_PATH) {
         return NGX_ERROR;
     }
+
+    tmp.len = t->state.len + 4;
+    tmp.data = path;
 
     ngx_memcpy(ngx_cpymem(tmp.data, t->state.data, t->state.len), ".new", 5);
 
@@ -312,7 +330,7 @@ void
 ngx_http_attachments_tus_cut(ngx_http_attachments_tus_t *t)
 {
     if (ftruncate(t->fd, t->offset) == -1) {
-        ngx_log_error(NGX_LOG_CRIT, t->up.request->connection->log, ngx_errno,
+        ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, ngx_errno,
                       "ftruncate() \"%V\" failed", &t->data);
     }
 
@@ -578,13 +596,49 @@ ngx_http_attachments_tus_cleanup(void *data)
         EVP_MD_CTX_free(t->check);
     }
 
+    if (t->ended || t->up.phase == NGX_HTTP_ATTACHMENTS_STORED) {
+        ngx_http_attachments_tus_drop(t);
+    }
+
     if (t->fd != NGX_INVALID_FILE) {
         ngx_close_file(t->fd);
         t->fd = NGX_INVALID_FILE;
     }
+}
 
-    if (t->ended || t->up.phase == NGX_HTTP_ATTACHMENTS_STORED) {
-        (void) ngx_http_attachments_storage_drop_tus(
-                   t->up.request->connection->log, t->up.storage, t->id);
+
+/* an upload ended: its files go, under its lock if the request holds it */
+
+void
+ngx_http_attachments_tus_drop(ngx_http_attachments_tus_t *t)
+{
+    ngx_str_t   path[3];
+    ngx_uint_t  i;
+    u_char      fresh[NGX_MAX_PATH];
+
+    /* from the request's cleanup too: no allocation, the cycle's log */
+
+    if (t->fd == NGX_INVALID_FILE || t->data.data == NULL
+        || t->state.len + sizeof(".new") > NGX_MAX_PATH)
+    {
+        (void) ngx_http_attachments_storage_drop_tus(ngx_cycle->log,
+                                                     t->up.storage, t->id);
+        return;
+    }
+
+    ngx_memcpy(ngx_cpymem(fresh, t->state.data, t->state.len), ".new", 5);
+
+    path[0] = t->state;
+    path[1].data = fresh;
+    path[1].len = t->state.len + 4;
+    path[2] = t->data;
+
+    for (i = 0; i < 3; i++) {
+        if (ngx_delete_file(path[i].data) == NGX_FILE_ERROR
+            && ngx_errno != NGX_ENOENT)
+        {
+            ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, ngx_errno,
+                          ngx_delete_file_n " \"%V\" failed", &path[i]);
+        }
     }
 }

@@ -54,6 +54,7 @@ typedef struct {
     u_char                               want[32];
 
     ngx_uint_t                           status;   /* of a success */
+    ngx_table_elt_t                     *location; /* a creation's */
     unsigned                             receiving:1;
     unsigned                             checksum:1;
     unsigned                             typed:1;
@@ -91,6 +92,7 @@ ngx_int_t ngx_http_attachments_tus_write(ngx_http_request_t *r,
 ngx_int_t ngx_http_attachments_tus_complete(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t);
 void ngx_http_attachments_tus_cleanup(void *data);
+void ngx_http_attachments_tus_drop(ngx_http_attachments_tus_t *t);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_TUS_STORE_H_INCLUDED_ */

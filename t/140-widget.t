@@ -17,7 +17,7 @@ use JSON::PP;
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
-plan tests => 19;
+plan tests => 20;
 
 our $Store = tempdir('attachments-widget.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -77,6 +77,7 @@ Test::More::is($s->{listed_before}, 0, 'the record had no file');
 Test::More::is($s->{progress}, 100, 'the progress bar reached 100');
 Test::More::is($s->{state}, '100%', 'and says so');
 Test::More::like($s->{upload_class}, qr/\bdone\b/, 'the upload is marked done');
+Test::More::is($s->{via}, 'tus', 'resumable, the server offering tus');
 Test::More::is($s->{listed}, 1, 'the file is listed with its link');
 Test::More::is($s->{size_shown}, '3.0 MB', 'with its size');
 Test::More::is($s->{download_status}, 200, 'its link downloads');

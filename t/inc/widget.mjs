@@ -48,6 +48,7 @@ try {
     seen.progress = await row.locator('progress').evaluate((p) => p.value);
     seen.state = await row.locator('.attachments-state').textContent();
     seen.upload_class = await row.getAttribute('class');
+    seen.via = await row.getAttribute('data-via');
     await page.screenshot({ path: artefacts + '/widget-uploaded.png', fullPage: true });
 
     const link = page.locator('.attachments-list a', { hasText: 'report.txt' });

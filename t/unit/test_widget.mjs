@@ -22,6 +22,9 @@ const cases = [
     [w.errorText(500, '{"error":{}}'), 'the server answered 500'],
     [w.errorText(0, ''), 'the connection failed'],
     [w.errorText(413, 'null'), 'the server answered 413'],
+    [w.tusMetadata({ filename: 'rapport été.txt', filetype: 'text/plain' }),
+     'filename cmFwcG9ydCDDqXTDqS50eHQ=,filetype dGV4dC9wbGFpbg=='],
+    [w.tusMetadata({ filename: 'a', filetype: '' }), 'filename YQ=='],
 ];
 
 console.log('1..' + cases.length);
