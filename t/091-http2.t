@@ -67,6 +67,27 @@ for my $how (['--http2-prior-knowledge'], ['-H', "'Transfer-Encoding: chunked'"]
          "@$how: a refused type is the JSON 415");
 }
 
+# a resumable upload's PATCH past its length, over HTTP/2 with no
+# Content-Length: refused as it comes, in JSON, nothing kept
+{
+    my $tus = "-H 'X-User: u1' -H 'X-Org: acme' -H 'Tus-Resumable: 1.0.0'";
+    my $url = "http://127.0.0.1:$h2->{port}/api/work_orders/1/uploads";
+    my $made = `curl -s -D - -o /dev/null --http2-prior-knowledge -X POST $tus \\
+                -H 'Upload-Length: 100' -H 'Upload-Metadata: filename YS50eHQ=' $url`;
+    my ($loc) = $made =~ /^location: (\S+)/mi;
+    open my $fh, '>', "$tmp/long" or die $!;
+    print $fh 'a' x 101;
+    close $fh;
+    my $st = `curl -s -o $tmp/out -w '%{http_code}' --http2-prior-knowledge -X PATCH $tus \\
+              -H 'Content-Type: application/offset+octet-stream' -H 'Upload-Offset: 0' \\
+              -H 'Content-Length:' --data-binary \@$tmp/long http://127.0.0.1:$h2->{port}$loc`;
+    my $body = `cat $tmp/out`;
+    like("$st $body", qr/^413 .*"code":"upload_too_long"/s,
+         'HTTP/2: a PATCH past the upload\'s length is the JSON 413');
+    my $head = `curl -s -I --http2-prior-knowledge $tus http://127.0.0.1:$h2->{port}$loc`;
+    like($head, qr/^upload-offset: 0\r?$/mi, 'and none of it is kept');
+}
+
 for my $s ($h1, $h2) {
     my $log = `cat $s->{dir}/logs/error.log`;
     unlike($log, qr/\[alert\]|negative window/, 'no alert in the error log');

@@ -25,7 +25,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 100;
+plan tests => 121;
 
 our $Store = tempdir('attachments-tus.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -178,7 +178,7 @@ Test::More::is(::used(), ($o0 + length $body) . ' ' . ($u0 + length $body),
                'the file counts once: the reservation ended with it');
 ($st) = ::tus('HEAD', $path);
 Test::More::is($st, 404, 'the upload is no more');
-Test::More::is(::tus_files(), '', 'nor its files');
+Test::More::ok(::wait_until(sub { ::tus_files() eq '' }), 'nor its files');
 Test::More::is(::clean(), '', 'attachments-fsck finds nothing');
 --- request
 GET /api/work_orders/150/files
@@ -305,7 +305,7 @@ Test::More::like("$st $b", qr/^415 .*"code":"type_mismatch"/, 'the bytes that te
 ($st) = ::tus('HEAD', $path);
 Test::More::is($st, 404, 'the upload is no more');
 Test::More::is(::used(), $before, 'nor its reservation');
-Test::More::is(::tus_files(), '', 'nor its files');
+Test::More::ok(::wait_until(sub { ::tus_files() eq '' }), 'nor its files');
 --- request
 GET /api/work_orders/150/files
 --- more_headers
@@ -477,6 +477,93 @@ Test::More::is(join(' ', map { stored("par$_.bin") =~ /^3000000 / ? 'ok' : 'miss
                'ok ok ok ok', 'four at once, each whole');
 Test::More::is(::clean(), '', 'attachments-fsck finds nothing');
 Test::More::is(::psql("SELECT count(*) FROM attachments.usage_drift"), '0', 'and the counters are the rows');
+--- request
+GET /api/work_orders/150/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200
+
+
+
+=== TEST 13: refused creations with a body leave nothing: no upload, no files, no reservation, no Location
+--- init
+my $before = ::used();
+my $n = ::psql("SELECT count(*) FROM attachments.tus_uploads");
+my %m = ('Upload-Length' => 100, 'Upload-Metadata' => ::metadata(filename => 'c.txt'));
+my ($st, $h) = ::tus('POST', $::Uploads, { %m, 'Content-Type' => 'text/plain' }, 'hello');
+Test::More::is("$st " . ($h->{location} // 'none'), '415 none', 'a body not of tus\'s type: 415, no Location');
+($st, $h) = ::tus('POST', $::Uploads, { %m, 'Content-Type' => 'application/offset+octet-stream',
+                                        'Upload-Checksum' => 'sha256 '
+                                        . MIME::Base64::encode_base64(Digest::SHA::sha256('other'), '') },
+                  'hello');
+Test::More::is("$st " . ($h->{location} // 'none'), '460 none', 'a body not of its checksum: 460, no Location');
+($st) = ::tus('POST', $::Uploads, { %m, 'Content-Type' => 'application/offset+octet-stream',
+                                    'Upload-Checksum' => 'sha256 !!' }, 'hello');
+Test::More::is($st, 400, 'a checksum that is none: 400');
+($st) = ::tus('POST', $::Uploads, { %m, 'Content-Type' => 'application/offset+octet-stream' }, 'x' x 101);
+Test::More::is($st, 413, 'a body longer than the upload: 413');
+($st, $h) = ::tus('POST', $::Uploads, { 'Upload-Length' => 20000,
+                                        'Upload-Metadata' => ::metadata(filename => 'p.png', filetype => 'image/png'),
+                                        'Content-Type' => 'application/offset+octet-stream' },
+                  'not a picture ' x 1300);
+Test::More::is("$st " . ($h->{location} // 'none'), '415 none', 'bytes of another type: 415, no Location');
+Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), $n, 'no upload was made');
+Test::More::is(::used(), $before, 'nothing is reserved');
+Test::More::ok(::wait_until(sub { ::tus_files() eq '' }), 'no file is left');
+($st, undef, my $b) = ::tus('POST', $::Uploads, { 'Upload-Length' => 0,
+                                                 'Upload-Metadata' => ::metadata(filename => 'e.txt') });
+Test::More::like("$st $b", qr/^400 .*"code":"empty_file"/, 'an empty file: 400 empty_file, as in multipart');
+--- request
+GET /api/work_orders/150/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200
+
+
+
+=== TEST 14: damaged files: a state that is none or bytes short of it are no upload to append to, yet one to end
+--- init
+my $short = ::create(100);
+my ($id) = $short =~ m{([0-9a-f-]{36})$};
+my ($st) = ::patch($short, 0, 'a' x 50);
+Test::More::is($st, 204, 'fifty bytes in');
+truncate "$::Store/.tus/$id", 20 or die $!;
+($st) = ::patch($short, 50, 'b' x 50);
+Test::More::is($st, 503, 'bytes fewer than counted: 503, never zeros in the file');
+($st) = ::tus('DELETE', $short);
+Test::More::is($st, 204, 'the upload can still be ended');
+my $broken = ::create(100);
+($id) = $broken =~ m{([0-9a-f-]{36})$};
+truncate "$::Store/.tus/$id.state", 10 or die $!;
+($st) = ::tus('HEAD', $broken);
+Test::More::is($st, 503, 'a state that is none: 503');
+($st) = ::tus('DELETE', $broken);
+Test::More::is($st, 204, 'and it can be ended');
+Test::More::ok(::wait_until(sub { ::tus_files() eq '' }), 'their files are gone');
+--- request
+GET /api/work_orders/150/files
+--- more_headers
+X-User: owner1
+X-Org: acme
+--- error_code: 200
+--- error_log
+holds fewer bytes than its state counts
+
+
+
+=== TEST 15: files of an upload that is gone are removed by the collector once older than the grace
+--- init
+my $id = '0eadbeef-0000-4000-8000-000000000150';
+for my $f ($id, "$id.state", "$id.state.new") {
+    open my $fh, '>', "$::Store/.tus/$f" or die $!;
+    print $fh "left by a crash\n";
+    close $fh;
+    utime time - 10, time - 10, "$::Store/.tus/$f";
+}
+Test::More::ok(::wait_until(sub { ::tus_files() eq '' }), 'the collector removed them');
+Test::More::is(::clean(), '', 'attachments-fsck finds nothing');
 --- request
 GET /api/work_orders/150/files
 --- more_headers
