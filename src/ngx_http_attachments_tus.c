@@ -382,6 +382,7 @@ ngx_http_attachments_tus_create(ngx_http_request_t *r,
 
     length.len = ngx_sprintf(length.data, "%O", t->length) - length.data;
     ttl.len = ngx_sprintf(ttl.data, "%T", tlcf->expiry) - ttl.data;
+    t->expires = ngx_time() + tlcf->expiry;
     ngx_str_set(&empty, "");
 
     extra[0] = &t->up.storage->name;
@@ -672,6 +673,8 @@ ngx_http_attachments_tus_row(ngx_http_request_t *r,
     }
 
     t->length = ngx_atoof(v[1].data, v[1].len);
+    t->expires = ngx_atotm((u_char *) PQgetvalue(res, 0, 9),
+                           PQgetlength(res, 0, 9));
 
     if (ngx_http_attachments_receive_name(r->pool, t->blob, &v[2], &v[3])
         != NGX_OK)
@@ -700,7 +703,6 @@ static ngx_int_t
 ngx_http_attachments_tus_head(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t, PGresult *res)
 {
-    time_t            expires;
     ngx_table_elt_t  *h;
 
     if (ngx_http_attachments_tus_offset(r, t) != NGX_OK
@@ -728,20 +730,9 @@ ngx_http_attachments_tus_head(ngx_http_request_t *r,
         h->value.len = PQgetlength(res, 0, 8);
     }
 
-    expires = ngx_atotm((u_char *) PQgetvalue(res, 0, 9),
-                        PQgetlength(res, 0, 9));
-
-    h = ngx_http_attachments_add_header(r, "Upload-Expires", NULL);
-    if (h == NULL) {
+    if (ngx_http_attachments_tus_expires(r, t) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->value.data = ngx_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT"));
-    if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.len = ngx_http_time(h->value.data, expires) - h->value.data;
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = 0;

@@ -513,7 +513,9 @@ ngx_int_t
 ngx_http_attachments_tus_answer(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t)
 {
-    if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
+    if (ngx_http_attachments_tus_offset(r, t) != NGX_OK
+        || ngx_http_attachments_tus_expires(r, t) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

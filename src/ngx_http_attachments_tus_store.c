@@ -546,6 +546,30 @@ ngx_http_attachments_tus_complete(ngx_http_request_t *r,
 }
 
 
+/* Upload-Expires: when the upload ends unfinished */
+
+ngx_int_t
+ngx_http_attachments_tus_expires(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_attachments_add_header(r, "Upload-Expires", NULL);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT"));
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_http_time(h->value.data, t->expires) - h->value.data;
+
+    return NGX_OK;
+}
+
+
 /* Upload-Offset: what the upload holds now */
 
 ngx_int_t

@@ -45,6 +45,7 @@ typedef struct {
     ngx_fd_t                             fd;       /* locked while open */
 
     off_t                                length;
+    time_t                               expires;
     off_t                                offset;   /* counted */
     off_t                                written;  /* since, by this PATCH */
     off_t                                counted;  /* of those, counted */
@@ -81,6 +82,8 @@ ngx_int_t ngx_http_attachments_tus_run(ngx_http_request_t *r,
 ngx_str_t *ngx_http_attachments_tus_header(ngx_http_request_t *r,
     char *name);
 ngx_int_t ngx_http_attachments_tus_offset(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t);
+ngx_int_t ngx_http_attachments_tus_expires(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t);
 
 ngx_int_t ngx_http_attachments_tus_open(ngx_http_request_t *r,

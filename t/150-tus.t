@@ -25,7 +25,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 121;
+plan tests => 122;
 
 our $Store = tempdir('attachments-tus.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -164,6 +164,8 @@ Test::More::is(::used(), ($o0 + length $body) . ' ' . ($u0 + length $body),
                'the length is reserved from the creation');
 ($st, $h) = ::patch($path, 0, substr($body, 0, 20000));
 Test::More::is("$st $h->{'upload-offset'}", '204 20000', 'the first PATCH: 204 and the offset');
+Test::More::like($h->{'upload-expires'} // '', qr/^\w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT$/,
+                 'and when the upload expires');
 my $rest = substr($body, 20000);
 ($st, $h, my $b) = ::patch($path, 20000, $rest,
                            'Upload-Checksum' => 'sha256 ' . MIME::Base64::encode_base64(Digest::SHA::sha256($rest), ''));
