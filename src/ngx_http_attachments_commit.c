@@ -489,8 +489,12 @@ ngx_http_attachments_upload_finished(ngx_http_attachments_pg_query_t *q)
 
     if (ngx_strcmp(result, "gone") == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: the collector took the pending rows %V "
-                      "of an upload in progress", &up->ids);
+                      up->tus.len
+                      ? "attachments: the pending rows %V of an upload in "
+                        "progress, or its resumable upload, were taken or "
+                        "ended meanwhile"
+                      : "attachments: the collector took the pending rows %V "
+                        "of an upload in progress", &up->ids);
         ngx_http_attachments_upload_unavailable(r, up);
         return;
     }
