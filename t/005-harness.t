@@ -6,6 +6,7 @@
 use Test::Nginx::Socket;
 use Attachments::Blocks;
 use Attachments::HTTP;
+use IO::Socket::INET;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -13,10 +14,14 @@ repeat_each(2);
 plan tests => repeat_each() * 13 + 1;
 
 # the protocol a body goes by in this run's mode, as nginx sees it
-our $Proto = $ENV{TEST_NGINX_USE_HTTP2} ? "HTTP/2.0 \n"
-           : $ENV{ATTACHMENTS_CHUNKED} ? "HTTP/1.1 chunked\n" : "HTTP/1.1 \n";
+our $Proto = $ENV{TEST_NGINX_USE_HTTP2} ? "HTTP/2.0|\n"
+           : $ENV{ATTACHMENTS_CHUNKED} ? "HTTP/1.1|chunked\n" : "HTTP/1.1|\n";
 
 block_defaults();
+
+# a port of its own for TEST 4's second server
+$ENV{TEST_NGINX_PROTO_PORT} = IO::Socket::INET->new(Listen => 1,
+                                                    LocalAddr => '127.0.0.1')->sockport;
 
 run_tests();
 
@@ -68,8 +73,18 @@ Server: nginx(/[0-9.]+)?
 
 
 === TEST 4: the run's mode, for the blocks' requests and the suites' own
+The body is read before the answer (proxy_pass): an answer before it, over
+HTTP/2, ends in a stream reset that curl takes for an error.
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PROTO_PORT;
+        location / { return 200 "$http_x_proto\n"; }
+    }
 --- config
-    location = /proto { return 200 "$server_protocol $http_transfer_encoding\n"; }
+    location = /proto {
+        proxy_set_header X-Proto "$server_protocol|$http_transfer_encoding";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PROTO_PORT;
+    }
 --- init
 my $r = Attachments::HTTP->new->post(
     "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/proto", { content => 'x' x 9000 });

@@ -90,9 +90,6 @@ sub curl {
     system(@cmd, $url);
     my $rc = $? >> 8;
 
-    # as HTTP::Tiny: an answer cut short is no answer
-    return fail($url, $rc) if $rc;
-
     my $head = do { local $/; open my $in, '<', "$tmp/head" or return fail($url, $rc); <$in> };
     my $body = -e "$tmp/body"
              ? do { local $/; open my $in, '<:raw', "$tmp/body"; <$in> } : '';
@@ -105,6 +102,15 @@ sub curl {
         $headers{$k} = exists $headers{$k}
             ? [ref $headers{$k} ? @{ $headers{$k} } : $headers{$k}, $v] : $v;
     }
+
+    # as HTTP::Tiny: an answer cut short is no answer.  A whole one stands
+    # however the stream ended: over HTTP/2 nginx may answer before the
+    # request's body is all sent, then reset the stream (NO_ERROR), which
+    # curl reports as an error
+    return fail($url, $rc)
+        if $rc && !($method eq 'HEAD' || $code =~ /^(1|204|304)/
+                    || (defined $headers{'content-length'}
+                        && $headers{'content-length'} == length $body));
 
     # HTTP::Tiny's redirects, each by the protocol its target speaks
     my $redirects = $args->{_redirects} // 0;
