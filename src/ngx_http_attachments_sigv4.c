@@ -149,6 +149,8 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
     EVP_MD_CTX     *ctx;
     u_char          date[sizeof("20260201T103000Z")];
     u_char          expires[NGX_TIME_T_LEN + 1];
+    u_char          length[NGX_OFF_T_LEN + 1];
+    size_t          length_len;
     u_char          md[EVP_MAX_MD_SIZE];
     size_t          ex_len;
 
@@ -218,7 +220,14 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
     PUT(date, 16);
     PUT("&X-Amz-Expires=", 15);
     PUT(expires, ex_len);
-    PUT("&X-Amz-SignedHeaders=host", 25);
+    if (p->checksum.len) {
+        PUT("&X-Amz-SignedHeaders=content-length%3Bhost%3Bx-amz-checksum-sha256",
+            sizeof("&X-Amz-SignedHeaders=content-length%3Bhost"
+                   "%3Bx-amz-checksum-sha256") - 1);
+
+    } else {
+        PUT("&X-Amz-SignedHeaders=host", 25);
+    }
 
     amz_end = d;
 
@@ -235,17 +244,33 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
         return 0;
     }
 
+    length_len = snprintf((char *) length, sizeof(length), "%lld",
+                          (long long) p->length);
+
+    /* the canonical headers, sorted: content-length, host, x-amz-* */
+
     if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1
-        || EVP_DigestUpdate(ctx, "GET\n", 4) != 1
+        || EVP_DigestUpdate(ctx, p->checksum.len ? "PUT\n" : "GET\n", 4) != 1
         || EVP_DigestUpdate(ctx, path, resp - 1 - path) != 1
         || EVP_DigestUpdate(ctx, "\n", 1) != 1
         || EVP_DigestUpdate(ctx, amz, amz_end - amz) != 1
         || (amz != resp
             && (EVP_DigestUpdate(ctx, "&", 1) != 1
                 || EVP_DigestUpdate(ctx, resp, amz - 1 - resp) != 1))
+        || (p->checksum.len
+            && (EVP_DigestUpdate(ctx, "\ncontent-length:", 16) != 1
+                || EVP_DigestUpdate(ctx, length, length_len) != 1))
         || EVP_DigestUpdate(ctx, "\nhost:", 6) != 1
         || EVP_DigestUpdate(ctx, p->host.data, p->host.len) != 1
-        || EVP_DigestUpdate(ctx, "\n\nhost\nUNSIGNED-PAYLOAD", 23) != 1
+        || (p->checksum.len
+            && (EVP_DigestUpdate(ctx, "\nx-amz-checksum-sha256:", 23) != 1
+                || EVP_DigestUpdate(ctx, p->checksum.data, p->checksum.len)
+                   != 1
+                || EVP_DigestUpdate(ctx, "\n\ncontent-length;host;"
+                                    "x-amz-checksum-sha256", 43) != 1))
+        || (p->checksum.len == 0
+            && EVP_DigestUpdate(ctx, "\n\nhost", 6) != 1)
+        || EVP_DigestUpdate(ctx, "\nUNSIGNED-PAYLOAD", 17) != 1
         || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
     {
         EVP_MD_CTX_free(ctx);

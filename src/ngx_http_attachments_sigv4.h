@@ -35,7 +35,11 @@ typedef struct {
 } ngx_http_attachments_sigv4_t;
 
 
-/* what a presigned GET grants */
+/*
+ * What a presigned URL grants: a GET, or with checksum set a PUT of exactly
+ * length bytes whose SHA-256 is checksum (base64), both signed headers the
+ * client must send and the store holds the body to
+ */
 typedef struct {
     ngx_str_t     host;             /* as in the Host header */
     ngx_str_t     path;             /* decoded: "/bucket/key" or "/key" */
@@ -43,6 +47,8 @@ typedef struct {
     time_t        expires;          /* seconds, 1 to 604800 */
     ngx_str_t     disposition;      /* response-content-disposition */
     ngx_str_t     type;             /* response-content-type */
+    ngx_str_t     checksum;         /* PUT: x-amz-checksum-sha256 */
+    off_t         length;           /* PUT: content-length */
 } ngx_http_attachments_presign_t;
 
 

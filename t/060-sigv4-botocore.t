@@ -1,6 +1,6 @@
 # Copyright (C) 2026 The ngx_http_attachments_module authors
 
-# SigV4 presigned GET URLs: the module's code (build/attachments-presign)
+# SigV4 presigned GET and PUT URLs: the module's code (build/attachments-presign)
 # against Debian's botocore, byte for byte, for the same inputs and clock.
 # (Plain Test::More: no nginx is involved.)
 
@@ -37,6 +37,15 @@ my @cases = (
     { endpoint => 'https://storage.yandexcloud.net', style => 'virtual',
       region => 'ru-central1', bucket => 'bkt', key => "\x{442}\x{435}\x{441}\x{442}.txt",
       now => 1767225600, expires => 86400 },
+    # direct uploads: a PUT bound to its length and SHA-256
+    { endpoint => 'http://127.0.0.1:4569', style => 'path', region => 'us-east-1',
+      bucket => 'files', key => 'org_acme/leads/7/0190f6b4-q1 report.pdf',
+      checksum => 'LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=', length => 5,
+      now => 1769941800, expires => 3600 },
+    { endpoint => 'https://storage.yandexcloud.net', style => 'virtual',
+      region => 'ru-central1', bucket => 'bkt', key => "a/\x{442}.bin",
+      checksum => '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+      length => 1073741824, now => 1798761599, expires => 900 },
 );
 
 my $json = JSON::PP->new->utf8->canonical;
@@ -69,6 +78,7 @@ for my $i (0 .. $#cases) {
                 '-t', $c->{now}, '-e', $c->{expires});
     push @args, '-d', $c->{disposition} if $c->{disposition};
     push @args, '-c', $c->{type} if $c->{type};
+    push @args, '-k', $c->{checksum}, '-l', $c->{length} if $c->{checksum};
 
     open my $t, '-|', $tool, @args or die "$tool: $!";
     my $got = <$t>;

@@ -5,11 +5,13 @@
 
 
 /*
- * attachments-presign: an S3 SigV4 presigned GET URL from the module's
- * own code, for the botocore comparison suite and make bench.
+ * attachments-presign: an S3 SigV4 presigned GET URL (or, with -k, a PUT
+ * of -l bytes with that SHA-256) from the module's own code, for the
+ * botocore comparison suite and make bench.
  *
  *   attachments-presign -a key_id -s secret -r region -H host -p path
- *       -t now -e expires [-d disposition] [-c type] [-n count]
+ *       -t now -e expires [-d disposition] [-c type] [-k base64 -l length]
+ *       [-n count]
  *
  * prints "{path}?{query}"; with -n it signs count times (all but the last
  * with the clock moving a second each time) and prints the last URL.
@@ -43,7 +45,7 @@ main(int argc, char **argv)
     S(s.service, "s3");
     count = 1;
 
-    while ((ch = getopt(argc, argv, "a:s:r:H:p:t:e:d:c:n:")) != -1) {
+    while ((ch = getopt(argc, argv, "a:s:r:H:p:t:e:d:c:k:l:n:")) != -1) {
         switch (ch) {
         case 'a': S(s.access_key, optarg); break;
         case 's': S(s.secret, optarg); break;
@@ -54,11 +56,14 @@ main(int argc, char **argv)
         case 'e': p.expires = atol(optarg); break;
         case 'd': S(p.disposition, optarg); break;
         case 'c': S(p.type, optarg); break;
+        case 'k': S(p.checksum, optarg); break;
+        case 'l': p.length = atoll(optarg); break;
         case 'n': count = atol(optarg); break;
         default:
             fprintf(stderr, "usage: attachments-presign -a key_id -s secret "
                     "-r region -H host -p path -t now -e expires "
-                    "[-d disposition] [-c type] [-n count]\n");
+                    "[-d disposition] [-c type] [-k base64 -l length] "
+                    "[-n count]\n");
             return 2;
         }
     }

@@ -1,6 +1,7 @@
 # Copyright (C) 2026 The ngx_http_attachments_module authors
 
-# Presigned GET URLs made by Debian's botocore for the cases on stdin (one
+# Presigned GET URLs (and, for cases with a "checksum", PUT URLs binding
+# the length and SHA-256) made by Debian's botocore for the cases on stdin (one
 # JSON object a line), with the clock stopped at each case's "now": the
 # reference the module's SigV4 code must match byte for byte.
 
@@ -27,8 +28,13 @@ for line in sys.stdin:
         params['ResponseContentDisposition'] = c['disposition']
     if c.get('type'):
         params['ResponseContentType'] = c['type']
+    method = 'get_object'
+    if c.get('checksum'):
+        method = 'put_object'
+        params['ChecksumSHA256'] = c['checksum']
+        params['ContentLength'] = c['length']
     with mock.patch('botocore.auth.datetime') as dt:
         dt.datetime.utcnow.return_value = \
             datetime.datetime.utcfromtimestamp(c['now'])
-        print(client.generate_presigned_url('get_object', Params=params,
+        print(client.generate_presigned_url(method, Params=params,
                                             ExpiresIn=c['expires']))
