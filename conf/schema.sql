@@ -169,6 +169,12 @@ CREATE TABLE IF NOT EXISTS attachments.tus_uploads (
 CREATE INDEX IF NOT EXISTS tus_uploads_expires
     ON attachments.tus_uploads (expires_at);
 
+-- a direct upload (docs/uploads.md): the client PUTs the bytes to the
+-- store itself; the row reserves the size as a resumable upload's does,
+-- and the file's pending row (same id) guards the object's key
+ALTER TABLE attachments.tus_uploads
+    ADD COLUMN IF NOT EXISTS direct boolean NOT NULL DEFAULT false;
+
 CREATE OR REPLACE FUNCTION attachments.count_usage(
     p_org text, p_user text, p_delta bigint)
 RETURNS void
@@ -675,6 +681,77 @@ BEGIN
     END IF;
 
     RETURN 'ok';
+END
+$$;
+
+-- A direct upload begins: its file's row goes in pending with the key the
+-- client will PUT to, leased until the upload expires (past the URL's
+-- expiry), so that whatever lands there unconfirmed is the collector's;
+-- then the upload's row reserves the size as tus_create() does.  The
+-- quota lock first, as finish_upload() takes it before the rows.
+CREATE OR REPLACE FUNCTION attachments.direct_create(
+    p_id uuid, p_org text, p_user text, p_type text, p_entity text,
+    p_storage text, p_length bigint, p_name text, p_ext text,
+    p_declared text, p_category text, p_tags jsonb, p_fields jsonb,
+    p_visibility text, p_ttl integer, p_key text, p_sha256 text)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_verdict  text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
+                                  hashtext(p_org));
+
+    INSERT INTO attachments.files (id, lineage_id, organization_id,
+            entity_type, entity_id, storage, storage_key, file_name,
+            file_ext, content_type, declared_type, size, sha256, category,
+            tags, custom_fields, visibility, uploaded_by, state, lease_until)
+        VALUES (p_id, p_id, p_org, p_type, p_entity, p_storage, p_key,
+                p_name, p_ext, 'application/octet-stream', p_declared,
+                p_length, p_sha256, p_category, coalesce(p_tags, '[]'),
+                coalesce(p_fields, '{}'), coalesce(p_visibility, 'private'),
+                p_user, 'pending', now() + p_ttl * interval '1 second');
+
+    v_verdict := attachments.tus_create(p_id, p_org, p_user, p_type,
+                     p_entity, p_storage, p_length, p_name, p_declared,
+                     p_category, p_tags, p_fields, p_visibility, '', p_ttl);
+
+    IF v_verdict <> 'ok' THEN
+        DELETE FROM attachments.files WHERE id = p_id;
+        RETURN v_verdict;
+    END IF;
+
+    UPDATE attachments.tus_uploads SET direct = true WHERE id = p_id;
+
+    RETURN 'ok';
+END
+$$;
+
+-- A direct upload's object checked out (size, SHA-256, sniffed type): the
+-- pending row takes the type, and the upload ends in the transaction that
+-- makes the file ready, as a resumable one does.  'gone' when the row or
+-- the upload is not there any more (confirmed, cancelled, claimed).
+CREATE OR REPLACE FUNCTION attachments.finish_direct(
+    p_id uuid, p_type text, p_org text, p_user text, p_request_id text,
+    p_client text, p_audit boolean DEFAULT true)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('attachments.quota'),
+                                  hashtext(p_org));
+
+    UPDATE attachments.files SET content_type = p_type
+     WHERE id = p_id AND organization_id = p_org AND state = 'pending'
+       AND gc_claimed_at IS NULL;
+
+    IF NOT FOUND THEN
+        RETURN 'gone';
+    END IF;
+
+    RETURN attachments.finish_tus(p_id, ARRAY[p_id], p_org, p_user,
+                                  p_request_id, p_client, 'upload', p_audit);
 END
 $$;
 

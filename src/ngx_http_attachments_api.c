@@ -31,6 +31,8 @@
 #include "ngx_http_attachments_upload.h"
 #include "ngx_http_attachments_publish.h"
 #include "ngx_http_attachments_tus.h"
+#include "ngx_http_attachments_tus_store.h"
+#include "ngx_http_attachments_direct.h"
 #include "ngx_http_attachments_api.h"
 
 
@@ -70,8 +72,9 @@ static void ngx_http_attachments_authorized(
     ngx_http_attachments_pg_query_t *q);
 static ngx_int_t ngx_http_attachments_api_handler(ngx_http_request_t *r);
 static void ngx_http_attachments_api_count(void *data);
+static ngx_uint_t ngx_http_attachments_api_direct(ngx_http_request_t *r);
 static ngx_http_attachments_endpoint_e ngx_http_attachments_api_endpoint(
-    ngx_uint_t method, ngx_http_attachments_ctx_t *ctx);
+    ngx_http_request_t *r, ngx_uint_t method, ngx_http_attachments_ctx_t *ctx);
 
 
 static ngx_command_t  ngx_http_attachments_api_commands[] = {
@@ -463,9 +466,9 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
-        methods = NGX_HTTP_HEAD|NGX_HTTP_PATCH|NGX_HTTP_DELETE
+        methods = NGX_HTTP_HEAD|NGX_HTTP_PATCH|NGX_HTTP_POST|NGX_HTTP_DELETE
                   |NGX_HTTP_OPTIONS;
-        *allow = "HEAD, PATCH, DELETE, OPTIONS";
+        *allow = "HEAD, PATCH, POST, DELETE, OPTIONS";
         break;
 
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT */
@@ -605,7 +608,9 @@ ngx_http_attachments_api_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS:
     case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
-        rc = ngx_http_attachments_tus(r, ctx);
+        rc = ngx_http_attachments_api_direct(r)
+             ? ngx_http_attachments_direct(r, ctx)
+             : ngx_http_attachments_tus(r, ctx);
         break;
 
     default: /* NGX_HTTP_ATTACHMENTS_ROUTE_FILE */
@@ -662,7 +667,7 @@ ngx_http_attachments_api_count(void *data)
         status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
     }
 
-    ep = ngx_http_attachments_api_endpoint(count->method, ctx);
+    ep = ngx_http_attachments_api_endpoint(r, count->method, ctx);
 
     ngx_http_attachments_metrics_api(ep, status);
 
@@ -688,8 +693,21 @@ ngx_http_attachments_api_count(void *data)
 }
 
 
+/*
+ * Under .../uploads, a POST or DELETE that does not speak tus is a direct
+ * upload's (a tus POST to an upload's URL would be nothing: 412)
+ */
+
+static ngx_uint_t
+ngx_http_attachments_api_direct(ngx_http_request_t *r)
+{
+    return (r->method & (NGX_HTTP_POST|NGX_HTTP_DELETE))
+           && ngx_http_attachments_tus_header(r, "Tus-Resumable") == NULL;
+}
+
+
 static ngx_http_attachments_endpoint_e
-ngx_http_attachments_api_endpoint(ngx_uint_t method,
+ngx_http_attachments_api_endpoint(ngx_http_request_t *r, ngx_uint_t method,
     ngx_http_attachments_ctx_t *ctx)
 {
     ngx_uint_t  post;
@@ -722,6 +740,14 @@ ngx_http_attachments_api_endpoint(ngx_uint_t method,
 
     case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS:
     case NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD:
+
+        if (ngx_http_attachments_api_direct(r)) {
+            return (method == NGX_HTTP_DELETE)
+                   ? NGX_HTTP_ATTACHMENTS_EP_DIRECT_DELETE
+                   : (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_UPLOADS)
+                   ? NGX_HTTP_ATTACHMENTS_EP_DIRECT_CREATE
+                   : NGX_HTTP_ATTACHMENTS_EP_DIRECT_CONFIRM;
+        }
 
         switch (method) {
 

@@ -28,7 +28,6 @@
 
 #define NGX_HTTP_ATTACHMENTS_LIMIT_DEFAULT   50
 #define NGX_HTTP_ATTACHMENTS_LIMIT_MAX       100
-#define NGX_HTTP_ATTACHMENTS_PATCH_MAX       65536
 
 
 static void ngx_http_attachments_list_done(ngx_http_attachments_pg_query_t *q);
@@ -43,8 +42,6 @@ static void ngx_http_attachments_usage_done(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_versions_done(
     ngx_http_attachments_pg_query_t *q);
-static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 
 
 /* GET .../files */
@@ -267,7 +264,7 @@ ngx_http_attachments_patch(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
 
-    if (r->headers_in.content_length_n > NGX_HTTP_ATTACHMENTS_PATCH_MAX) {
+    if (r->headers_in.content_length_n > NGX_HTTP_ATTACHMENTS_BODY_MAX) {
         r->keepalive = 0;
         r->lingering_close = 1;
 
@@ -449,66 +446,6 @@ ngx_http_attachments_delete_done(ngx_http_attachments_pg_query_t *q)
     r->header_only = 1;
 
     ngx_http_attachments_finish(r, ngx_http_send_header(r));
-}
-
-
-/*
- * The request body in one piece.  NGX_DECLINED: larger than a metadata
- * update may be.
- */
-
-static ngx_int_t
-ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    off_t         len;
-    ssize_t       n;
-    u_char       *p;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len > NGX_HTTP_ATTACHMENTS_PATCH_MAX) {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-            continue;
-        }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
 }
 
 

@@ -58,7 +58,10 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
     ngx_http_attachments_local_health,
     ngx_http_attachments_local_serve,
     ngx_http_attachments_local_sign,
-    1
+    1,
+    NULL,                                  /* no direct uploads */
+    NULL,
+    NULL
 };
 
 

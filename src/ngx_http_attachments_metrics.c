@@ -139,7 +139,8 @@ static const char  *ngx_http_attachments_metrics_reasons[] = {
 static const char  *ngx_http_attachments_metrics_endpoints[] = {
     "unrouted", "list", "upload", "get", "update", "delete", "content",
     "versions", "new_version", "publish", "usage", "tus_create", "tus_head",
-    "tus_patch", "tus_delete", "tus_options"
+    "tus_patch", "tus_delete", "tus_options", "direct_create",
+    "direct_confirm", "direct_delete"
 };
 
 /* the last is every kind not named here */
@@ -149,7 +150,7 @@ static ngx_str_t  ngx_http_attachments_metrics_kinds[] = {
 };
 
 static const char  *ngx_http_attachments_metrics_ops[] = {
-    "create", "delete", "publish", "health"
+    "create", "delete", "publish", "health", "check", "read"
 };
 
 static const char  *ngx_http_attachments_metrics_gc_names[] = {

@@ -68,6 +68,9 @@ typedef enum {
     NGX_HTTP_ATTACHMENTS_EP_TUS_PATCH,
     NGX_HTTP_ATTACHMENTS_EP_TUS_DELETE,
     NGX_HTTP_ATTACHMENTS_EP_TUS_OPTIONS,
+    NGX_HTTP_ATTACHMENTS_EP_DIRECT_CREATE,      /* direct uploads */
+    NGX_HTTP_ATTACHMENTS_EP_DIRECT_CONFIRM,
+    NGX_HTTP_ATTACHMENTS_EP_DIRECT_DELETE,
     NGX_HTTP_ATTACHMENTS_ENDPOINTS
 } ngx_http_attachments_endpoint_e;
 
@@ -77,7 +80,9 @@ typedef enum {
     NGX_HTTP_ATTACHMENTS_OP_CREATE = 0,         /* PUT */
     NGX_HTTP_ATTACHMENTS_OP_DELETE,
     NGX_HTTP_ATTACHMENTS_OP_PUBLISH,            /* COPY */
-    NGX_HTTP_ATTACHMENTS_OP_HEALTH,             /* HEAD */
+    NGX_HTTP_ATTACHMENTS_OP_HEALTH,             /* HEAD of the store */
+    NGX_HTTP_ATTACHMENTS_OP_CHECK,              /* HEAD of an object */
+    NGX_HTTP_ATTACHMENTS_OP_READ,               /* GET */
     NGX_HTTP_ATTACHMENTS_OPS
 } ngx_http_attachments_op_e;
 

@@ -9,13 +9,16 @@
  * proxy_pass reaches the store without blocking (as auth_request does):
  * the request's method and signed headers, the client's own headers left
  * out, the body a file sent from disk.  The request sleeps until the
- * store answered (op->status) or could not be reached (502, 504).
+ * store answered (op->status) or could not be reached (502, 504).  What a
+ * GET answers never reaches the client: a body filter takes it into the
+ * operation (its first bytes, its hash) as it arrives.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/evp.h>
 
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_proxy.h"
@@ -27,6 +30,27 @@ static ngx_int_t ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_proxy_sent(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_attachments_proxy_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_attachments_proxy_take(
+    ngx_http_attachments_storage_op_t *op, u_char *p, size_t n);
+static ngx_int_t ngx_http_attachments_proxy_take_file(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, ngx_buf_t *b);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+
+
+/* the body filter that keeps GET answers from the client */
+
+ngx_int_t
+ngx_http_attachments_proxy_init(ngx_conf_t *cf)
+{
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_attachments_proxy_filter;
+
+    return NGX_OK;
+}
 
 
 /*
@@ -62,8 +86,8 @@ ngx_http_attachments_proxy_send(ngx_http_request_t *r,
     sr->method = op->method;
     sr->method_name = *method;
 
-    /* the store's answer only counts by its status; a body is not wanted */
-    sr->header_only = 1;
+    /* but for a GET, the store's answer counts by its status and headers */
+    sr->header_only = (op->method != NGX_HTTP_GET);
 
     /* the client's headers are not the store's business */
 
@@ -198,6 +222,8 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
     ngx_http_attachments_storage_op_t *op = data;
 
     ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
     ngx_http_upstream_state_t  *state;
 
     op->sent = 0;
@@ -223,5 +249,138 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
                      || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
                     && op->sent > 0;
 
+    if (op->method != NGX_HTTP_HEAD || op->key.len == 0) {
+        return rc;
+    }
+
+    op->length = sr->headers_out.content_length_n;
+
+    part = &sr->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == sizeof("x-amz-checksum-sha256") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-amz-checksum-sha256",
+                               h[i].key.len) == 0)
+        {
+            op->stored = h[i].value;
+        }
+    }
+
     return rc;
+}
+
+
+/*
+ * A GET through proxy= (a subrequest whose post_subrequest is ours): its
+ * body is taken and marked sent, so the upstream reads on and nothing
+ * goes to the client
+ */
+
+static ngx_int_t
+ngx_http_attachments_proxy_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                          *b;
+    ngx_chain_t                        *cl;
+    ngx_http_attachments_storage_op_t  *op;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_attachments_proxy_sent)
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    op = r->post_subrequest->data;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file && !ngx_buf_in_memory(b)) {
+            if (ngx_http_attachments_proxy_take_file(r, op, b) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            b->file_pos = b->file_last;
+            continue;
+        }
+
+        if (ngx_buf_in_memory(b)
+            && ngx_http_attachments_proxy_take(op, b->pos, b->last - b->pos)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attachments_proxy_take(ngx_http_attachments_storage_op_t *op,
+    u_char *p, size_t n)
+{
+    size_t  k;
+
+    op->received += n;
+
+    if (op->head.data && op->head.len < op->head_size) {
+        k = ngx_min(n, op->head_size - op->head.len);
+        ngx_memcpy(op->head.data + op->head.len, p, k);
+        op->head.len += k;
+    }
+
+    if (op->sha && EVP_DigestUpdate(op->sha, p, n) != 1) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* what proxy_buffering spilled to its temporary file is read back */
+
+static ngx_int_t
+ngx_http_attachments_proxy_take_file(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, ngx_buf_t *b)
+{
+    off_t    pos;
+    ssize_t  n;
+    u_char   buf[8192];
+
+    for (pos = b->file_pos; pos < b->file_last; pos += n) {
+        n = ngx_read_file(b->file, buf,
+                          (size_t) ngx_min(b->file_last - pos,
+                                           (off_t) sizeof(buf)),
+                          pos);
+        if (n <= 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "attachments: reading the store's answer back "
+                          "from \"%V\" failed", &b->file->name);
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_attachments_proxy_take(op, buf, n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }

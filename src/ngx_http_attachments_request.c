@@ -184,6 +184,32 @@ ngx_http_attachments_run_through(ngx_http_request_t *r,
 }
 
 
+/* stmt with the parameters after the request's own, run as by run() */
+
+ngx_int_t
+ngx_http_attachments_run_params(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_http_attachments_pg_handler_pt handler, ngx_str_t **params,
+    ngx_uint_t n)
+{
+    ngx_uint_t                        i;
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_http_attachments_statement(r, ctx, stmt, handler);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_attachments_pg_param(r->pool, q, params[i]) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_attachments_run(r, q);
+}
+
+
 /* 1: the statement failed or (one) found nothing, and that is answered */
 
 ngx_uint_t
@@ -371,6 +397,66 @@ ngx_http_attachments_base(ngx_http_request_t *r,
     if (ctx->base.data == NULL) {
         ctx->base.data = (u_char *) "";
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A JSON request body (a metadata update, a direct upload) in one piece.
+ * NGX_DECLINED: larger than one may be.
+ */
+
+ngx_int_t
+ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         len;
+    ssize_t       n;
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > NGX_HTTP_ATTACHMENTS_BODY_MAX) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    body->len = p - body->data;
 
     return NGX_OK;
 }

@@ -22,6 +22,10 @@
 #include "ngx_http_attachments_input.h"
 
 
+/* a JSON request body's limit: metadata updates, direct uploads */
+#define NGX_HTTP_ATTACHMENTS_BODY_MAX  65536
+
+
 /* the API's request context, under ngx_http_attachments_module */
 typedef struct {
     ngx_http_attachments_route_t     route;
@@ -35,6 +39,7 @@ typedef struct {
     void                            *upload;
     void                            *publish;
     void                            *tus;
+    void                            *direct;
 } ngx_http_attachments_ctx_t;
 
 
@@ -50,6 +55,11 @@ ngx_int_t ngx_http_attachments_run(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q);
 ngx_int_t ngx_http_attachments_run_through(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q);
+ngx_int_t ngx_http_attachments_run_params(ngx_http_request_t *r,
+    ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_http_attachments_pg_handler_pt handler, ngx_str_t **params,
+    ngx_uint_t n);
+ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body);
 
 ngx_uint_t ngx_http_attachments_failed(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q, ngx_uint_t one);

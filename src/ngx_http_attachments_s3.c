@@ -48,7 +48,8 @@ typedef struct {
 typedef struct {
     ngx_str_t                        method;
     ngx_str_t                        path;      /* "/bucket/key" or "/key" */
-    ngx_keyval_t                     headers[3];
+    ngx_keyval_t                     headers[5];
+    ngx_uint_t                       n;
 } ngx_http_attachments_s3_signed_t;
 
 
@@ -67,6 +68,14 @@ static ngx_int_t ngx_http_attachments_s3_serve(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link);
 static ngx_int_t ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url);
+static ngx_int_t ngx_http_attachments_s3_upload_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, off_t size, ngx_str_t *checksum,
+    ngx_str_t *url);
+static ngx_int_t ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_http_attachments_presign_t *ps,
+    ngx_str_t *url);
+static ngx_int_t ngx_http_attachments_s3_object(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_health(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
@@ -93,7 +102,10 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
     ngx_http_attachments_s3_health,
     ngx_http_attachments_s3_serve,
     ngx_http_attachments_s3_url,
-    0
+    0,
+    ngx_http_attachments_s3_upload_url,
+    ngx_http_attachments_s3_object,
+    ngx_http_attachments_s3_object
 };
 
 
@@ -461,25 +473,11 @@ static ngx_int_t
 ngx_http_attachments_s3_url(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url)
 {
-    u_char                          *p;
-    size_t                           n;
-    ngx_http_attachments_s3_t       *s;
-    ngx_http_attachments_presign_t   ps;
-
-    s = link->storage->data;
+    ngx_http_attachments_presign_t  ps;
 
     ngx_memzero(&ps, sizeof(ngx_http_attachments_presign_t));
 
-    ps.host = s->host;
-    ps.now = ngx_time();
-    ps.expires = ngx_min(link->ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
     ps.type = link->type;
-
-    if (ngx_http_attachments_s3_path(r->pool, s, &link->key, &ps.path)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     if (ngx_http_attachments_disposition_value(r->pool, &link->filename,
                                                &ps.disposition)
@@ -488,7 +486,55 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    n = ngx_http_attachments_presign(NULL, &s->sigv4, &ps);
+    return ngx_http_attachments_s3_presigned(r, link, &ps, url);
+}
+
+
+/*
+ * A direct upload's PUT: the store itself holds the body to its length and
+ * SHA-256 (the client must send both headers as signed)
+ */
+
+static ngx_int_t
+ngx_http_attachments_s3_upload_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, off_t size, ngx_str_t *checksum,
+    ngx_str_t *url)
+{
+    ngx_http_attachments_presign_t  ps;
+
+    ngx_memzero(&ps, sizeof(ngx_http_attachments_presign_t));
+
+    ps.checksum = *checksum;
+    ps.length = size;
+
+    return ngx_http_attachments_s3_presigned(r, link, &ps, url);
+}
+
+
+/* ps signed for link's key and ttl, as an absolute URL */
+
+static ngx_int_t
+ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, ngx_http_attachments_presign_t *ps,
+    ngx_str_t *url)
+{
+    u_char                     *p;
+    size_t                      n;
+    ngx_http_attachments_s3_t  *s;
+
+    s = link->storage->data;
+
+    ps->host = s->host;
+    ps->now = ngx_time();
+    ps->expires = ngx_min(link->ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
+
+    if (ngx_http_attachments_s3_path(r->pool, s, &link->key, &ps->path)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    n = ngx_http_attachments_presign(NULL, &s->sigv4, ps);
 
     url->data = ngx_pnalloc(r->pool, s->scheme.len + s->host.len + n);
     if (url->data == NULL) {
@@ -498,7 +544,7 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
     p = ngx_cpymem(url->data, s->scheme.data, s->scheme.len);
     p = ngx_cpymem(p, s->host.data, s->host.len);
 
-    n = ngx_http_attachments_presign(p, &s->sigv4, &ps);
+    n = ngx_http_attachments_presign(p, &s->sigv4, ps);
     if (n == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "attachments: SigV4 signing failed for \"%V\"",
@@ -507,7 +553,7 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
     }
 
     url->len = p + n - url->data;
-    link->expires = ps.now + ps.expires;
+    link->expires = ps->now + ps->expires;
 
     return NGX_OK;
 }
@@ -543,6 +589,24 @@ ngx_http_attachments_s3_delete(ngx_http_request_t *r,
     }
 
     return NGX_DECLINED;
+}
+
+
+/* HEAD or GET of an object, through proxy=: only a request checks one */
+
+static ngx_int_t
+ngx_http_attachments_s3_object(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = op->storage->data;
+
+    if (r == NULL || s3->proxy.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_attachments_s3_send(r, op);
 }
 
 
@@ -620,8 +684,12 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
         if (op->method == NGX_HTTP_DELETE) {
             ngx_str_set(&rq.method, "DELETE");
 
+        } else if (op->method == NGX_HTTP_GET) {
+            ngx_str_set(&rq.method, "GET");
+
         } else {
             ngx_str_set(&rq.method, "HEAD");
+            rq.checksum_mode = op->checksum;
         }
 
         rq.payload = ngx_http_attachments_s3_empty;
@@ -655,6 +723,30 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
     sg->headers[1].value.data = rq.payload;
     sg->headers[1].value.len = 64;
     ngx_str_set(&sg->headers[2].key, "Authorization");
+    sg->n = 3;
+
+    if (rq.checksum_mode) {
+        ngx_str_set(&sg->headers[sg->n].key, "x-amz-checksum-mode");
+        ngx_str_set(&sg->headers[sg->n].value, "ENABLED");
+        sg->n++;
+    }
+
+    /* a range is no part of what is signed */
+
+    if (op->method == NGX_HTTP_GET && op->range) {
+        ngx_str_set(&sg->headers[sg->n].key, "Range");
+        sg->headers[sg->n].value.data = ngx_pnalloc(pool,
+                                            sizeof("bytes=0-") + NGX_OFF_T_LEN);
+        if (sg->headers[sg->n].value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        sg->headers[sg->n].value.len =
+            ngx_sprintf(sg->headers[sg->n].value.data, "bytes=0-%O",
+                        op->range - 1)
+            - sg->headers[sg->n].value.data;
+        sg->n++;
+    }
 
     sg->method = rq.method;
     sg->path = rq.path;
@@ -695,7 +787,7 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
 
     return ngx_http_attachments_proxy_send(r, op, &uri, &sg.method,
-                                           sg.headers, 3);
+                                           sg.headers, sg.n);
 }
 
 
@@ -736,7 +828,7 @@ ngx_http_attachments_s3_client(ngx_pool_t *pool,
                                            sg.path.len, 1);
 
     b = ngx_http_attachments_client_request(pool, &sg.method, &uri, &s->host,
-                                            sg.headers, 3);
+                                            sg.headers, sg.n);
     if (b == NULL) {
         return NGX_ERROR;
     }

@@ -292,6 +292,7 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
 
 /*
  * The Authorization header of a request signed in its headers (host,
+ * x-amz-checksum-mode for a HEAD that asks for the stored checksum,
  * x-amz-content-sha256, x-amz-date: what the module sends), with dst NULL
  * only measured.  Fills rq->date.  Returns 0 when signing fails.
  */
@@ -306,14 +307,16 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
     EVP_MD_CTX   *ctx;
     u_char        md[EVP_MAX_MD_SIZE];
 
-#define SIGV4_HEADERS  "host;x-amz-content-sha256;x-amz-date"
+#define SIGV4_HEADERS  "x-amz-content-sha256;x-amz-date"
+
+#define SIGV4_MODE  "x-amz-checksum-mode;"
 
     if (dst == NULL) {
         return sizeof(SIGV4_ALGORITHM " Credential=") - 1 + s->access_key.len
                + sizeof("/YYYYMMDD/") - 1 + s->region.len + 1
-               + s->service.len + sizeof("/aws4_request, SignedHeaders="
+               + s->service.len + sizeof("/aws4_request, SignedHeaders=host;"
                                          SIGV4_HEADERS ", Signature=") - 1
-               + 64;
+               + (rq->checksum_mode ? sizeof(SIGV4_MODE) - 1 : 0) + 64;
     }
 
     if (gmtime_r(&rq->now, &tm) == NULL) {
@@ -334,12 +337,18 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
         || ngx_http_attachments_sigv4_path(ctx, &rq->path) != NGX_OK
         || EVP_DigestUpdate(ctx, "\n\nhost:", 7) != 1
         || EVP_DigestUpdate(ctx, rq->host.data, rq->host.len) != 1
+        || (rq->checksum_mode
+            && EVP_DigestUpdate(ctx, "\nx-amz-checksum-mode:ENABLED", 28)
+               != 1)
         || EVP_DigestUpdate(ctx, "\nx-amz-content-sha256:", 22) != 1
         || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
         || EVP_DigestUpdate(ctx, "\nx-amz-date:", 12) != 1
         || EVP_DigestUpdate(ctx, rq->date, 16) != 1
-        || EVP_DigestUpdate(ctx, "\n\n" SIGV4_HEADERS "\n",
-                            sizeof("\n\n" SIGV4_HEADERS "\n") - 1) != 1
+        || EVP_DigestUpdate(ctx, "\n\nhost;", 7) != 1
+        || (rq->checksum_mode
+            && EVP_DigestUpdate(ctx, SIGV4_MODE, sizeof(SIGV4_MODE) - 1) != 1)
+        || EVP_DigestUpdate(ctx, SIGV4_HEADERS "\n",
+                            sizeof(SIGV4_HEADERS "\n") - 1) != 1
         || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
         || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
     {
@@ -354,8 +363,14 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
     p = ngx_cpymem(p, s->access_key.data, s->access_key.len);
     *p++ = '/';
     p = ngx_http_attachments_sigv4_scope(p, s, rq->date);
-    p = ngx_cpymem(p, ", SignedHeaders=" SIGV4_HEADERS ", Signature=",
-                   sizeof(", SignedHeaders=" SIGV4_HEADERS ", Signature=") - 1);
+    p = ngx_cpymem(p, ", SignedHeaders=host;", 21);
+
+    if (rq->checksum_mode) {
+        p = ngx_cpymem(p, SIGV4_MODE, sizeof(SIGV4_MODE) - 1);
+    }
+
+    p = ngx_cpymem(p, SIGV4_HEADERS ", Signature=",
+                   sizeof(SIGV4_HEADERS ", Signature=") - 1);
 
     if (ngx_http_attachments_sigv4_sign(s, rq->date, md, p) != NGX_OK) {
         return 0;
@@ -364,6 +379,7 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
     return p + 64 - dst;
 
 #undef SIGV4_HEADERS
+#undef SIGV4_MODE
 }
 
 

@@ -52,13 +52,14 @@ typedef struct {
 } ngx_http_attachments_presign_t;
 
 
-/* a request signed in its headers: PUT and DELETE of objects */
+/* a request signed in its headers: PUT, DELETE, HEAD and GET of objects */
 typedef struct {
     ngx_str_t     method;
     ngx_str_t     host;
     ngx_str_t     path;             /* decoded */
     time_t        now;
     u_char       *payload;          /* SHA-256 of the body, 64 hex digits */
+    ngx_uint_t    checksum_mode;    /* x-amz-checksum-mode: ENABLED */
     u_char        date[sizeof("20260201T103000Z")];  /* x-amz-date, out */
 } ngx_http_attachments_sigv4_request_t;
 

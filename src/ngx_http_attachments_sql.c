@@ -471,7 +471,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get = {
     "  FROM attachments.tus_uploads"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3"
-    "   AND expires_at > now() AND gc_claimed_at IS NULL",
+    "   AND expires_at > now() AND gc_claimed_at IS NULL AND NOT direct",
 
     8
 };
@@ -483,6 +483,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_delete = {
     "DELETE FROM attachments.tus_uploads"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3 AND gc_claimed_at IS NULL"
+    "   AND NOT direct"
     " RETURNING id",
 
     8
@@ -546,4 +547,65 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known = {
     "SELECT id::text FROM attachments.tus_uploads WHERE id = ANY ($1::uuid[])",
 
     1
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_create = {
+    26, "attachments_direct_create",
+
+    "SELECT attachments.direct_create($8::uuid, $1, $4, $2, $3, $9,"
+    "    $10::bigint, $11, $12, nullif($13, ''), $14, $15::jsonb, $16::jsonb,"
+    "    $17, $18::integer, $19, $20)",
+
+    20
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_get = {
+    27, "attachments_direct_get",
+
+    "SELECT f.storage, f.storage_key, f.size, f.sha256, f.file_name,"
+    "    coalesce(f.declared_type, '')"
+    "  FROM attachments.tus_uploads u JOIN attachments.files f ON f.id = u.id"
+    " WHERE u.id = $8::uuid AND u.organization_id = $1 AND u.user_id = $4"
+    "   AND u.entity_type = $2 AND u.entity_id = $3 AND u.direct"
+    "   AND u.expires_at > now() AND u.gc_claimed_at IS NULL"
+    "   AND f.state = 'pending' AND f.gc_claimed_at IS NULL",
+
+    8
+};
+
+
+/* the file's pending row stays: it guards the key until the URL expired */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_end = {
+    28, "attachments_direct_end",
+
+    "DELETE FROM attachments.tus_uploads u"
+    " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
+    "   AND entity_type = $2 AND entity_id = $3 AND direct"
+    "   AND gc_claimed_at IS NULL"
+    " RETURNING (SELECT f.storage FROM attachments.files f"
+    "             WHERE f.id = u.id AND f.state = 'pending'),"
+    "           (SELECT f.storage_key FROM attachments.files f"
+    "             WHERE f.id = u.id AND f.state = 'pending')",
+
+    8
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_direct = {
+    29, "attachments_finish_direct",
+
+    "WITH v AS (SELECT attachments.finish_direct($8::uuid, $9, $1, $4, $5,"
+    "                                            $6, $7::boolean) AS verdict)"
+    " SELECT " FILE_COLUMNS ", v.verdict"
+    "   FROM v LEFT JOIN attachments.files p"
+    "     ON p.id = $8::uuid AND v.verdict = 'ok'"
+    /* the statement sees the row as it was before: the type as it is now */
+    "   LEFT JOIN LATERAL jsonb_populate_record(NULL::attachments.files,"
+    "       to_jsonb(p) || jsonb_build_object('content_type', $9::text)) f"
+    "     ON p.id IS NOT NULL",
+
+    9
 };

@@ -153,6 +153,22 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_expired;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known;
 
+/*
+ * Direct uploads ($8 the upload's id, also its file's):
+ * direct_create: $9 storage, $10 size, $11 name, $12 extension,
+ *     $13 declared type, $14 category, $15 tags, $16 custom_fields,
+ *     $17 visibility, $18 seconds it lasts, $19 key, $20 SHA-256 (hex)
+ *     -> 'ok', 'organization' or 'user'
+ * direct_get: -> storage, key, size, sha256, name, declared type
+ * direct_end: -> storage, key of the upload the caller ended, if it was
+ *     theirs and unconfirmed
+ * finish_direct: $9 the sniffed type -> as finish
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_create;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_get;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_end;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_direct;
+
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 

@@ -161,6 +161,49 @@ ngx_http_attachments_storage_presign(ngx_http_request_t *r,
 }
 
 
+/* NGX_DECLINED: the storage's kind takes no direct uploads */
+
+ngx_int_t
+ngx_http_attachments_storage_upload_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, off_t size, ngx_str_t *checksum,
+    ngx_str_t *url)
+{
+    if (link->storage->kind->upload_url == NULL) {
+        return NGX_DECLINED;
+    }
+
+    return link->storage->kind->upload_url(r, link, size, checksum, url);
+}
+
+
+/* HEAD of op->key: op->length, and op->stored when op->checksum asks */
+
+ngx_int_t
+ngx_http_attachments_storage_check(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_str_null(&op->stored);
+    op->length = -1;
+
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_HEAD,
+                                              op->storage->kind->check);
+}
+
+
+/* GET of op->key (its first op->range bytes, or all) into op->head, op->sha */
+
+ngx_int_t
+ngx_http_attachments_storage_read(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    op->head.len = 0;
+    op->received = 0;
+
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_GET,
+                                              op->storage->kind->read);
+}
+
+
 /* an operation handed to the storage's kind; NGX_DECLINED: it has none */
 
 static ngx_int_t
@@ -216,8 +259,13 @@ ngx_http_attachments_storage_count(ngx_http_attachments_storage_op_t *op,
         what = NGX_HTTP_ATTACHMENTS_OP_PUBLISH;
         break;
 
+    case NGX_HTTP_GET:
+        what = NGX_HTTP_ATTACHMENTS_OP_READ;
+        break;
+
     default:
-        what = NGX_HTTP_ATTACHMENTS_OP_HEALTH;
+        what = op->key.len ? NGX_HTTP_ATTACHMENTS_OP_CHECK
+                           : NGX_HTTP_ATTACHMENTS_OP_HEALTH;
     }
 
     ngx_http_attachments_metrics_storage(&op->storage->kind->name, what,
@@ -241,6 +289,9 @@ ngx_http_attachments_storage_method(ngx_http_attachments_storage_op_t *op)
 
     case NGX_HTTP_COPY:
         return "COPY";
+
+    case NGX_HTTP_GET:
+        return "GET";
 
     default:
         return "HEAD";

@@ -65,6 +65,14 @@ typedef struct {
                                             ngx_http_attachments_link_t *link,
                                             ngx_str_t *url);
     ngx_uint_t                            served_by_nginx;  /* downloads */
+
+    /* direct uploads: a presigned PUT, then the object checked and read */
+    ngx_int_t                           (*upload_url)(ngx_http_request_t *r,
+                                            ngx_http_attachments_link_t *link,
+                                            off_t size, ngx_str_t *checksum,
+                                            ngx_str_t *url);
+    ngx_http_attachments_storage_op_pt    check;
+    ngx_http_attachments_storage_op_pt    read;
 } ngx_http_attachments_storage_kind_t;
 
 
@@ -104,7 +112,7 @@ struct ngx_http_attachments_storage_op_s {
     ngx_log_t                              *log;
     ngx_pool_t                             *pool;     /* without request */
     ngx_uint_t                              method;   /* PUT, DELETE, COPY
-                                                   (publish), HEAD */
+                                                   (publish), HEAD, GET */
     ngx_uint_t                              status;   /* 2xx: done */
     unsigned                                uncertain:1;  /* create failed,
                                                    the object may be there */
@@ -114,6 +122,20 @@ struct ngx_http_attachments_storage_op_s {
     void                                   *data;
 
     off_t                                   sent;     /* s3 */
+
+    /*
+     * check: the object's length and, asked with checksum set, the SHA-256
+     * the store keeps (base64, empty if it keeps none); read: the first
+     * head.len bytes go to head, with sha set all of them through it
+     */
+    unsigned                                checksum:1;
+    off_t                                   length;
+    ngx_str_t                               stored;
+    off_t                                   range;    /* read: 0, all */
+    ngx_str_t                               head;     /* data: head_size */
+    size_t                                  head_size;
+    void                                   *sha;      /* EVP_MD_CTX */
+    off_t                                   received;
 };
 
 
@@ -136,6 +158,13 @@ ngx_int_t ngx_http_attachments_storage_serve(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link);
 ngx_int_t ngx_http_attachments_storage_presign(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link, ngx_str_t *url);
+ngx_int_t ngx_http_attachments_storage_upload_url(ngx_http_request_t *r,
+    ngx_http_attachments_link_t *link, off_t size, ngx_str_t *checksum,
+    ngx_str_t *url);
+ngx_int_t ngx_http_attachments_storage_check(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+ngx_int_t ngx_http_attachments_storage_read(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
 
 void ngx_http_attachments_storage_wait(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);

@@ -230,6 +230,13 @@ ngx_http_attachments_tus(ngx_http_request_t *r,
     ctx->tus = t;
 
     if (r->method == NGX_HTTP_POST) {
+        if (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_UPLOAD) {
+            /* an upload's URL takes a direct upload's confirmation only */
+            return ngx_http_attachments_send_error(r,
+                       NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                       "a resumable upload is created at .../uploads");
+        }
+
         return ngx_http_attachments_tus_create(r, ctx, t);
     }
 

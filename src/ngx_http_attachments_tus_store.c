@@ -67,27 +67,20 @@ ngx_http_attachments_tus_run(ngx_http_request_t *r,
     ngx_http_attachments_pg_handler_pt handler, ngx_str_t **extra,
     ngx_uint_t n)
 {
-    ngx_str_t                         id;
-    ngx_uint_t                        i;
-    ngx_http_attachments_pg_query_t  *q;
+    ngx_str_t   id, *params[11];
+    ngx_uint_t  i;
 
     id.data = t->id;
     id.len = NGX_HTTP_ATTACHMENTS_UUID_LEN;
 
-    q = ngx_http_attachments_statement(r, t->up.ctx, stmt, handler);
+    params[0] = &id;
 
-    if (q == NULL || ngx_http_attachments_pg_param(r->pool, q, &id) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    for (i = 0; i < n && i < 10; i++) {
+        params[i + 1] = extra[i];
     }
 
-    for (i = 0; i < n; i++) {
-        if (ngx_http_attachments_pg_param(r->pool, q, extra[i]) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    return ngx_http_attachments_run(r, q);
+    return ngx_http_attachments_run_params(r, t->up.ctx, stmt, handler,
+                                           params, i + 1);
 }
 
 

@@ -2,7 +2,8 @@
 
 # Debian's botocore as the reference S3 client, one JSON request a line on
 # stdin, one JSON answer a line on stdout:
-#   {"op": "sign", "method", "url", "body_hex", "date", "region"}
+#   {"op": "sign", "method", "url", "body_hex", "date", "region",
+#    "headers"?: {name: value} signed with the rest}
 #       -> {"authorization": …}: botocore's SigV4 header signature of that
 #          request at that x-amz-date, to compare with what nginx sent
 #   {"op": "get", "port", "key"}  (s3rver, bucket "files")
@@ -28,7 +29,8 @@ for line in sys.stdin:
     c = json.loads(line)
     if c['op'] == 'sign':
         req = AWSRequest(method=c['method'], url=c['url'],
-                         data=binascii.unhexlify(c['body_hex']))
+                         data=binascii.unhexlify(c['body_hex']),
+                         headers=c.get('headers', {}))
         auth = S3SigV4Auth(Credentials(c['access_key'], c['secret']), 's3',
                            c['region'])
         with mock.patch('botocore.auth.datetime') as dt:

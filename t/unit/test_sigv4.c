@@ -136,6 +136,25 @@ test_authorization(void)
     n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
     ok(n > 64 && ngx_strncmp(auth + n - 64, "c201c22d74adb0a439", 18) != 0,
        "another path, another signature");
+
+    /* a HEAD that asks for the stored checksum signs the header asking */
+
+    SET(s.region, "us-east-1");
+    ngx_memzero(s.day, 8);
+    SET(rq.method, "HEAD");
+    SET(rq.host, "127.0.0.1:4569");
+    SET(rq.path, "/files/org_acme/work_orders/123/contract.pdf");
+    rq.checksum_mode = 1;
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    is_str(auth, n,
+           "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260201/"
+           "us-east-1/s3/aws4_request, SignedHeaders=host;"
+           "x-amz-checksum-mode;x-amz-content-sha256;x-amz-date, Signature="
+           "79e215b2c9e3f92ee731a53057ca74405f379efcb33fab2402365ed6339108cd",
+           "HEAD with x-amz-checksum-mode as botocore signs it");
+    ok(n == ngx_http_attachments_sigv4_authorization(NULL, &s, &rq),
+       "measuring matches writing, with the checksum mode");
 }
 
 
