@@ -293,7 +293,7 @@ plain
 --- init
 my ($r, $u) = ::create(33, 'late.pdf', ::pdf());
 my $c = ::confirm($u);
-Test::More::is($c->{status}, 409, '409');
+Test::More::is($c->{status}, 409, 'confirmed too early: 409');
 Test::More::like($c->{content}, qr/"code":"not_uploaded"/, 'not_uploaded');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 1, 'the upload stays');
 $::Late = $u;
@@ -311,7 +311,7 @@ my ($r, $u) = ::create(34, 'swap.pdf', $bytes);
 (my $other = $bytes) =~ s/x$/y/;
 Test::More::is(::put($u, $other)->{status}, 200, 's3rver took other bytes');
 my $c = ::confirm($u);
-Test::More::is($c->{status}, 422, '422');
+Test::More::is($c->{status}, 422, 'other bytes: 422');
 Test::More::like($c->{content}, qr/"code":"checksum_mismatch"/, 'checksum_mismatch');
 Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 0, 'the upload ended');
@@ -367,7 +367,7 @@ my $bytes = ::pdf();
 my ($r, $u) = ::create(36, 'gone.pdf', $bytes);
 ::put($u, $bytes);
 my $d = ::call(DELETE => $u->{confirm_url});
-Test::More::is($d->{status}, 204, '204');
+Test::More::is($d->{status}, 204, 'cancelled: 204');
 Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 0, 'the upload ended');
 Test::More::is(::call(DELETE => $u->{confirm_url})->{status}, 404, 'again: 404');
