@@ -4,7 +4,9 @@
 # browser: Debian's chromium, headless, driven by playwright-core
 # (t/inc/widget.mjs).  A file attached reaches 100% and is listed and
 # downloadable; a refused type shows the API's message; a delete waits for
-# its confirmation.  Screenshots go to build/test-artefacts/.
+# its confirmation; an upload the network cut off goes on from its last
+# whole PATCH when the same file is attached again.  Screenshots go to
+# build/test-artefacts/.
 
 use Test::Nginx::Socket;
 use Attachments::Blocks;
@@ -17,7 +19,7 @@ use JSON::PP;
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
-plan tests => 20;
+plan tests => 25;
 
 our $Store = tempdir('attachments-widget.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_STORE} = $Store;
@@ -37,6 +39,7 @@ block_defaults(
     attachments_base_url http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
     attachments_allowed_types text/plain image/png;
     client_max_body_size 10m;
+    attachments_max_file_size 20m;
 _EOC_
     config => $StoreLocation . $ApiLocation . <<'_EOC_',
     location /files/ {
@@ -91,10 +94,20 @@ Test::More::is($s->{after_confirm}, 0, 'a confirmed one removes it');
 Test::More::is_deeply($s->{dialogs}, ['Delete report.txt?', 'Delete report.txt?'],
                       'each delete asked first');
 Test::More::ok(-s "$::Artefacts/widget-uploaded.png", 'a screenshot was saved');
-Test::More::is_deeply([grep { !/status of 415/ } @{ $s->{console} || [] }], [],
-                      "no error in the page but the refused upload's 415");
-Test::More::is(::psql("SELECT count(*) FROM attachments.files WHERE entity_id = '140'"
-                      . " AND deleted_at IS NULL"), '0', 'nothing left on the record');
+Test::More::is_deeply([grep { !/status of 415|ERR_CONNECTION_RESET/ }
+                       @{ $s->{console} || [] }], [],
+                      "no error in the page but the refused upload's 415 and the cut");
+Test::More::unlike($s->{cut_class} // '', qr/\bdone\b/, 'the upload cut off is not done');
+Test::More::is($s->{cut_listed}, 0, 'nor listed');
+Test::More::is_deeply($s->{resume_requests},
+    ['POST', 'PATCH 0', 'PATCH 5242880', 'HEAD', 'PATCH 5242880', 'PATCH 10485760'],
+    'attached again: one creation, a HEAD, and the PATCHes go on from 5 MB');
+Test::More::is($s->{resumed_state}, '100%', 'the resumed upload reached 100%');
+Test::More::is($s->{resumed_listed}, 1, 'the file is listed once');
+Test::More::is(::psql("SELECT size, (SELECT count(*) FROM attachments.tus_uploads)"
+                      . " FROM attachments.files WHERE entity_id = '140'"
+                      . " AND deleted_at IS NULL"), 12 * 1024 * 1024 . '|0',
+               'one file of 12 MB on the record, no upload left');
 --- request
 GET /demo/demo.html
 --- response_body_like: import \{ mountAttachments \} from './attachments\.js'

@@ -3,12 +3,17 @@
 // html/demo.html in Debian's chromium, headless, driven by playwright-core:
 // a user attaches a file and watches it reach 100%, finds it listed and
 // downloads it, attaches a file of a refused type and reads why, cancels a
-// delete and then confirms one.  Prints what it saw as one JSON object;
-// saves a screenshot of each step under the directory given.
+// delete and then confirms one; then attaches a 12 MB file whose second
+// PATCH the network cuts off, and attaches it again to see it go on from
+// there.  Prints what it saw as one JSON object; saves a screenshot of each
+// step under the directory given.
 //
 //   node t/inc/widget.mjs <page URL> <artefact directory>
 
 import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const [url, artefacts] = process.argv.slice(2);
 const seen = {};
@@ -89,6 +94,40 @@ try {
                                             { hasText: 'report.txt' }).count();
     seen.dialogs = dialogs;
     await page.screenshot({ path: artefacts + '/widget-deleted.png', fullPage: true });
+
+    // resume: a file on disk (a stable lastModified, as a user's file has),
+    // its second PATCH cut off by the network, then attached again
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attachments-widget-'));
+    const survey = path.join(dir, 'survey.txt');
+    fs.writeFileSync(survey, Buffer.alloc(12 * 1024 * 1024, 'survey line\n'));
+    const requests = [];
+    let cut = false;
+    await page.route('**/uploads**', (route) => {
+        const rq = route.request();
+        const at = rq.headers()['upload-offset'];
+        requests.push(rq.method() + (at === undefined ? '' : ' ' + at));
+        if (rq.method() === 'PATCH' && at !== '0' && !cut) {
+            cut = true;
+            return route.abort('connectionreset');
+        }
+        return route.continue();
+    });
+    done = changed();
+    await page.setInputFiles('.attachments-input', survey);
+    await done;
+    const cutRow = page.locator('.attachments-upload', { hasText: 'survey.txt' }).last();
+    seen.cut_class = await cutRow.getAttribute('class');
+    seen.cut_listed = await page.locator('.attachments-list a', { hasText: 'survey.txt' }).count();
+    await page.screenshot({ path: artefacts + '/widget-cut-off.png', fullPage: true });
+    done = changed();
+    await page.setInputFiles('.attachments-input', survey);
+    await done;
+    const resumed = page.locator('.attachments-upload', { hasText: 'survey.txt' }).last();
+    seen.resumed_state = await resumed.locator('.attachments-state').textContent();
+    seen.resume_requests = requests;
+    seen.resumed_listed = await page.locator('.attachments-list a', { hasText: 'survey.txt' }).count();
+    await page.screenshot({ path: artefacts + '/widget-resumed.png', fullPage: true });
+    fs.rmSync(dir, { recursive: true, force: true });
 } catch (e) {
     seen.failure = String(e && e.stack || e);
 } finally {
