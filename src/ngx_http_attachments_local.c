@@ -61,6 +61,8 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
     1,
     NULL,                                  /* no direct uploads */
     NULL,
+    NULL,
+    NULL,                                  /* no uploads in parts */
     NULL
 };
 

@@ -61,8 +61,8 @@ ngx_http_attachments_proxy_init(ngx_conf_t *cf)
 
 ngx_int_t
 ngx_http_attachments_proxy_send(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op, ngx_str_t *uri, ngx_str_t *method,
-    ngx_keyval_t *headers, ngx_uint_t n)
+    ngx_http_attachments_storage_op_t *op, ngx_str_t *uri, ngx_str_t *args,
+    ngx_str_t *method, ngx_keyval_t *headers, ngx_uint_t n)
 {
     ngx_uint_t                   i;
     ngx_http_request_t          *sr;
@@ -76,7 +76,7 @@ ngx_http_attachments_proxy_send(ngx_http_request_t *r,
     ps->handler = ngx_http_attachments_proxy_sent;
     ps->data = op;
 
-    if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
+    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
                             NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
@@ -86,17 +86,16 @@ ngx_http_attachments_proxy_send(ngx_http_request_t *r,
     sr->method = op->method;
     sr->method_name = *method;
 
-    /* but for a GET, the store's answer counts by its status and headers */
-    sr->header_only = (op->method != NGX_HTTP_GET);
+    /* the store's answer counts by its status and headers, but a body the
+       operation has room for (a GET's, the XML of an upload in parts) */
+    sr->header_only = (op->head.data == NULL);
 
     /* the client's headers are not the store's business */
 
-    if (op->method != NGX_HTTP_PUT) {
-        op->size = 0;
-    }
-
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-    sr->headers_in.content_length_n = op->size;
+    sr->headers_in.content_length_n = op->body.len ? (off_t) op->body.len
+                                      : (op->method == NGX_HTTP_PUT)
+                                      ? op->size : 0;
 
     if (ngx_list_init(&sr->headers_in.headers, r->pool, n + 1,
                       sizeof(ngx_table_elt_t))
@@ -151,7 +150,10 @@ ngx_http_attachments_proxy_header(ngx_http_request_t *r, ngx_list_t *headers,
 }
 
 
-/* the subrequest's body: the file, sent from disk, or nothing */
+/*
+ * The subrequest's body: op->body, or the file (from op->offset), sent
+ * from disk, or nothing
+ */
 
 static ngx_int_t
 ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
@@ -166,7 +168,21 @@ ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
         return NGX_ERROR;
     }
 
-    if (op->size == 0) {
+    if (op->body.len) {
+        b = ngx_calloc_buf(sr->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = op->body.data;
+        b->last = op->body.data + op->body.len;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        goto done;
+    }
+
+    if (op->method != NGX_HTTP_PUT || op->size == 0) {
         return NGX_OK;
     }
 
@@ -198,8 +214,11 @@ ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
     b->file->name = op->file;
     b->file->log = sr->connection->log;
     b->in_file = 1;
-    b->file_last = op->size;
+    b->file_pos = op->offset;
+    b->file_last = op->offset + op->size;
     b->last_buf = 1;
+
+done:
 
     sr->request_body->bufs = ngx_alloc_chain_link(sr->pool);
     if (sr->request_body->bufs == NULL) {
@@ -249,11 +268,9 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
                      || op->status == NGX_HTTP_GATEWAY_TIME_OUT)
                     && op->sent > 0;
 
-    if (op->method != NGX_HTTP_HEAD || op->key.len == 0) {
-        return rc;
+    if (op->method == NGX_HTTP_HEAD) {
+        op->length = sr->headers_out.content_length_n;
     }
-
-    op->length = sr->headers_out.content_length_n;
 
     part = &sr->headers_out.headers.part;
     h = part->elts;
@@ -270,11 +287,21 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
             i = 0;
         }
 
-        if (h[i].hash && h[i].key.len == sizeof("x-amz-checksum-sha256") - 1
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == sizeof("x-amz-checksum-sha256") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "x-amz-checksum-sha256",
                                h[i].key.len) == 0)
         {
             op->stored = h[i].value;
+
+        } else if (h[i].key.len == 4
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "ETag", 4)
+                      == 0)
+        {
+            op->etag = h[i].value;
         }
     }
 

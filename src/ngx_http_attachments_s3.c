@@ -27,30 +27,11 @@
 #include "ngx_http_attachments_client.h"
 #include "ngx_http_attachments_proxy.h"
 #include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_s3_send.h"
 #include "ngx_http_attachments_s3.h"
 
 
 #define NGX_HTTP_ATTACHMENTS_S3_SECRET_MAX  255
-
-
-typedef struct {
-    ngx_http_attachments_sigv4_t     sigv4;
-    ngx_str_t                        scheme;    /* "https://" */
-    ngx_str_t                        host;      /* as in Host */
-    ngx_str_t                        bucket;
-    ngx_uint_t                       virtual_host;
-    ngx_str_t                        proxy;     /* internal location prefix */
-    ngx_http_attachments_peer_t      peer;      /* for the collector */
-} ngx_http_attachments_s3_t;
-
-
-/* a request to the bucket, signed in its headers */
-typedef struct {
-    ngx_str_t                        method;
-    ngx_str_t                        path;      /* "/bucket/key" or "/key" */
-    ngx_keyval_t                     headers[5];
-    ngx_uint_t                       n;
-} ngx_http_attachments_s3_signed_t;
 
 
 static char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
@@ -76,20 +57,16 @@ static ngx_int_t ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
     ngx_str_t *url);
 static ngx_int_t ngx_http_attachments_s3_object(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_s3_health(ngx_http_request_t *r,
+static ngx_int_t ngx_http_attachments_s3_multipart(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
+static ngx_int_t ngx_http_attachments_s3_answer_room(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_s3_answered(
+    ngx_http_attachments_storage_op_t *op);
+static ngx_int_t ngx_http_attachments_s3_health(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_secret(ngx_conf_t *cf,
     ngx_http_attachments_s3_t *s3, ngx_str_t *value);
-static ngx_int_t ngx_http_attachments_s3_sign(ngx_pool_t *pool,
-    ngx_http_attachments_storage_op_t *op,
-    ngx_http_attachments_s3_signed_t *sg);
-static ngx_int_t ngx_http_attachments_s3_path(ngx_pool_t *pool,
-    ngx_http_attachments_s3_t *s3, ngx_str_t *key, ngx_str_t *path);
-static ngx_int_t ngx_http_attachments_s3_client(ngx_pool_t *pool,
-    ngx_http_attachments_storage_op_t *op);
-static void ngx_http_attachments_s3_answered(void *data, ngx_uint_t status);
 
 
 ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
@@ -105,12 +82,10 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
     0,
     ngx_http_attachments_s3_upload_url,
     ngx_http_attachments_s3_object,
-    ngx_http_attachments_s3_object
+    ngx_http_attachments_s3_object,
+    ngx_http_attachments_s3_multipart,
+    ngx_http_attachments_s3_answered
 };
-
-
-static u_char  ngx_http_attachments_s3_empty[] =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 
 /*
@@ -428,45 +403,6 @@ ngx_http_attachments_s3_secret(ngx_conf_t *cf, ngx_http_attachments_s3_t *s3,
 }
 
 
-/*
- * "/bucket/key" or, on the bucket's own host, "/key"; not escaped.  A key
- * read back from the database is held to the rules a local one is: no
- * "..", no empty segment, no control character (only the bucket's HEAD
- * has none).
- */
-
-static ngx_int_t
-ngx_http_attachments_s3_path(ngx_pool_t *pool, ngx_http_attachments_s3_t *s,
-    ngx_str_t *key, ngx_str_t *path)
-{
-    u_char  *p;
-
-    if (key->len && !ngx_http_attachments_key_safe(key->data, key->len)) {
-        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
-                      "attachments: refusing storage key \"%V\"", key);
-        return NGX_ERROR;
-    }
-
-    path->len = 1 + (s->virtual_host ? 0 : s->bucket.len + 1) + key->len;
-    path->data = ngx_pnalloc(pool, path->len);
-    if (path->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = path->data;
-    *p++ = '/';
-
-    if (!s->virtual_host) {
-        p = ngx_cpymem(p, s->bucket.data, s->bucket.len);
-        *p++ = '/';
-    }
-
-    ngx_memcpy(p, key->data, key->len);
-
-    return NGX_OK;
-}
-
-
 /* an absolute presigned GET for link, valid its ttl (7 days at most) */
 
 static ngx_int_t
@@ -559,11 +495,75 @@ ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
 }
 
 
+/* a PUT of the file, or the completion of the upload in parts it was */
+
 static ngx_int_t
 ngx_http_attachments_s3_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
+    if (op->upload_id.len) {
+        op->method = NGX_HTTP_POST;
+
+        if (ngx_http_attachments_s3_complete_body(r->pool, op) != NGX_OK
+            || ngx_http_attachments_s3_answer_room(r, op) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     return ngx_http_attachments_s3_send(r, op);
+}
+
+
+/* CreateMultipartUpload or UploadPart, through proxy= */
+
+static ngx_int_t
+ngx_http_attachments_s3_multipart(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_s3_t  *s3;
+
+    s3 = op->storage->data;
+
+    if (r == NULL || s3->proxy.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (op->multipart == NGX_HTTP_ATTACHMENTS_MP_START
+        && ngx_http_attachments_s3_answer_room(r, op) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_attachments_s3_send(r, op);
+}
+
+
+/* where a step of an upload in parts keeps the XML the store answers */
+
+static ngx_int_t
+ngx_http_attachments_s3_answer_room(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    op->head_size = 4096;
+    op->head.len = 0;
+    op->head.data = ngx_pnalloc(r->pool, op->head_size);
+
+    return op->head.data ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a 2xx of a step of an upload in parts is not all its answer says */
+
+static void
+ngx_http_attachments_s3_answered(ngx_http_attachments_storage_op_t *op)
+{
+    if (ngx_http_attachments_op_done(op)
+        && (op->multipart
+            || (op->upload_id.len && op->method == NGX_HTTP_POST)))
+    {
+        (void) ngx_http_attachments_s3_answered_parts(op);
+    }
 }
 
 
@@ -654,205 +654,4 @@ ngx_http_attachments_s3_serve(ngx_http_request_t *r,
     r->headers_out.location = h;
 
     return NGX_HTTP_MOVED_TEMPORARILY;
-}
-
-
-/* op's method, path and headers, signed now */
-
-static ngx_int_t
-ngx_http_attachments_s3_sign(ngx_pool_t *pool,
-    ngx_http_attachments_storage_op_t *op, ngx_http_attachments_s3_signed_t *sg)
-{
-    ngx_str_t                             *auth;
-    ngx_http_attachments_s3_t             *s;
-    ngx_http_attachments_sigv4_request_t   rq;
-
-    s = op->storage->data;
-    auth = &sg->headers[2].value;
-
-    ngx_memzero(&rq, sizeof(ngx_http_attachments_sigv4_request_t));
-
-    if (ngx_http_attachments_s3_path(pool, s, &op->key, &rq.path) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (op->method == NGX_HTTP_PUT) {
-        ngx_str_set(&rq.method, "PUT");
-        rq.payload = op->sha256;
-
-    } else {
-        if (op->method == NGX_HTTP_DELETE) {
-            ngx_str_set(&rq.method, "DELETE");
-
-        } else if (op->method == NGX_HTTP_GET) {
-            ngx_str_set(&rq.method, "GET");
-
-        } else {
-            ngx_str_set(&rq.method, "HEAD");
-            rq.checksum_mode = op->checksum;
-        }
-
-        rq.payload = ngx_http_attachments_s3_empty;
-    }
-
-    rq.host = s->host;
-    rq.now = ngx_time();
-
-    /* the x-amz-date value follows the signature: rq is on the stack */
-
-    auth->len = ngx_http_attachments_sigv4_authorization(NULL, &s->sigv4, &rq);
-    auth->data = ngx_pnalloc(pool, auth->len + 16);
-    if (auth->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    auth->len = ngx_http_attachments_sigv4_authorization(auth->data,
-                                                         &s->sigv4, &rq);
-    if (auth->len == 0) {
-        ngx_log_error(NGX_LOG_ERR, op->log, 0,
-                      "attachments: SigV4 signing failed for \"%V\"",
-                      &op->key);
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&sg->headers[0].key, "x-amz-date");
-    sg->headers[0].value.data = ngx_cpymem(auth->data + auth->len, rq.date,
-                                           16) - 16;
-    sg->headers[0].value.len = 16;
-    ngx_str_set(&sg->headers[1].key, "x-amz-content-sha256");
-    sg->headers[1].value.data = rq.payload;
-    sg->headers[1].value.len = 64;
-    ngx_str_set(&sg->headers[2].key, "Authorization");
-    sg->n = 3;
-
-    if (rq.checksum_mode) {
-        ngx_str_set(&sg->headers[sg->n].key, "x-amz-checksum-mode");
-        ngx_str_set(&sg->headers[sg->n].value, "ENABLED");
-        sg->n++;
-    }
-
-    /* a range is no part of what is signed */
-
-    if (op->method == NGX_HTTP_GET && op->range) {
-        ngx_str_set(&sg->headers[sg->n].key, "Range");
-        sg->headers[sg->n].value.data = ngx_pnalloc(pool,
-                                            sizeof("bytes=0-") + NGX_OFF_T_LEN);
-        if (sg->headers[sg->n].value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        sg->headers[sg->n].value.len =
-            ngx_sprintf(sg->headers[sg->n].value.data, "bytes=0-%O",
-                        op->range - 1)
-            - sg->headers[sg->n].value.data;
-        sg->n++;
-    }
-
-    sg->method = rq.method;
-    sg->path = rq.path;
-
-    return NGX_OK;
-}
-
-
-/*
- * Starts op (a PUT of a file, a DELETE, a HEAD) as a subrequest through the
- * storage's proxy= location (ngx_http_attachments_proxy.c).
- */
-
-static ngx_int_t
-ngx_http_attachments_s3_send(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op)
-{
-    u_char                            *p;
-    ngx_str_t                          uri;
-    ngx_http_attachments_s3_t         *s;
-    ngx_http_attachments_s3_signed_t   sg;
-
-    s = op->storage->data;
-
-    if (ngx_http_attachments_s3_sign(r->pool, op, &sg) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    /* the proxy= prefix for the leading "/": proxy_pass puts it back */
-
-    uri.len = s->proxy.len + sg.path.len - 1;
-    uri.data = ngx_pnalloc(r->pool, uri.len);
-    if (uri.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
-    ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
-
-    return ngx_http_attachments_proxy_send(r, op, &uri, &sg.method,
-                                           sg.headers, sg.n);
-}
-
-
-/*
- * The module's own client sends op (its method, path and signature) with a
- * connection of its own: NGX_AGAIN, op->handler is called later with no
- * request; NGX_DECLINED, the endpoint has no address.
- */
-
-static ngx_int_t
-ngx_http_attachments_s3_client(ngx_pool_t *pool,
-    ngx_http_attachments_storage_op_t *op)
-{
-    ngx_int_t                          rc;
-    ngx_str_t                          uri;
-    ngx_buf_t                         *b;
-    ngx_http_attachments_s3_t         *s;
-    ngx_http_attachments_s3_signed_t   sg;
-
-    s = op->storage->data;
-
-    if (s->peer.addr == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_attachments_s3_sign(pool, op, &sg) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    uri.len = ngx_http_attachments_aws_escape(NULL, sg.path.data, sg.path.len,
-                                              1);
-    uri.data = ngx_pnalloc(pool, uri.len);
-    if (uri.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_http_attachments_aws_escape(uri.data, sg.path.data,
-                                           sg.path.len, 1);
-
-    b = ngx_http_attachments_client_request(pool, &sg.method, &uri, &s->host,
-                                            sg.headers, sg.n);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_attachments_client_send(pool, op->log, &s->peer, b,
-                                          ngx_http_attachments_s3_answered,
-                                          op);
-
-    if (rc == NGX_BUSY) {
-        /* answered at once, but never from inside this call */
-        op->status = NGX_HTTP_BAD_GATEWAY;
-        return NGX_OK;
-    }
-
-    return rc;
-}
-
-
-static void
-ngx_http_attachments_s3_answered(void *data, ngx_uint_t status)
-{
-    ngx_http_attachments_storage_op_t  *op = data;
-
-    op->status = status;
-
-    ngx_http_attachments_storage_done(NULL, op);
 }

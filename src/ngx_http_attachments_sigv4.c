@@ -302,6 +302,7 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
     ngx_http_attachments_sigv4_t *s, ngx_http_attachments_sigv4_request_t *rq)
 {
     u_char       *p;
+    size_t        n;
     struct tm     tm;
     unsigned int  md_len;
     EVP_MD_CTX   *ctx;
@@ -326,6 +327,8 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
     (void) strftime((char *) rq->date, sizeof(rq->date), "%Y%m%dT%H%M%SZ",
                     &tm);
 
+    n = (ngx_strncmp(rq->payload, "UNSIGNED-PAYLOAD", 16) == 0) ? 16 : 64;
+
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
         return 0;
@@ -335,13 +338,16 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
         || EVP_DigestUpdate(ctx, rq->method.data, rq->method.len) != 1
         || EVP_DigestUpdate(ctx, "\n", 1) != 1
         || ngx_http_attachments_sigv4_path(ctx, &rq->path) != NGX_OK
-        || EVP_DigestUpdate(ctx, "\n\nhost:", 7) != 1
+        || EVP_DigestUpdate(ctx, "\n", 1) != 1
+        || (rq->query.len
+            && EVP_DigestUpdate(ctx, rq->query.data, rq->query.len) != 1)
+        || EVP_DigestUpdate(ctx, "\nhost:", 6) != 1
         || EVP_DigestUpdate(ctx, rq->host.data, rq->host.len) != 1
         || (rq->checksum_mode
             && EVP_DigestUpdate(ctx, "\nx-amz-checksum-mode:ENABLED", 28)
                != 1)
         || EVP_DigestUpdate(ctx, "\nx-amz-content-sha256:", 22) != 1
-        || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
+        || EVP_DigestUpdate(ctx, rq->payload, n) != 1
         || EVP_DigestUpdate(ctx, "\nx-amz-date:", 12) != 1
         || EVP_DigestUpdate(ctx, rq->date, 16) != 1
         || EVP_DigestUpdate(ctx, "\n\nhost;", 7) != 1
@@ -349,7 +355,7 @@ ngx_http_attachments_sigv4_authorization(u_char *dst,
             && EVP_DigestUpdate(ctx, SIGV4_MODE, sizeof(SIGV4_MODE) - 1) != 1)
         || EVP_DigestUpdate(ctx, SIGV4_HEADERS "\n",
                             sizeof(SIGV4_HEADERS "\n") - 1) != 1
-        || EVP_DigestUpdate(ctx, rq->payload, 64) != 1
+        || EVP_DigestUpdate(ctx, rq->payload, n) != 1
         || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
     {
         EVP_MD_CTX_free(ctx);

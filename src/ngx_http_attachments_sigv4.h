@@ -57,8 +57,10 @@ typedef struct {
     ngx_str_t     method;
     ngx_str_t     host;
     ngx_str_t     path;             /* decoded */
+    ngx_str_t     query;            /* canonical: sorted, escaped */
     time_t        now;
-    u_char       *payload;          /* SHA-256 of the body, 64 hex digits */
+    u_char       *payload;          /* SHA-256 of the body, 64 hex digits,
+                                       or "UNSIGNED-PAYLOAD" */
     ngx_uint_t    checksum_mode;    /* x-amz-checksum-mode: ENABLED */
     u_char        date[sizeof("20260201T103000Z")];  /* x-amz-date, out */
 } ngx_http_attachments_sigv4_request_t;

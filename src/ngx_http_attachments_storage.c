@@ -204,6 +204,21 @@ ngx_http_attachments_storage_read(ngx_http_request_t *r,
 }
 
 
+/* a step of an upload in parts: NGX_DECLINED, the kind makes none */
+
+ngx_int_t
+ngx_http_attachments_storage_multipart(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_str_null(&op->etag);
+
+    return ngx_http_attachments_storage_start(r, op,
+               (op->multipart == NGX_HTTP_ATTACHMENTS_MP_START)
+               ? NGX_HTTP_POST : NGX_HTTP_PUT,
+               op->storage->kind->multipart);
+}
+
+
 /* an operation handed to the storage's kind; NGX_DECLINED: it has none */
 
 static ngx_int_t
@@ -248,6 +263,7 @@ ngx_http_attachments_storage_count(ngx_http_attachments_storage_op_t *op,
     switch (op->method) {
 
     case NGX_HTTP_PUT:
+    case NGX_HTTP_POST:
         what = NGX_HTTP_ATTACHMENTS_OP_CREATE;
         break;
 
@@ -292,6 +308,9 @@ ngx_http_attachments_storage_method(ngx_http_attachments_storage_op_t *op)
 
     case NGX_HTTP_GET:
         return "GET";
+
+    case NGX_HTTP_POST:
+        return "POST";
 
     default:
         return "HEAD";
@@ -354,6 +373,10 @@ void
 ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
+    if (op->storage->kind->answered) {
+        op->storage->kind->answered(op);
+    }
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, op->log, 0,
                    "attachments storage \"%V\": \"%V\" done, status %ui",
                    &op->storage->name, &op->key, op->status);

@@ -73,6 +73,14 @@ typedef struct {
                                             ngx_str_t *url);
     ngx_http_attachments_storage_op_pt    check;
     ngx_http_attachments_storage_op_pt    read;
+
+    /* resumable uploads in parts (op->multipart) */
+    ngx_http_attachments_storage_op_pt    multipart;
+
+    /* an operation ended: what its answer said beyond its status */
+    void                                (*answered)(
+                                            ngx_http_attachments_storage_op_t
+                                            *op);
 } ngx_http_attachments_storage_kind_t;
 
 
@@ -136,7 +144,25 @@ struct ngx_http_attachments_storage_op_s {
     size_t                                  head_size;
     void                                   *sha;      /* EVP_MD_CTX */
     off_t                                   received;
+
+    /*
+     * An object made of parts: START answers upload_id; PART sends size
+     * bytes of file from offset as part number part and answers etag.
+     * With upload_id set, create completes the upload from etags (of
+     * ngx_str_t, part 1 first) and delete aborts it.
+     */
+    ngx_uint_t                              multipart;
+    ngx_str_t                               upload_id;
+    ngx_uint_t                              part;
+    off_t                                   offset;
+    ngx_str_t                               etag;
+    ngx_array_t                            *etags;
+    ngx_str_t                               body;     /* in memory */
 };
+
+
+#define NGX_HTTP_ATTACHMENTS_MP_START  1
+#define NGX_HTTP_ATTACHMENTS_MP_PART   2
 
 
 #define ngx_http_attachments_op_done(op)                                      \
@@ -164,6 +190,8 @@ ngx_int_t ngx_http_attachments_storage_upload_url(ngx_http_request_t *r,
 ngx_int_t ngx_http_attachments_storage_check(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 ngx_int_t ngx_http_attachments_storage_read(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+ngx_int_t ngx_http_attachments_storage_multipart(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 
 void ngx_http_attachments_storage_wait(ngx_http_request_t *r,

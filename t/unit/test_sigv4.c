@@ -155,6 +155,28 @@ test_authorization(void)
            "HEAD with x-amz-checksum-mode as botocore signs it");
     ok(n == ngx_http_attachments_sigv4_authorization(NULL, &s, &rq),
        "measuring matches writing, with the checksum mode");
+
+    /* multipart uploads: a query string, canonical, in the signature */
+
+    rq.checksum_mode = 0;
+    SET(rq.method, "POST");
+    SET(rq.path, "/files/org_acme/a b.pdf");
+    SET(rq.query, "uploads=");
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    ok(n > 64 && ngx_strncmp(auth + n - 64,
+           "62460aca9567be48c7d4c3fcbec1075df6dd00b0c665d12c414e8875a6dc9dda",
+           64) == 0, "CreateMultipartUpload as botocore signs it");
+
+    SET(rq.method, "PUT");
+    SET(rq.query, "partNumber=2&uploadId=VXBsb2FkIElE~x.y");
+    rq.payload = (u_char *)
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    ok(n > 64 && ngx_strncmp(auth + n - 64,
+           "f04c937f9174351beb1d580c1b7ea8b89978c91963a4f660152a141cb2fe1dca",
+           64) == 0, "UploadPart as botocore signs it");
 }
 
 
