@@ -175,6 +175,18 @@ CREATE INDEX IF NOT EXISTS tus_uploads_expires
 ALTER TABLE attachments.tus_uploads
     ADD COLUMN IF NOT EXISTS direct boolean NOT NULL DEFAULT false;
 
+-- a resumable upload into s3 goes up in parts as it comes: the store's
+-- upload in parts (under the key its file will have) and the parts' ETags;
+-- an upload that ends unfinished leaves the abort to the collector (a
+-- stray name with the upload's id)
+ALTER TABLE attachments.tus_uploads
+    ADD COLUMN IF NOT EXISTS store_key text,
+    ADD COLUMN IF NOT EXISTS store_upload text,
+    ADD COLUMN IF NOT EXISTS parts text[] NOT NULL DEFAULT '{}';
+
+ALTER TABLE attachments.stray_names
+    ADD COLUMN IF NOT EXISTS upload_id text;
+
 CREATE OR REPLACE FUNCTION attachments.count_usage(
     p_org text, p_user text, p_delta bigint)
 RETURNS void

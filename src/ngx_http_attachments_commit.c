@@ -353,6 +353,10 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
         ngx_http_attachments_upload_op(up, b,
                                        ngx_http_attachments_upload_created);
 
+        /* a resumable upload sent in parts is completed, not put */
+        up->op.upload_id = b->upload_id;
+        up->op.etags = b->etags;
+
         rc = ngx_http_attachments_storage_create(r, &up->op);
 
         if (rc == NGX_AGAIN) {
@@ -392,6 +396,16 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
             "the storage key is taken; attachments_key needs "
             "$attachments_uuid");
         ngx_http_attachments_upload_abort(r, up);
+        return;
+    }
+
+    if (op->status == NGX_HTTP_NOT_FOUND && b->upload_id.len) {
+        /* the upload in parts is gone (aborted): the bytes go up whole */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "attachments: the upload in parts of \"%V\" is gone; "
+                      "sending the file whole", &b->key);
+        ngx_str_null(&b->upload_id);
+        ngx_http_attachments_upload_create(r, up);
         return;
     }
 

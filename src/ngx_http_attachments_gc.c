@@ -671,6 +671,10 @@ ngx_http_attachments_gc_sweep(ngx_http_attachments_gc_batch_t *gb)
         gb->op.storage = storage;
         gb->op.key.data = (u_char *) PQgetvalue(gb->res, gb->i, 2);
         gb->op.key.len = ngx_strlen(gb->op.key.data);
+
+        /* a stray upload in parts is aborted */
+        gb->op.upload_id.data = (u_char *) PQgetvalue(gb->res, gb->i, 4);
+        gb->op.upload_id.len = PQgetlength(gb->res, gb->i, 4);
         gb->op.log = gb->log;
         gb->op.pool = gb->gcf->pool;
         gb->op.handler = ngx_http_attachments_gc_deleted;

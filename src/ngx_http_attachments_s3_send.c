@@ -44,6 +44,8 @@ static ngx_int_t ngx_http_attachments_s3_sign(ngx_pool_t *pool,
     ngx_http_attachments_s3_signed_t *sg);
 static ngx_int_t ngx_http_attachments_s3_query(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op, ngx_str_t *query);
+static void ngx_http_attachments_s3_wire(
+    ngx_http_attachments_storage_op_t *op, ngx_str_t *query);
 static void ngx_http_attachments_s3_answered(void *data, ngx_uint_t status);
 
 
@@ -253,6 +255,18 @@ ngx_http_attachments_s3_query(ngx_pool_t *pool,
 }
 
 
+/* the query as SDKs send it: "?uploads", signed as "uploads=" */
+
+static void
+ngx_http_attachments_s3_wire(ngx_http_attachments_storage_op_t *op,
+    ngx_str_t *query)
+{
+    if (op->multipart == NGX_HTTP_ATTACHMENTS_MP_START) {
+        ngx_str_set(query, "uploads");
+    }
+}
+
+
 /*
  * CompleteMultipartUpload's body, from op->etags, and its SHA-256 (the
  * body is signed)
@@ -393,6 +407,8 @@ ngx_http_attachments_s3_send(ngx_http_request_t *r,
     p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
     ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
 
+    ngx_http_attachments_s3_wire(op, &sg.query);
+
     return ngx_http_attachments_proxy_send(r, op, &uri, &sg.query,
                                            &sg.method, sg.headers, sg.n);
 }
@@ -433,6 +449,8 @@ ngx_http_attachments_s3_client(ngx_pool_t *pool,
 
     (void) ngx_http_attachments_aws_escape(uri.data, sg.path.data,
                                            sg.path.len, 1);
+
+    ngx_http_attachments_s3_wire(op, &sg.query);
 
     if (sg.query.len) {
         uri.data[uri.len++] = '?';

@@ -41,6 +41,18 @@
     "     AND n.doc_version > files.doc_version"                              \
     "     AND n.deleted_at IS NULL AND n.state = 'ready')"
 
+/*
+ * The uploads in parts of resumable uploads ended in d (their rows): the
+ * collector aborts them, as stray names with the upload's id
+ */
+#define STRAY_UPLOADS                                                         \
+    "INSERT INTO attachments.stray_names (storage, storage_key, upload_id)"   \
+    " SELECT storage, store_key, store_upload FROM d"                         \
+    "  WHERE store_upload IS NOT NULL"                                        \
+    " ON CONFLICT (storage, storage_key)"                                     \
+    " DO UPDATE SET upload_id = excluded.upload_id, since = now()"            \
+    " RETURNING 1"
+
 /* NGX_HTTP_ATTACHMENTS_LEASE from now */
 #define LEASE_STRING(s)  #s
 #define LEASE_SECONDS(s)  LEASE_STRING(s)
@@ -262,8 +274,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
     "                         AND r.purged_at IS NULL)"
     "    LIMIT $3::integer"
     "      FOR UPDATE SKIP LOCKED)"
-    " RETURNING NULL::text, n.storage, n.storage_key, 'stray')"
-    " SELECT * FROM c UNION ALL SELECT * FROM s",
+    " RETURNING NULL::text, n.storage, n.storage_key, 'stray', n.upload_id)"
+    " SELECT *, NULL::text FROM c UNION ALL SELECT * FROM s",
 
     3
 };
@@ -467,7 +479,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get = {
 
     "SELECT storage, length, file_name, coalesce(declared_type, ''),"
     "    category, tags::text, custom_fields::text, visibility, metadata,"
-    "    extract(epoch FROM expires_at)::bigint"
+    "    extract(epoch FROM expires_at)::bigint, coalesce(store_key, ''),"
+    "    coalesce(store_upload, ''), array_to_string(parts, ' ')"
     "  FROM attachments.tus_uploads"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3"
@@ -480,11 +493,14 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get = {
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_delete = {
     21, "attachments_tus_delete",
 
+    "WITH d AS ("
     "DELETE FROM attachments.tus_uploads"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3 AND gc_claimed_at IS NULL"
     "   AND NOT direct"
-    " RETURNING id",
+    " RETURNING *"
+    "), s AS (" STRAY_UPLOADS ")"
+    " SELECT id FROM d",
 
     8
 };
@@ -530,7 +546,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge = {
 
     "WITH d AS ("
     "  DELETE FROM attachments.tus_uploads WHERE id = ANY ($1::uuid[])"
-    "  RETURNING 1"
+    "  RETURNING *"
+    "), s AS (" STRAY_UPLOADS
     "), k AS ("
     "  UPDATE attachments.tus_uploads SET gc_claimed_at = NULL"
     "   WHERE id = ANY ($2::uuid[])"
@@ -608,4 +625,39 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_direct = {
     "     ON p.id IS NOT NULL",
 
     9
+};
+
+
+/* a new upload in parts: the upload's, or, if it is gone, the collector's */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_multipart = {
+    30, "attachments_tus_multipart",
+
+    "WITH u AS ("
+    "UPDATE attachments.tus_uploads SET store_key = $9, store_upload = $10"
+    " WHERE id = $8::uuid AND organization_id = $1 AND store_upload IS NULL"
+    "   AND gc_claimed_at IS NULL"
+    " RETURNING id"
+    "), s AS ("
+    "INSERT INTO attachments.stray_names (storage, storage_key, upload_id)"
+    " SELECT $11, $9, $10 WHERE NOT EXISTS (SELECT 1 FROM u)"
+    " ON CONFLICT (storage, storage_key)"
+    " DO UPDATE SET upload_id = excluded.upload_id, since = now()"
+    " RETURNING 1)"
+    " SELECT id FROM u",
+
+    11
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_part = {
+    31, "attachments_tus_part",
+
+    "UPDATE attachments.tus_uploads SET parts = parts || $10::text"
+    " WHERE id = $8::uuid AND organization_id = $1"
+    "   AND store_upload IS NOT NULL AND gc_claimed_at IS NULL"
+    "   AND cardinality(parts) = $9::integer - 1"
+    " RETURNING id",
+
+    10
 };

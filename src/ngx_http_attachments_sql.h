@@ -154,6 +154,15 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_purge;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known;
 
 /*
+ * A resumable upload sent in parts ($8 its id):
+ * tus_multipart: $9 the key, $10 the store's upload id, $11 the storage
+ *     -> its id, if the upload took it (else the collector aborts it)
+ * tus_part: $9 the part's number, $10 its ETag -> its id if recorded
+ */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_multipart;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_part;
+
+/*
  * Direct uploads ($8 the upload's id, also its file's):
  * direct_create: $9 storage, $10 size, $11 name, $12 extension,
  *     $13 declared type, $14 category, $15 tags, $16 custom_fields,

@@ -32,6 +32,7 @@
 #include "ngx_http_attachments_receive.h"
 #include "ngx_http_attachments_upload.h"
 #include "ngx_http_attachments_tus_store.h"
+#include "ngx_http_attachments_tus_parts.h"
 #include "ngx_http_attachments_tus_patch.h"
 #include "ngx_http_attachments_tus.h"
 
@@ -212,7 +213,9 @@ ngx_http_attachments_tus(ngx_http_request_t *r,
     }
 
     t->blob = ngx_array_push(&t->up.blobs);
-    if (t->blob == NULL) {
+    if (t->blob == NULL
+        || ngx_array_init(&t->etags, r->pool, 4, sizeof(ngx_str_t)) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -700,6 +703,10 @@ ngx_http_attachments_tus_row(ngx_http_request_t *r,
         if (!PQgetisnull(res, 0, 4 + i)) {
             *f[i] = v[4 + i];
         }
+    }
+
+    if (ngx_http_attachments_tus_parts_row(r, t, res, 10) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_attachments_tus_open(r, t, 0);

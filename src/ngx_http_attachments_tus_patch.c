@@ -24,6 +24,7 @@
 #include "ngx_http_attachments_request.h"
 #include "ngx_http_attachments_undo.h"
 #include "ngx_http_attachments_tus_store.h"
+#include "ngx_http_attachments_tus_parts.h"
 #include "ngx_http_attachments_tus_patch.h"
 
 
@@ -38,6 +39,10 @@ static void ngx_http_attachments_tus_answer_h2(ngx_http_request_t *r);
 static void ngx_http_attachments_tus_refused_h2(ngx_http_request_t *r);
 #endif
 static void ngx_http_attachments_tus_received(ngx_http_request_t *r);
+static void ngx_http_attachments_tus_parted(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_int_t rc);
+static void ngx_http_attachments_tus_last(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_int_t rc);
 static void ngx_http_attachments_tus_dropped(
     ngx_http_attachments_pg_query_t *q);
 
@@ -375,17 +380,60 @@ ngx_http_attachments_tus_received(ngx_http_request_t *r)
         return;
     }
 
+    /* the whole parts in, into a storage that takes parts, go on up */
+
+    if (ngx_http_attachments_tus_parts(r, t, 0,
+                                       ngx_http_attachments_tus_parted)
+        == NGX_AGAIN)
+    {
+        return;
+    }
+
     ngx_http_finalize_request(r, ngx_http_attachments_tus_answer(r, t));
 }
 
 
-/* every byte is in: the file, or the answer why not */
+/* the bytes are counted whether the parts went or not: a later PATCH, or
+   the end, sends what did not */
+
+static void
+ngx_http_attachments_tus_parted(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_int_t rc)
+{
+    ngx_http_attachments_finish(r, ngx_http_attachments_tus_answer(r, t));
+}
+
+
+/* every byte is in: the parts not sent yet go first, then the file */
 
 void
 ngx_http_attachments_tus_end(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t)
 {
     ngx_int_t  rc;
+
+    rc = ngx_http_attachments_tus_parts(r, t, 1,
+                                        ngx_http_attachments_tus_last);
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_http_attachments_tus_last(r, t, rc);
+}
+
+
+/* the file, or the answer why not */
+
+static void
+ngx_http_attachments_tus_last(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_int_t rc)
+{
+    if (rc != NGX_OK) {
+        ngx_http_attachments_finish(r,
+                                    ngx_http_attachments_send_unavailable(r));
+        return;
+    }
 
     rc = ngx_http_attachments_tus_complete(r, t);
 
@@ -403,7 +451,7 @@ ngx_http_attachments_tus_end(ngx_http_request_t *r,
         break;
     }
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_attachments_finish(r, rc);
 }
 
 

@@ -512,9 +512,20 @@ ngx_http_attachments_tus_complete(ngx_http_request_t *r,
     t->up.answer = (r->method == NGX_HTTP_PATCH) ? NGX_HTTP_OK
                                                  : NGX_HTTP_CREATED;
 
-    if (ngx_http_attachments_upload_key(r, &t->up, t->conf, b) != NGX_OK
-        || ngx_http_attachments_tus_offset(r, t) != NGX_OK)
+    if (t->store_upload.len) {
+        /* sent in parts (ngx_http_attachments_tus_parts.c): completed */
+        ngx_memcpy(b->id, t->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+        b->key = t->store_key;
+        b->upload_id = t->store_upload;
+        b->etags = &t->etags;
+
+    } else if (ngx_http_attachments_upload_key(r, &t->up, t->conf, b)
+               != NGX_OK)
     {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_attachments_tus_offset(r, t) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

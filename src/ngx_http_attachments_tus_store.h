@@ -54,6 +54,12 @@ typedef struct {
     EVP_MD_CTX                          *check;    /* Upload-Checksum's */
     u_char                               want[32];
 
+    /* sent in parts as they come (a storage that takes them: s3) */
+    ngx_str_t                            store_key;
+    ngx_str_t                            store_upload;
+    ngx_array_t                          etags;    /* of ngx_str_t */
+    void                                *parts;    /* being sent */
+
     ngx_uint_t                           status;   /* of a success */
     ngx_table_elt_t                     *location; /* a creation's */
     unsigned                             receiving:1;

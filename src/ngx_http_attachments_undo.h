@@ -48,6 +48,8 @@ typedef struct {
     unsigned                         created:1;  /* in the storage */
     u_char                           id[NGX_HTTP_ATTACHMENTS_UUID_LEN];
     u_char                           sha256[64];
+    ngx_str_t                        upload_id;  /* sent in parts: the */
+    ngx_array_t                     *etags;      /* store's upload, parts */
 } ngx_http_attachments_blob_t;
 
 

@@ -3,7 +3,8 @@
 # Debian's botocore as the reference S3 client, one JSON request a line on
 # stdin, one JSON answer a line on stdout:
 #   {"op": "sign", "method", "url", "body_hex", "date", "region",
-#    "headers"?: {name: value} signed with the rest}
+#    "headers"?: {name: value} signed with the rest,
+#    "unsigned"?: true for UNSIGNED-PAYLOAD}
 #       -> {"authorization": …}: botocore's SigV4 header signature of that
 #          request at that x-amz-date, to compare with what nginx sent
 #   {"op": "get", "port", "key"}  (s3rver, bucket "files")
@@ -31,6 +32,10 @@ for line in sys.stdin:
         req = AWSRequest(method=c['method'], url=c['url'],
                          data=binascii.unhexlify(c['body_hex']),
                          headers=c.get('headers', {}))
+        if c.get('unsigned'):
+            # as a client configured with payload_signing_enabled False
+            req.context['client_config'] = Config(
+                s3={'payload_signing_enabled': False})
         auth = S3SigV4Auth(Credentials(c['access_key'], c['secret']), 's3',
                            c['region'])
         with mock.patch('botocore.auth.datetime') as dt:

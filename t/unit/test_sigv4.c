@@ -177,6 +177,13 @@ test_authorization(void)
     ok(n > 64 && ngx_strncmp(auth + n - 64,
            "f04c937f9174351beb1d580c1b7ea8b89978c91963a4f660152a141cb2fe1dca",
            64) == 0, "UploadPart as botocore signs it");
+
+    rq.payload = (u_char *) "UNSIGNED-PAYLOAD";
+
+    n = ngx_http_attachments_sigv4_authorization(auth, &s, &rq);
+    ok(n > 64 && ngx_strncmp(auth + n - 64,
+           "fe2505e91758603a8190fd59d050ee127cabb1423e237379506c1028e38d3801",
+           64) == 0, "UploadPart with UNSIGNED-PAYLOAD as botocore signs it");
 }
 
 

@@ -1,0 +1,335 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
+# Resumable uploads into an S3 storage (s3rver on 127.0.0.1) go up in parts
+# as they come: whole parts of 8 MB after each PATCH, into an upload in
+# parts under the key the file will have, recorded in the upload's row;
+# the end sends the last part and completes it; an upload of one part or
+# less is put whole.  A termination or an expiry leaves the abort to the
+# collector.  A completion whose upload in parts is gone sends the file
+# whole.  Every request nginx sends to "S3" is recorded by a step in front
+# of s3rver, and the parts' signatures recomputed by botocore.  s3rver has
+# no AbortMultipartUpload, and answers 500 where S3 answers 404
+# NoSuchUpload (and takes parts of any upload): the recording step answers
+# those as S3 does (204, and 404 for an upload id the test made unknown),
+# after logging them.
+
+use Test::Nginx::Socket;
+use Attachments::Blocks;
+use Attachments::DB;
+use Attachments::API;
+use Attachments::S3;
+use Attachments::HTTP;
+use Digest::SHA qw(sha256_hex);
+use File::Temp qw(tempdir);
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+repeat_each(1);
+# blocks build on the database state earlier blocks left
+no_shuffle();
+plan tests => 54;
+
+start_s3rver();
+$ENV{TEST_NGINX_S3REC_PORT} = free_port();
+
+our $Tmp = tempdir('attachments-tus-s3.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $Log = "$Tmp/s3.log";
+$ENV{TEST_NGINX_S3TMP} = $Tmp;
+$ENV{TEST_NGINX_STORE} = $Store;
+chmod 0777, $Tmp;
+open my $secret, '>', "$Tmp/secret" or die $!;
+print $secret "S3RVER\n";
+close $secret;
+
+our $Http = <<'_EOC_';
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=4;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/;
+    attachments_storage cloud s3
+        endpoint=http://127.0.0.1:$TEST_NGINX_S3REC_PORT region=us-east-1
+        bucket=files access_key=S3RVER secret_env=S3_SECRET
+        proxy=/_s3/ temp=$TEST_NGINX_S3TMP;
+    attachments_active_storage cloud;
+    attachments_allowed_types text/plain;
+    attachments_max_file_size 60m;
+    client_max_body_size 70m;
+    attachments_gc_interval 200ms;
+    attachments_gc_grace 0;
+
+    log_format s3 '$request_method $request_uri|$http_host|$http_x_amz_date|'
+                  '$http_x_amz_content_sha256|$http_authorization|$status|'
+                  '$request_length';
+
+    map "$request_method:$arg_uploadId" $abort {
+        "~^DELETE:."     1;
+        "~^POST:gone"    2;
+        "~^PUT:nosuch"   2;
+        default          0;
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_S3REC_PORT;
+        access_log $TEST_NGINX_S3TMP/s3.log s3;
+        client_max_body_size 0;
+
+        location / {
+            if ($abort = 1) {
+                return 204;
+            }
+
+            if ($abort = 2) {
+                return 404 "<Error><Code>NoSuchUpload</Code></Error>";
+            }
+
+            proxy_pass http://127.0.0.1:$TEST_NGINX_S3_PORT;
+            proxy_set_header Host $http_host;
+            proxy_request_buffering off;
+        }
+    }
+_EOC_
+
+our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
+    location /_s3/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_S3REC_PORT/;
+    }
+
+    location /plain {
+        return 200 "plain\n";
+    }
+_EOC_
+
+our @Storages = ("main=local:$Store",
+                 "cloud=s3:http://127.0.0.1:$ENV{TEST_NGINX_S3_PORT},us-east-1,"
+                 . "files,S3RVER,$Tmp/secret");
+
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    request => 'GET /plain',
+    response_body => "plain\n",
+);
+
+reset_db();
+seed_people();
+
+our $Uploads = '/api/work_orders/155/uploads';
+our $Url = "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}";
+our $MB = 1024 * 1024;
+
+sub tus {
+    my ($method, $path, $h, $body) = @_;
+    my %h = ('X-User' => 'owner1', 'X-Org' => 'acme', 'Tus-Resumable' => '1.0.0',
+             %{ $h || {} });
+    my $r = Attachments::HTTP->new(timeout => 60, max_redirect => 0)->request(
+        $method, "$Url$path",
+        { headers => \%h, defined $body ? (content => $body) : () });
+    return ($r->{status}, $r->{headers}, $r->{content});
+}
+
+sub create {
+    my ($length, $name) = @_;
+    my ($st, $h) = tus('POST', $Uploads, { 'Upload-Length' => $length,
+        'Upload-Metadata' => 'filename ' . encode_base64($name // 'survey.txt', '')
+                             . ',filetype ' . encode_base64('text/plain', '') });
+    die "create: $st" unless $st == 201;
+    return $h->{location};
+}
+
+sub patch {
+    my ($path, $offset, $bytes) = @_;
+    return tus('PATCH', $path, { 'Content-Type' => 'application/offset+octet-stream',
+                                 'Upload-Offset' => $offset }, $bytes);
+}
+
+sub id_of { ($_[0] =~ m{/([0-9a-f-]{36})$})[0] }
+
+sub row {
+    my ($id, $cols) = @_;
+    ::psql("SELECT $cols FROM attachments.tus_uploads WHERE id = '$id'");
+}
+
+# what reached "S3" since the last call: [method, uri, host, date, sha, auth, status, length]
+our $Seen = 0;
+sub recorded {
+    open my $fh, '<', $::Log or return ();
+    my @all = map { chomp; my ($m, $rest) = split / /, $_, 2;
+                    [ $m, split /\|/, $rest, -1 ] } <$fh>;
+    my @new = @all[$Seen .. $#all];
+    $Seen = @all;
+    return @new;
+}
+
+sub shape { join ' ', map { my $u = $_->[1];
+    $u =~ s/uploadId=[^&]+/uploadId=ID/; $u =~ s{^/files/[^?]+}{};
+    "$_->[0]$u" } @_ }
+
+sub text { my ($n, $c) = @_; substr(("survey line $c\n" x ($n / 14 + 1)), 0, $n) }
+
+sub object { (botocore({ op => 'get', port => $ENV{TEST_NGINX_S3_PORT},
+                         key => shift }))[0] }
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: 20 MB in two PATCHes: one part after the first, two and the completion at the end
+--- init
+my $bytes = ::text(20 * $::MB, 'a');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::recorded();
+my ($st, $h) = ::patch($loc, 0, substr($bytes, 0, 10 * $::MB));
+Test::More::is($st, 204, 'the first 10 MB: 204');
+Test::More::is($h->{'upload-offset'}, 10 * $::MB, 'counted');
+my @r = ::recorded();
+Test::More::is(::shape(@r), 'POST?uploads PUT?partNumber=1&uploadId=ID',
+               'an upload in parts made, its first part sent');
+Test::More::is($r[1][7] > 8 * $::MB && $r[1][7] < 8 * $::MB + 4096 ? 1 : 0, 1,
+               'a part of 8 MB');
+my ($key, $parts) = split /\|/, ::row($id, "store_key, cardinality(parts)");
+Test::More::like($key, qr{^org_acme/work_orders/155/\Q$id\E-survey\.txt$},
+                 "under the file's key, its id the upload's");
+Test::More::is($parts, 1, 'the part recorded in the row');
+my ($sig) = ::botocore({ op => 'sign', method => 'PUT',
+    url => "http://$r[1][2]$r[1][1]", body_hex => '', date => $r[1][3],
+    region => 'us-east-1', access_key => 'S3RVER', secret => 'S3RVER',
+    unsigned => JSON::PP::true });
+Test::More::is($r[1][4], 'UNSIGNED-PAYLOAD', 'a part is sent unsigned');
+Test::More::is($r[1][5], $sig->{authorization}, 'UploadPart signed as botocore signs it');
+($st, $h, my $body) = ::patch($loc, 10 * $::MB, substr($bytes, 10 * $::MB));
+Test::More::is($st, 200, 'the rest: 200, the file');
+@r = ::recorded();
+Test::More::is(::shape(@r),
+    'PUT?partNumber=2&uploadId=ID PUT?partNumber=3&uploadId=ID POST?uploadId=ID',
+    'the second part, the last, the completion');
+Test::More::is(join(' ', map { $_->[6] } @r), '200 200 200', 'all taken');
+my $f = JSON::PP->new->decode($body)->{files}[0];
+Test::More::is("$f->{id} $f->{size} $f->{sha256} "
+    . ::psql("SELECT storage FROM attachments.files WHERE id = '$id'"),
+    "$id " . length($bytes) . ' ' . Digest::SHA::sha256_hex($bytes) . ' cloud',
+    "the file: the upload's id, size and SHA-256, in cloud");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'the upload ended');
+
+
+
+=== TEST 2: 1 MB: put whole at the end, no upload in parts
+--- init
+my $bytes = ::text($::MB, 'b');
+my $loc = ::create(length $bytes);
+::recorded();
+my ($st) = ::patch($loc, 0, $bytes);
+Test::More::is($st, 200, 'one part or less: 200');
+my @r = ::recorded();
+Test::More::is(::shape(@r), 'PUT', 'one PUT');
+Test::More::is(::psql("SELECT store_upload IS NULL FROM attachments.files f
+    LEFT JOIN attachments.tus_uploads u ON u.id = f.id
+    WHERE f.entity_id = '155' AND f.size = " . length($bytes)), 't', 'no upload in parts');
+
+
+
+=== TEST 3: terminated after a part: 204; the collector aborts the upload in parts
+--- init
+my $bytes = ::text(12 * $::MB, 'c');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::patch($loc, 0, substr($bytes, 0, 9 * $::MB));
+my ($key, $upload) = split /\|/, ::row($id, "store_key, store_upload");
+Test::More::ok($upload, 'an upload in parts');
+::recorded();
+my ($st) = ::tus('DELETE', $loc);
+Test::More::is($st, 204, 'terminated: 204');
+my @r;
+Test::More::ok(::wait_until(sub { push @r, ::recorded(); grep { $_->[0] eq 'DELETE' } @r }),
+               'the collector sent an abort');
+my ($abort) = grep { $_->[0] eq 'DELETE' } @r;
+Test::More::like($abort->[1], qr{^/files/\Q$key\E\?uploadId=\Q$upload\E$},
+                 'AbortMultipartUpload of that upload, under its key');
+my ($sig) = ::botocore({ op => 'sign', method => 'DELETE',
+    url => "http://$abort->[2]$abort->[1]", body_hex => '', date => $abort->[3],
+    region => 'us-east-1', access_key => 'S3RVER', secret => 'S3RVER' });
+Test::More::is($abort->[5], $sig->{authorization}, 'signed as botocore signs it');
+Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names"), 0,
+               'nothing left for the collector');
+Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'no upload');
+
+
+
+=== TEST 4: expired after a part: the collector removes the row and aborts the upload in parts
+--- init
+my $bytes = ::text(12 * $::MB, 'd');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::patch($loc, 0, substr($bytes, 0, 9 * $::MB));
+my ($key, $upload) = split /\|/, ::row($id, "store_key, store_upload");
+::recorded();
+::psql("UPDATE attachments.tus_uploads SET expires_at = now() - interval '1 second'
+        WHERE id = '$id'");
+my @r;
+Test::More::ok(::wait_until(sub { push @r, ::recorded(); grep { $_->[0] eq 'DELETE' } @r }),
+               'the collector sent an abort');
+my ($abort) = grep { $_->[0] eq 'DELETE' } @r;
+Test::More::like($abort->[1], qr{\?uploadId=\Q$upload\E$}, 'of that upload');
+Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'the row is gone');
+Test::More::is(join(' ', glob("$::Tmp/.tus/*")), '', 'and its bytes');
+
+
+
+=== TEST 5: the upload in parts gone at the end (aborted by the store): the file goes whole
+--- init
+my $bytes = ::text(16 * $::MB, 'e');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::patch($loc, 0, substr($bytes, 0, 8 * $::MB));
+::psql("UPDATE attachments.tus_uploads SET store_upload = 'gone' || store_upload,
+        parts = parts || parts WHERE id = '$id'");
+::recorded();
+my ($st, undef, $body) = ::patch($loc, 8 * $::MB, substr($bytes, 8 * $::MB));
+Test::More::is($st, 200, '200: the file');
+my @r = ::recorded();
+Test::More::is(::shape(@r), 'POST?uploadId=ID PUT', 'the completion failed; one PUT');
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+Test::More::is(::psql("SELECT state FROM attachments.files WHERE id = '$id'"), 'ready',
+               'ready');
+
+
+
+=== TEST 6: a part the store refuses: the PATCH is still 204, its bytes counted; the next sends it
+--- init
+my $bytes = ::text(18 * $::MB, 'f');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::patch($loc, 0, substr($bytes, 0, 9 * $::MB));
+my $upload = ::row($id, 'store_upload');
+::psql("UPDATE attachments.tus_uploads SET store_upload = 'nosuch' WHERE id = '$id'");
+::recorded();
+my ($st, $h) = ::patch($loc, 9 * $::MB, substr($bytes, 9 * $::MB, 8 * $::MB));
+Test::More::is("$st $h->{'upload-offset'}", '204 ' . 17 * $::MB, '204, all counted');
+Test::More::is(::row($id, 'cardinality(parts)'), 1, 'the part was not recorded');
+::psql("UPDATE attachments.tus_uploads SET store_upload = '$upload' WHERE id = '$id'");
+($st) = ::patch($loc, 17 * $::MB, substr($bytes, 17 * $::MB));
+Test::More::is($st, 200, 'the end: 200');
+my @r = ::recorded();
+Test::More::is(::shape(@r),
+    'PUT?partNumber=2&uploadId=ID PUT?partNumber=2&uploadId=ID PUT?partNumber=3&uploadId=ID POST?uploadId=ID',
+    'the refused part, then again, then the last, then the completion');
+Test::More::is(join(' ', map { $_->[6] } @r), '404 200 200 200', 'the first refused');
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+
+
+
+=== TEST 7: attachments-fsck finds nothing wrong; the counters agree
+--- init
+my $out;
+::wait_until(sub { ($out = ::fsck(\@::Storages)) eq '' });
+Test::More::is($out, '', 'fsck: clean');
+Test::More::is(::psql('SELECT count(*) FROM attachments.usage_drift'), 0, 'no drift');
