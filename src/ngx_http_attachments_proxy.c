@@ -263,6 +263,22 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
                                                        : NGX_HTTP_BAD_GATEWAY;
     }
 
+    /*
+     * an answer whose body was taken and broke off (the store gone, the
+     * connection cut) is no answer: its status came before the break
+     */
+
+    if (op->head.data && ngx_http_attachments_op_done(op)
+        && (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
+            || (sr->headers_out.content_length_n >= 0
+                && op->received != sr->headers_out.content_length_n)))
+    {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "attachments: the store's answer for \"%V\" broke off "
+                      "after %O bytes", &op->key, op->received);
+        op->status = NGX_HTTP_BAD_GATEWAY;
+    }
+
     /* S3's refusals are final; no answer after bytes went out is not */
     op->uncertain = (op->status == NGX_HTTP_BAD_GATEWAY
                      || op->status == NGX_HTTP_GATEWAY_TIME_OUT)

@@ -413,6 +413,12 @@ ngx_http_attachments_s3_url(ngx_http_request_t *r,
 
     ngx_memzero(&ps, sizeof(ngx_http_attachments_presign_t));
 
+    /*
+     * what a direct upload's client may have stored with the object is
+     * not what its downloads say: no shared cache, no encoding
+     */
+    ngx_str_set(&ps.cache_control, "private");
+    ngx_str_set(&ps.encoding, "identity");
     ps.type = link->type;
 
     if (ngx_http_attachments_disposition_value(r->pool, &link->filename,

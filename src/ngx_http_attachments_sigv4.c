@@ -189,10 +189,24 @@ ngx_http_attachments_presign(u_char *dst, ngx_http_attachments_sigv4_t *s,
     PUT("?", 1);
     resp = d;
 
+    if (p->cache_control.len) {
+        PUT("response-cache-control=", 23);
+        n = p->cache_control.len;
+        ESC(p->cache_control.data, n, 0);
+        PUT("&", 1);
+    }
+
     if (p->disposition.len) {
         PUT("response-content-disposition=", 29);
         n = p->disposition.len;
         ESC(p->disposition.data, n, 0);
+        PUT("&", 1);
+    }
+
+    if (p->encoding.len) {
+        PUT("response-content-encoding=", 26);
+        n = p->encoding.len;
+        ESC(p->encoding.data, n, 0);
         PUT("&", 1);
     }
 

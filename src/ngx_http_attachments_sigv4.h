@@ -45,7 +45,9 @@ typedef struct {
     ngx_str_t     path;             /* decoded: "/bucket/key" or "/key" */
     time_t        now;
     time_t        expires;          /* seconds, 1 to 604800 */
+    ngx_str_t     cache_control;    /* response-cache-control */
     ngx_str_t     disposition;      /* response-content-disposition */
+    ngx_str_t     encoding;         /* response-content-encoding */
     ngx_str_t     type;             /* response-content-type */
     ngx_str_t     checksum;         /* PUT: x-amz-checksum-sha256 */
     off_t         length;           /* PUT: content-length */

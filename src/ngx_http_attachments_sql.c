@@ -601,7 +601,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_direct_end = {
     "DELETE FROM attachments.tus_uploads u"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3 AND direct"
-    "   AND gc_claimed_at IS NULL"
+    "   AND expires_at > now() AND gc_claimed_at IS NULL"
     " RETURNING (SELECT f.storage FROM attachments.files f"
     "             WHERE f.id = u.id AND f.state = 'pending'),"
     "           (SELECT f.storage_key FROM attachments.files f"

@@ -373,6 +373,8 @@ void
 ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
+    ngx_uint_t  level;
+
     if (op->storage->kind->answered) {
         op->storage->kind->answered(op);
     }
@@ -384,9 +386,15 @@ ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_count(op, NGX_OK);
 
     if (!ngx_http_attachments_op_done(op)) {
-        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+        /* an object asked about that is not there is an answer */
+        level = (op->method == NGX_HTTP_HEAD && op->key.len
+                 && op->status == NGX_HTTP_NOT_FOUND)
+                ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+        ngx_log_error(level, op->log, 0,
                       "attachments: %s \"%V\" in %V storage \"%V\": %ui",
-                      ngx_http_attachments_storage_method(op), &op->key, &op->storage->kind->name, &op->storage->name,
+                      ngx_http_attachments_storage_method(op), &op->key,
+                      &op->storage->kind->name, &op->storage->name,
                       op->status);
     }
 

@@ -26,6 +26,14 @@ my @cases = (
       bucket => 'files', key => "org_acme/a b/r\x{e9}sum\x{e9}+1~_.-*'().pdf",
       disposition => q{attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf},
       type => 'application/pdf', now => 1769941800, expires => 604800 },
+    # what the module's downloads carry: no shared cache, no encoding
+    { endpoint => 'http://127.0.0.1:4569', style => 'path', region => 'us-east-1',
+      bucket => 'files', key => 'org_acme/leads/7/a.pdf', cache_control => 'private',
+      disposition => 'attachment; filename="a.pdf"', encoding => 'identity',
+      type => 'application/pdf', now => 1769941800, expires => 3600 },
+    { endpoint => 'https://storage.yandexcloud.net', style => 'virtual',
+      region => 'ru-central1', bucket => 'bkt', key => 'k', cache_control => 'private',
+      encoding => 'identity', now => 1767225600, expires => 60 },
     { endpoint => 'https://s3.eu-west-1.amazonaws.com', style => 'virtual',
       region => 'eu-west-1', bucket => 'acme-attachments',
       key => 'org_acme/leads/77/0190f6b4-5a5c-7c3e-9f6e-2b1f4f0a9c11-q1.xlsx',
@@ -76,7 +84,9 @@ for my $i (0 .. $#cases) {
     my @args = ('-a', $aws{access_key}, '-s', $aws{secret}, '-r', $c->{region},
                 '-H', $host, '-p', Encode::encode('UTF-8', $path),
                 '-t', $c->{now}, '-e', $c->{expires});
+    push @args, '-C', $c->{cache_control} if $c->{cache_control};
     push @args, '-d', $c->{disposition} if $c->{disposition};
+    push @args, '-E', $c->{encoding} if $c->{encoding};
     push @args, '-c', $c->{type} if $c->{type};
     push @args, '-k', $c->{checksum}, '-l', $c->{length} if $c->{checksum};
 

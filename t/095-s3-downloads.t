@@ -56,7 +56,9 @@ sub botocore {
     my $json = JSON::PP->new->utf8->canonical;
     my $now = time;
     for my $t ($now - 3 .. $now + 3) {
-        print $fh $json->encode({ %c, now => $t, expires => 7200,
+        # every download says: no shared cache, no encoding
+        print $fh $json->encode({ cache_control => 'private',
+            encoding => 'identity', %c, now => $t, expires => 7200,
             access_key => 'AKIAIOSFODNN7EXAMPLE',
             secret => 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) . "\n";
     }
@@ -97,7 +99,7 @@ Test::More::like($j->{download_url_expires_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d
                  'with its expiry');
 --- request
 GET /api/work_orders/3/files
---- response_body_like: "download_url":"http://127\.0\.0\.1:4569/files/org_acme/work_orders/3/a%20b%2Bc\.pdf\?response-content-disposition=
+--- response_body_like: "download_url":"http://127\.0\.0\.1:4569/files/org_acme/work_orders/3/a%20b%2Bc\.pdf\?response-cache-control=private&response-content-disposition=
 
 
 

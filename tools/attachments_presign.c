@@ -10,7 +10,8 @@
  * botocore comparison suite and make bench.
  *
  *   attachments-presign -a key_id -s secret -r region -H host -p path
- *       -t now -e expires [-d disposition] [-c type] [-k base64 -l length]
+ *       -t now -e expires [-C cache-control] [-d disposition]
+ *       [-E encoding] [-c type] [-k base64 -l length]
  *       [-n count]
  *
  * prints "{path}?{query}"; with -n it signs count times (all but the last
@@ -45,7 +46,7 @@ main(int argc, char **argv)
     S(s.service, "s3");
     count = 1;
 
-    while ((ch = getopt(argc, argv, "a:s:r:H:p:t:e:d:c:k:l:n:")) != -1) {
+    while ((ch = getopt(argc, argv, "a:s:r:H:p:t:e:C:d:E:c:k:l:n:")) != -1) {
         switch (ch) {
         case 'a': S(s.access_key, optarg); break;
         case 's': S(s.secret, optarg); break;
@@ -54,7 +55,9 @@ main(int argc, char **argv)
         case 'p': S(p.path, optarg); break;
         case 't': p.now = atol(optarg); break;
         case 'e': p.expires = atol(optarg); break;
+        case 'C': S(p.cache_control, optarg); break;
         case 'd': S(p.disposition, optarg); break;
+        case 'E': S(p.encoding, optarg); break;
         case 'c': S(p.type, optarg); break;
         case 'k': S(p.checksum, optarg); break;
         case 'l': p.length = atoll(optarg); break;
@@ -62,7 +65,8 @@ main(int argc, char **argv)
         default:
             fprintf(stderr, "usage: attachments-presign -a key_id -s secret "
                     "-r region -H host -p path -t now -e expires "
-                    "[-d disposition] [-c type] [-k base64 -l length] "
+                    "[-C cache-control] [-d disposition] [-E encoding] "
+                    "[-c type] [-k base64 -l length] "
                     "[-n count]\n");
             return 2;
         }

@@ -24,8 +24,13 @@ for line in sys.stdin:
         config=Config(signature_version='s3v4',
                       s3={'addressing_style': c['style']}))
     params = {'Bucket': c['bucket'], 'Key': c['key']}
+    # in GetObject's order, which botocore's URL keeps
+    if c.get('cache_control'):
+        params['ResponseCacheControl'] = c['cache_control']
     if c.get('disposition'):
         params['ResponseContentDisposition'] = c['disposition']
+    if c.get('encoding'):
+        params['ResponseContentEncoding'] = c['encoding']
     if c.get('type'):
         params['ResponseContentType'] = c['type']
     method = 'get_object'

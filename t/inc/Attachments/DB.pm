@@ -45,7 +45,9 @@ sub sql_quote ($) {
 sub reset_db () {
     psql('TRUNCATE attachments.files, attachments.audit_log,
                    attachments.quotas, attachments.memberships,
-                   attachments.record_grants RESTART IDENTITY');
+                   attachments.record_grants, attachments.tus_uploads,
+                   attachments.stray_names, attachments.usage_counters
+                   RESTART IDENTITY');
     restore_authorize();
 }
 

@@ -59,9 +59,10 @@ sub start_s3rver () {
 }
 
 # a port whose connections reach port $to over a slow link: what a client
-# sends arrives $delay seconds late, and so does each answer
-sub slow_link ($$) {
-    my ($to, $delay) = @_;
+# sends arrives $delay seconds late, and so does each answer; with $cut,
+# a connection breaks once that many bytes of answer went through
+sub slow_link ($$;$) {
+    my ($to, $delay, $cut) = @_;
     my $l = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
                                   ReuseAddr => 1) or die "listen: $!";
     my $pid = fork // die "fork: $!";
@@ -78,7 +79,7 @@ sub slow_link ($$) {
             sleep $delay;
             my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$to")
                 or POSIX::_exit(1);
-            relay($c, $s, $delay);
+            relay($c, $s, $delay, $cut);
             POSIX::_exit(0);
         }
     }
@@ -90,9 +91,10 @@ sub slow_link ($$) {
 
 # both ways until either side closes; an answer after a request waits
 sub relay {
-    my ($c, $s, $delay) = @_;
+    my ($c, $s, $delay, $cut) = @_;
     my $sel = IO::Select->new($c, $s);
     my $asked = 1;
+    my $answered = 0;
     while (my @ready = $sel->can_read) {
         for my $from (@ready) {
             my $to = $from == $c ? $s : $c;
@@ -100,9 +102,15 @@ sub relay {
             return unless $n;
             if ($from == $c) {
                 $asked = 1;
-            } elsif ($asked) {
-                sleep $delay;
-                $asked = 0;
+            } else {
+                if ($asked) {
+                    sleep $delay;
+                    $asked = 0;
+                }
+                if (defined $cut && ($answered += $n) > $cut) {
+                    syswrite $to, $buf, $n - ($answered - $cut);
+                    return;
+                }
             }
             for (my $off = 0; $off < $n; ) {
                 my $w = syswrite $to, $buf, $n - $off, $off;
