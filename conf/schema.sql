@@ -181,6 +181,7 @@ ALTER TABLE attachments.tus_uploads
 -- stray name with the upload's id)
 ALTER TABLE attachments.tus_uploads
     ADD COLUMN IF NOT EXISTS store_key text,
+    ADD COLUMN IF NOT EXISTS store_file uuid,
     ADD COLUMN IF NOT EXISTS store_upload text,
     ADD COLUMN IF NOT EXISTS parts text[] NOT NULL DEFAULT '{}';
 

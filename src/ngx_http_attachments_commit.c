@@ -399,11 +399,12 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
         return;
     }
 
-    if (op->status == NGX_HTTP_NOT_FOUND && b->upload_id.len) {
-        /* the upload in parts is gone (aborted): the bytes go up whole */
+    if (op->status >= 400 && op->status < 500 && b->upload_id.len) {
+        /* the upload in parts is gone (aborted) or refused for good (it
+           is the collector's to abort): the bytes go up whole */
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "attachments: the upload in parts of \"%V\" is gone; "
-                      "sending the file whole", &b->key);
+                      "attachments: the completion of \"%V\" was refused "
+                      "(%ui); sending the file whole", &b->key, op->status);
         ngx_str_null(&b->upload_id);
         ngx_http_attachments_upload_create(r, up);
         return;

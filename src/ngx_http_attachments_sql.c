@@ -268,10 +268,12 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_gc_claim = {
     " WHERE (n.storage, n.storage_key) IN ("
     "   SELECT storage, storage_key FROM attachments.stray_names x"
     "    WHERE since <= now() - $2::integer * interval '1 second'"
-    "      AND NOT EXISTS (SELECT 1 FROM attachments.files r"
+    /* an abort never touches the object a file may have under the key */
+    "      AND (x.upload_id IS NOT NULL"
+    "           OR NOT EXISTS (SELECT 1 FROM attachments.files r"
     "                       WHERE r.storage = x.storage"
     "                         AND r.storage_key = x.storage_key"
-    "                         AND r.purged_at IS NULL)"
+    "                         AND r.purged_at IS NULL))"
     "    LIMIT $3::integer"
     "      FOR UPDATE SKIP LOCKED)"
     " RETURNING NULL::text, n.storage, n.storage_key, 'stray', n.upload_id)"
@@ -480,7 +482,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_get = {
     "SELECT storage, length, file_name, coalesce(declared_type, ''),"
     "    category, tags::text, custom_fields::text, visibility, metadata,"
     "    extract(epoch FROM expires_at)::bigint, coalesce(store_key, ''),"
-    "    coalesce(store_upload, ''), array_to_string(parts, ' ')"
+    "    coalesce(store_upload, ''), array_to_string(parts, ' '),"
+    "    coalesce(store_file::text, '')"
     "  FROM attachments.tus_uploads"
     " WHERE id = $8::uuid AND organization_id = $1 AND user_id = $4"
     "   AND entity_type = $2 AND entity_id = $3"
@@ -634,7 +637,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_multipart = {
     30, "attachments_tus_multipart",
 
     "WITH u AS ("
-    "UPDATE attachments.tus_uploads SET store_key = $9, store_upload = $10"
+    "UPDATE attachments.tus_uploads SET store_key = $9, store_upload = $10,"
+    "       store_file = $12::uuid"
     " WHERE id = $8::uuid AND organization_id = $1 AND store_upload IS NULL"
     "   AND gc_claimed_at IS NULL"
     " RETURNING id"
@@ -646,7 +650,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_multipart = {
     " RETURNING 1)"
     " SELECT id FROM u",
 
-    11
+    12
 };
 
 
@@ -660,4 +664,33 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_part = {
     " RETURNING id",
 
     10
+};
+
+
+/*
+ * An upload in parts the resumable upload gives up (lost by the store, or
+ * about to be completed, so that a retry never completes it twice): no
+ * longer the upload's; the collector aborts it
+ */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_abandon = {
+    32, "attachments_tus_abandon",
+
+    "WITH u AS ("
+    "UPDATE attachments.tus_uploads"
+    "   SET store_key = NULL, store_file = NULL, store_upload = NULL,"
+    "       parts = '{}'"
+    " WHERE id = $8::uuid AND organization_id = $1 AND store_upload = $9"
+    " RETURNING storage"
+    "), s AS ("
+    "INSERT INTO attachments.stray_names (storage, storage_key, upload_id,"
+    "    since)"
+    " SELECT storage, $10, $9, now() + $11::integer * interval '1 second'"
+    "   FROM u"
+    " ON CONFLICT (storage, storage_key)"
+    " DO UPDATE SET upload_id = excluded.upload_id, since = excluded.since"
+    " RETURNING 1)"
+    " SELECT 1 FROM u",
+
+    11
 };

@@ -155,12 +155,17 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_known;
 
 /*
  * A resumable upload sent in parts ($8 its id):
- * tus_multipart: $9 the key, $10 the store's upload id, $11 the storage
+ * tus_multipart: $9 the key, $10 the store's upload id, $11 the storage,
+ *     $12 the file's id (in the key)
  *     -> its id, if the upload took it (else the collector aborts it)
  * tus_part: $9 the part's number, $10 its ETag -> its id if recorded
+ * tus_abandon: $9 the store's upload id, $10 the key, $11 seconds the
+ *     abort waits -> a row if it was the upload's (its abort is then the
+ *     collector's)
  */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_multipart;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_part;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_abandon;
 
 /*
  * Direct uploads ($8 the upload's id, also its file's):

@@ -36,7 +36,15 @@
 typedef struct {
     ngx_http_attachments_tus_parts_pt    done;
     ngx_uint_t                           all;
+    ngx_uint_t                           status;   /* of a step that failed */
+    unsigned                             clear:1;  /* abandoned: forget it */
+    unsigned                             given_up:1;
 } ngx_http_attachments_tus_parts_ctx_t;
+
+
+/* an upload in parts handed over for completion waits so long to be
+   aborted: a completion takes minutes at most */
+#define NGX_HTTP_ATTACHMENTS_TUS_COMPLETING  3600
 
 
 static ngx_int_t ngx_http_attachments_tus_parts_next(ngx_http_request_t *r,
@@ -52,11 +60,13 @@ static void ngx_http_attachments_tus_parts_recorded(
 static ngx_int_t ngx_http_attachments_tus_parts_record(ngx_http_request_t *r,
     ngx_http_attachments_tus_t *t, ngx_http_attachments_pg_stmt_t *stmt,
     ngx_str_t *a, ngx_str_t *b);
+static ngx_int_t ngx_http_attachments_tus_parts_abandon(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_uint_t clear);
 static ngx_int_t ngx_http_attachments_tus_parts_copy(ngx_pool_t *pool,
     ngx_str_t *dst, ngx_str_t *src);
 
 
-/* the row's key, upload in parts and ETags (col, col + 1, col + 2) */
+/* the row's key, upload in parts, ETags and file id (col to col + 3) */
 
 ngx_int_t
 ngx_http_attachments_tus_parts_row(ngx_http_request_t *r,
@@ -78,6 +88,15 @@ ngx_http_attachments_tus_parts_row(ngx_http_request_t *r,
     v.len = PQgetlength(res, 0, col + 1);
 
     if (ngx_http_attachments_tus_parts_copy(r->pool, &t->store_upload, &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v.data = (u_char *) PQgetvalue(res, 0, col + 3);
+    v.len = PQgetlength(res, 0, col + 3);
+
+    if (ngx_http_attachments_tus_parts_copy(r->pool, &t->store_file, &v)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -144,6 +163,11 @@ ngx_http_attachments_tus_parts(ngx_http_request_t *r,
 
     pc->done = done;
     pc->all = all;
+    pc->status = 0;
+
+    if (pc->given_up) {
+        return NGX_OK;
+    }
 
     return ngx_http_attachments_tus_parts_next(r, t);
 }
@@ -164,7 +188,9 @@ ngx_http_attachments_tus_parts_next(ngx_http_request_t *r,
     at = (off_t) t->etags.nelts * NGX_HTTP_ATTACHMENTS_TUS_PART;
     size = ngx_min(t->offset - at, NGX_HTTP_ATTACHMENTS_TUS_PART);
 
-    if (size <= 0 || (!pc->all && size < NGX_HTTP_ATTACHMENTS_TUS_PART)) {
+    if (pc->given_up || size <= 0
+        || (!pc->all && size < NGX_HTTP_ATTACHMENTS_TUS_PART))
+    {
         return NGX_OK;
     }
 
@@ -177,19 +203,29 @@ ngx_http_attachments_tus_parts_next(ngx_http_request_t *r,
 
     if (t->store_upload.len == 0) {
 
-        /* the key the file will have: its id is the upload's */
+        /*
+         * the key the file will have, of an id of its own: another upload
+         * in parts (the first lost, or handed over to a completion that
+         * failed) never meets what the first left under its key
+         */
 
-        if (t->store_key.len == 0) {
-            ngx_memcpy(t->blob->id, t->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
-
-            if (ngx_http_attachments_upload_key(r, &t->up, t->conf, t->blob)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            t->store_key = t->blob->key;
+        if (ngx_http_attachments_receive_uuid(t->blob->id) != NGX_OK
+            || ngx_http_attachments_upload_key(r, &t->up, t->conf, t->blob)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
         }
+
+        t->store_key = t->blob->key;
+        t->store_file.data = ngx_pnalloc(r->pool,
+                                         NGX_HTTP_ATTACHMENTS_UUID_LEN);
+        if (t->store_file.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(t->store_file.data, t->blob->id,
+                   NGX_HTTP_ATTACHMENTS_UUID_LEN);
+        t->store_file.len = NGX_HTTP_ATTACHMENTS_UUID_LEN;
 
         op->multipart = NGX_HTTP_ATTACHMENTS_MP_START;
         op->handler = ngx_http_attachments_tus_parts_started;
@@ -222,7 +258,12 @@ ngx_http_attachments_tus_parts_next(ngx_http_request_t *r,
 }
 
 
-/* after a step's end: the next, or the caller's turn */
+/*
+ * After a step's end: the next, or the caller's turn.  At the end, the
+ * upload in parts is handed over to its completion (the row forgets it,
+ * so that a retry never completes it twice), or, refused for good, given
+ * up: the file goes whole.
+ */
 
 static void
 ngx_http_attachments_tus_parts_step(ngx_http_request_t *r,
@@ -238,6 +279,27 @@ ngx_http_attachments_tus_parts_step(ngx_http_request_t *r,
         if (rc == NGX_AGAIN) {
             return;
         }
+    }
+
+    if (pc->all && !pc->given_up && t->store_upload.len
+        && (rc == NGX_OK || (pc->status >= 400 && pc->status < 500)))
+    {
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "attachments: the store refused the upload in "
+                          "parts of \"%V\" (%ui); sending the file whole",
+                          &t->store_key, pc->status);
+        }
+
+        pc->given_up = 1;
+
+        if (ngx_http_attachments_tus_parts_abandon(r, t, rc != NGX_OK)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        rc = NGX_ERROR;
     }
 
     if (rc != NGX_OK) {
@@ -263,6 +325,8 @@ ngx_http_attachments_tus_parts_started(ngx_http_request_t *r,
                                                &op->upload_id)
            != NGX_OK)
     {
+        ((ngx_http_attachments_tus_parts_ctx_t *) t->parts)->status =
+                                                                   op->status;
         ngx_str_null(&t->store_upload);
         ngx_http_attachments_tus_parts_step(r, t, NGX_ERROR);
         return;
@@ -284,9 +348,26 @@ static void
 ngx_http_attachments_tus_parts_sent(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char                      *p;
-    ngx_str_t                    n, *etag;
-    ngx_http_attachments_tus_t  *t = op->data;
+    u_char                                *p;
+    ngx_str_t                              n, *etag;
+    ngx_http_attachments_tus_t            *t = op->data;
+    ngx_http_attachments_tus_parts_ctx_t  *pc;
+
+    pc = t->parts;
+    pc->status = op->status;
+
+    if (op->status == NGX_HTTP_NOT_FOUND) {
+        /* the store lost the upload in parts: a new one, from the start */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "attachments: the upload in parts of \"%V\" is gone; "
+                      "starting another", &t->store_key);
+
+        if (ngx_http_attachments_tus_parts_abandon(r, t, 1) != NGX_OK) {
+            ngx_http_attachments_tus_parts_step(r, t, NGX_ERROR);
+        }
+
+        return;
+    }
 
     if (!ngx_http_attachments_op_done(op) || op->etag.len == 0
         || ngx_strlchr(op->etag.data, op->etag.data + op->etag.len, ' '))
@@ -344,9 +425,61 @@ ngx_http_attachments_tus_parts_record(ngx_http_request_t *r,
         || ngx_http_attachments_pg_param(r->pool, q, a) != NGX_OK
         || ngx_http_attachments_pg_param(r->pool, q, b) != NGX_OK
         || (stmt == &ngx_http_attachments_sql_tus_multipart
-            && ngx_http_attachments_pg_param(r->pool, q,
-                                             &t->up.storage->name)
-               != NGX_OK))
+            && (ngx_http_attachments_pg_param(r->pool, q,
+                                              &t->up.storage->name)
+                != NGX_OK
+                || ngx_http_attachments_pg_param(r->pool, q, &t->store_file)
+                   != NGX_OK)))
+    {
+        return NGX_ERROR;
+    }
+
+    return (ngx_http_attachments_run_through(r, q) == NGX_AGAIN)
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The row forgets its upload in parts, whose abort becomes the
+ * collector's: at once (clear: lost, or refused for good; t forgets it
+ * too), or once its completion had the time (t keeps it for that)
+ */
+
+static ngx_int_t
+ngx_http_attachments_tus_parts_abandon(ngx_http_request_t *r,
+    ngx_http_attachments_tus_t *t, ngx_uint_t clear)
+{
+    u_char                                *p;
+    ngx_str_t                              id, wait;
+    ngx_http_attachments_pg_query_t       *q;
+    ngx_http_attachments_tus_parts_ctx_t  *pc;
+
+    pc = t->parts;
+    pc->clear = clear;
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    wait.data = p;
+    wait.len = ngx_sprintf(p, "%d", clear ? 0
+                                    : NGX_HTTP_ATTACHMENTS_TUS_COMPLETING)
+               - p;
+
+    id.data = t->id;
+    id.len = NGX_HTTP_ATTACHMENTS_UUID_LEN;
+
+    q = ngx_http_attachments_statement(r, t->up.ctx,
+                                       &ngx_http_attachments_sql_tus_abandon,
+                                       ngx_http_attachments_tus_parts_recorded);
+
+    if (q == NULL
+        || ngx_http_attachments_pg_param(r->pool, q, &id) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &t->store_upload)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &t->store_key) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &wait) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -359,11 +492,30 @@ ngx_http_attachments_tus_parts_record(ngx_http_request_t *r,
 static void
 ngx_http_attachments_tus_parts_recorded(ngx_http_attachments_pg_query_t *q)
 {
-    ngx_http_request_t          *r;
-    ngx_http_attachments_tus_t  *t;
+    ngx_http_request_t                    *r;
+    ngx_http_attachments_tus_t            *t;
+    ngx_http_attachments_tus_parts_ctx_t  *pc;
 
     r = q->data;
     t = ngx_http_attachments_tus_get(r);
+    pc = t->parts;
+
+    if (q->stmt == &ngx_http_attachments_sql_tus_abandon) {
+        if (ngx_http_attachments_result(r, q, 1) != 0) {
+            ngx_http_attachments_tus_parts_step(r, t, NGX_ERROR);
+            return;
+        }
+
+        if (pc->clear) {
+            ngx_str_null(&t->store_upload);
+            ngx_str_null(&t->store_key);
+            ngx_str_null(&t->store_file);
+            t->etags.nelts = 0;
+        }
+
+        ngx_http_attachments_tus_parts_step(r, t, NGX_OK);
+        return;
+    }
 
     if (ngx_http_attachments_result(r, q, 1) != 0) {
         /* not the upload's (ended meanwhile): the collector aborts it */

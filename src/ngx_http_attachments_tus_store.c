@@ -512,9 +512,11 @@ ngx_http_attachments_tus_complete(ngx_http_request_t *r,
     t->up.answer = (r->method == NGX_HTTP_PATCH) ? NGX_HTTP_OK
                                                  : NGX_HTTP_CREATED;
 
-    if (t->store_upload.len) {
+    if (t->store_upload.len
+        && t->store_file.len == NGX_HTTP_ATTACHMENTS_UUID_LEN)
+    {
         /* sent in parts (ngx_http_attachments_tus_parts.c): completed */
-        ngx_memcpy(b->id, t->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+        ngx_memcpy(b->id, t->store_file.data, NGX_HTTP_ATTACHMENTS_UUID_LEN);
         b->key = t->store_key;
         b->upload_id = t->store_upload;
         b->etags = &t->etags;

@@ -56,6 +56,7 @@ typedef struct {
 
     /* sent in parts as they come (a storage that takes them: s3) */
     ngx_str_t                            store_key;
+    ngx_str_t                            store_file;
     ngx_str_t                            store_upload;
     ngx_array_t                          etags;    /* of ngx_str_t */
     void                                *parts;    /* being sent */

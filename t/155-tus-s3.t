@@ -7,7 +7,10 @@
 # less is put whole.  A termination or an expiry leaves the abort to the
 # collector.  A completion whose upload in parts is gone sends the file
 # whole.  Every request nginx sends to "S3" is recorded by a step in front
-# of s3rver, and the parts' signatures recomputed by botocore.  s3rver has
+# of s3rver, and the parts' signatures recomputed by botocore.  A part of
+# an upload in parts the store lost starts another; the end hands the
+# upload in parts over to its completion, so that a retry after a refusal
+# never completes it twice.  s3rver has
 # no AbortMultipartUpload, and answers 500 where S3 answers 404
 # NoSuchUpload (and takes parts of any upload): the recording step answers
 # those as S3 does (204, and 404 for an upload id the test made unknown),
@@ -29,7 +32,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 54;
+plan tests => 63;
 
 start_s3rver();
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
@@ -190,9 +193,9 @@ Test::More::is(::shape(@r), 'POST?uploads PUT?partNumber=1&uploadId=ID',
                'an upload in parts made, its first part sent');
 Test::More::is($r[1][7] > 8 * $::MB && $r[1][7] < 8 * $::MB + 4096 ? 1 : 0, 1,
                'a part of 8 MB');
-my ($key, $parts) = split /\|/, ::row($id, "store_key, cardinality(parts)");
-Test::More::like($key, qr{^org_acme/work_orders/155/\Q$id\E-survey\.txt$},
-                 "under the file's key, its id the upload's");
+my ($key, $parts, $fid) = split /\|/, ::row($id, "store_key, cardinality(parts), store_file");
+Test::More::like($key, qr{^org_acme/work_orders/155/\Q$fid\E-survey\.txt$},
+                 "under the file's key, of the file's id to be");
 Test::More::is($parts, 1, 'the part recorded in the row');
 my ($sig) = ::botocore({ op => 'sign', method => 'PUT',
     url => "http://$r[1][2]$r[1][1]", body_hex => '', date => $r[1][3],
@@ -209,9 +212,9 @@ Test::More::is(::shape(@r),
 Test::More::is(join(' ', map { $_->[6] } @r), '200 200 200', 'all taken');
 my $f = JSON::PP->new->decode($body)->{files}[0];
 Test::More::is("$f->{id} $f->{size} $f->{sha256} "
-    . ::psql("SELECT storage FROM attachments.files WHERE id = '$id'"),
-    "$id " . length($bytes) . ' ' . Digest::SHA::sha256_hex($bytes) . ' cloud',
-    "the file: the upload's id, size and SHA-256, in cloud");
+    . ::psql("SELECT storage FROM attachments.files WHERE id = '$f->{id}'"),
+    "$fid " . length($bytes) . ' ' . Digest::SHA::sha256_hex($bytes) . ' cloud',
+    "the file: that id, its size and SHA-256, in cloud");
 Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'the upload ended');
@@ -254,8 +257,9 @@ my ($sig) = ::botocore({ op => 'sign', method => 'DELETE',
     url => "http://$abort->[2]$abort->[1]", body_hex => '', date => $abort->[3],
     region => 'us-east-1', access_key => 'S3RVER', secret => 'S3RVER' });
 Test::More::is($abort->[5], $sig->{authorization}, 'signed as botocore signs it');
-Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names"), 0,
-               'nothing left for the collector');
+Test::More::is(::psql("SELECT count(*) FROM attachments.stray_names
+                       WHERE upload_id = '$upload'"), 0,
+               'nothing of it left for the collector');
 Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'no upload');
 
 
@@ -293,6 +297,7 @@ my ($st, undef, $body) = ::patch($loc, 8 * $::MB, substr($bytes, 8 * $::MB));
 Test::More::is($st, 200, '200: the file');
 my @r = ::recorded();
 Test::More::is(::shape(@r), 'POST?uploadId=ID PUT', 'the completion failed; one PUT');
+$id = JSON::PP->new->decode($body)->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
 Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
@@ -301,33 +306,69 @@ Test::More::is(::psql("SELECT state FROM attachments.files WHERE id = '$id'"), '
 
 
 
-=== TEST 6: a part the store refuses: the PATCH is still 204, its bytes counted; the next sends it
+=== TEST 6: a part of an upload in parts the store lost: a new one from the start; the lost one aborted
 --- init
 my $bytes = ::text(18 * $::MB, 'f');
 my $loc = ::create(length $bytes);
 my $id = ::id_of($loc);
 ::patch($loc, 0, substr($bytes, 0, 9 * $::MB));
-my $upload = ::row($id, 'store_upload');
 ::psql("UPDATE attachments.tus_uploads SET store_upload = 'nosuch' WHERE id = '$id'");
 ::recorded();
 my ($st, $h) = ::patch($loc, 9 * $::MB, substr($bytes, 9 * $::MB, 8 * $::MB));
 Test::More::is("$st $h->{'upload-offset'}", '204 ' . 17 * $::MB, '204, all counted');
-Test::More::is(::row($id, 'cardinality(parts)'), 1, 'the part was not recorded');
-::psql("UPDATE attachments.tus_uploads SET store_upload = '$upload' WHERE id = '$id'");
-($st) = ::patch($loc, 17 * $::MB, substr($bytes, 17 * $::MB));
-Test::More::is($st, 200, 'the end: 200');
 my @r = ::recorded();
-Test::More::is(::shape(@r),
-    'PUT?partNumber=2&uploadId=ID PUT?partNumber=2&uploadId=ID PUT?partNumber=3&uploadId=ID POST?uploadId=ID',
-    'the refused part, then again, then the last, then the completion');
-Test::More::is(join(' ', map { $_->[6] } @r), '404 200 200 200', 'the first refused');
-my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
+Test::More::is(::shape(grep { $_->[0] ne 'DELETE' } @r),
+    'PUT?partNumber=2&uploadId=ID POST?uploads PUT?partNumber=1&uploadId=ID PUT?partNumber=2&uploadId=ID',
+    'the part refused (404), another upload in parts, its parts from the first');
+Test::More::is(::row($id, "cardinality(parts), store_upload <> 'nosuch'"), '2|t',
+               'the new one recorded');
+($st, undef, my $body) = ::patch($loc, 17 * $::MB, substr($bytes, 17 * $::MB));
+Test::More::is($st, 200, 'the end: 200');
+push @r, ::recorded();
+Test::More::like(::shape(grep { $_->[0] ne 'DELETE' } @r),
+    qr/PUT\?partNumber=3&uploadId=ID POST\?uploadId=ID$/, 'the last part, the completion');
+my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+Test::More::ok(::wait_until(sub { push @r, ::recorded();
+                                  grep { $_->[1] =~ /uploadId=nosuch$/ } @r }),
+               'the collector aborted the lost one');
+
+
+
+=== TEST 7: the end refused over the quota (507) after the completion; raised, the retry makes the file without completing the same upload twice
+--- init
+my $bytes = ::text(20 * $::MB, 'g');
+my $loc = ::create(length $bytes);
+my $id = ::id_of($loc);
+::patch($loc, 0, substr($bytes, 0, 10 * $::MB));
+my $first = ::row($id, 'store_upload');
+::psql("INSERT INTO attachments.quotas (organization_id, user_id, max_bytes)
+        VALUES ('acme', '', 1)");
+::recorded();
+my ($st, $h) = ::patch($loc, 10 * $::MB, substr($bytes, 10 * $::MB));
+Test::More::is($st, 507, 'over the quota at the end: 507');
+my @r = ::recorded();
+Test::More::like(::shape(@r), qr/^PUT\?partNumber=2&uploadId=ID PUT\?partNumber=3&uploadId=ID POST\?uploadId=ID DELETE$/,
+                 'completed, then its object deleted');
+Test::More::is(::row($id, "coalesce(store_upload, 'none')"), 'none',
+               'the row forgot the completed upload in parts');
+::psql("DELETE FROM attachments.quotas");
+($st) = ::tus('PATCH', $loc, { 'Content-Type' => 'application/offset+octet-stream',
+                               'Upload-Offset' => 20 * $::MB }, '');
+Test::More::is($st, 200, 'room again: the retry makes the file');
+@r = ::recorded();
+Test::More::unlike(join(' ', map { $_->[1] } @r), qr/uploadId=\Q$first\E/,
+                   'without the first upload in parts');
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE state = 'ready'
+                  AND size = " . length($bytes) . " ORDER BY created_at DESC LIMIT 1");
 Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 
 
 
-=== TEST 7: attachments-fsck finds nothing wrong; the counters agree
+=== TEST 8: attachments-fsck finds nothing wrong; the counters agree
 --- init
 my $out;
 ::wait_until(sub { ($out = ::fsck(\@::Storages)) eq '' });
