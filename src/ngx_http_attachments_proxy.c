@@ -380,11 +380,24 @@ static ngx_int_t
 ngx_http_attachments_proxy_take(ngx_http_attachments_storage_op_t *op,
     u_char *p, size_t n)
 {
-    size_t  k;
+    size_t   k;
+    u_char  *q, *last;
 
     op->received += n;
 
-    if (op->head.data && op->head.len < op->head_size) {
+    if (op->xml) {
+        /* a store keeps a long answer alive with blanks: they are not kept */
+
+        for (q = p, last = p + n;
+             q < last && op->head.len < op->head_size;
+             q++)
+        {
+            if (*q != ' ' && *q != '\t' && *q != CR && *q != LF) {
+                op->head.data[op->head.len++] = *q;
+            }
+        }
+
+    } else if (op->head.data && op->head.len < op->head_size) {
         k = ngx_min(n, op->head_size - op->head.len);
         ngx_memcpy(op->head.data + op->head.len, p, k);
         op->head.len += k;

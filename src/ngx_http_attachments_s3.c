@@ -554,6 +554,7 @@ ngx_http_attachments_s3_answer_room(ngx_http_request_t *r,
     op->head_size = 4096;
     op->head.len = 0;
     op->head.data = ngx_pnalloc(r->pool, op->head_size);
+    op->xml = 1;
 
     return op->head.data ? NGX_OK : NGX_ERROR;
 }
@@ -565,7 +566,7 @@ static void
 ngx_http_attachments_s3_answered(ngx_http_attachments_storage_op_t *op)
 {
     if (ngx_http_attachments_op_done(op)
-        && (op->multipart
+        && (op->multipart == NGX_HTTP_ATTACHMENTS_MP_START
             || (op->upload_id.len && op->method == NGX_HTTP_POST)))
     {
         (void) ngx_http_attachments_s3_answered_parts(op);

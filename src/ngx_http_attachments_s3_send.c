@@ -335,8 +335,12 @@ ngx_http_attachments_s3_answered_parts(ngx_http_attachments_storage_op_t *op)
     last = p + op->head.len;
 
     if (op->multipart != NGX_HTTP_ATTACHMENTS_MP_START) {
-        if (op->head.len && ngx_strlcasestrn(p, last, (u_char *) "<Error>", 6)
-                            != NULL)
+        /* a completion succeeded only if its answer says so */
+        if (ngx_strlcasestrn(p, last, (u_char *) "<Error>", 6) != NULL
+            || ngx_strlcasestrn(p, last,
+                                (u_char *) "<CompleteMultipartUploadResult",
+                                29)
+               == NULL)
         {
             goto failed;
         }

@@ -386,9 +386,11 @@ ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_count(op, NGX_OK);
 
     if (!ngx_http_attachments_op_done(op)) {
-        /* an object asked about that is not there is an answer */
-        level = (op->method == NGX_HTTP_HEAD && op->key.len
-                 && op->status == NGX_HTTP_NOT_FOUND)
+        /* an object asked about that is not there is an answer, and so is
+           an upload in parts gone when it is aborted */
+        level = (op->status == NGX_HTTP_NOT_FOUND
+                 && ((op->method == NGX_HTTP_HEAD && op->key.len)
+                     || (op->method == NGX_HTTP_DELETE && op->upload_id.len)))
                 ? NGX_LOG_INFO : NGX_LOG_ERR;
 
         ngx_log_error(level, op->log, 0,

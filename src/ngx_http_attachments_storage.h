@@ -141,6 +141,7 @@ struct ngx_http_attachments_storage_op_s {
     ngx_str_t                               stored;
     off_t                                   range;    /* read: 0, all */
     ngx_str_t                               head;     /* data: head_size */
+    unsigned                                xml:1;    /* head: no blanks */
     size_t                                  head_size;
     void                                   *sha;      /* EVP_MD_CTX */
     off_t                                   received;

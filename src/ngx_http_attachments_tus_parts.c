@@ -39,6 +39,7 @@ typedef struct {
     ngx_uint_t                           status;   /* of a step that failed */
     unsigned                             clear:1;  /* abandoned: forget it */
     unsigned                             given_up:1;
+    unsigned                             restarted:1;
 } ngx_http_attachments_tus_parts_ctx_t;
 
 
@@ -281,25 +282,32 @@ ngx_http_attachments_tus_parts_step(ngx_http_request_t *r,
         }
     }
 
-    if (pc->all && !pc->given_up && t->store_upload.len
-        && (rc == NGX_OK || (pc->status >= 400 && pc->status < 500)))
+    if (pc->all && !pc->given_up
+        && (rc == NGX_OK ? t->store_upload.len != 0
+                         : ((pc->status >= 400 && pc->status < 500)
+                            || pc->status == NGX_HTTP_NOT_IMPLEMENTED)))
     {
         if (rc != NGX_OK) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "attachments: the store refused the upload in "
+                          "attachments: the store refused an upload in "
                           "parts of \"%V\" (%ui); sending the file whole",
                           &t->store_key, pc->status);
         }
 
         pc->given_up = 1;
 
-        if (ngx_http_attachments_tus_parts_abandon(r, t, rc != NGX_OK)
-            == NGX_OK)
+        if (t->store_upload.len == 0) {
+            /* refused its making: nothing to hand over */
+            rc = NGX_OK;
+
+        } else if (ngx_http_attachments_tus_parts_abandon(r, t, rc != NGX_OK)
+                   == NGX_OK)
         {
             return;
-        }
 
-        rc = NGX_ERROR;
+        } else {
+            rc = NGX_ERROR;
+        }
     }
 
     if (rc != NGX_OK) {
@@ -356,8 +364,11 @@ ngx_http_attachments_tus_parts_sent(ngx_http_request_t *r,
     pc = t->parts;
     pc->status = op->status;
 
-    if (op->status == NGX_HTTP_NOT_FOUND) {
-        /* the store lost the upload in parts: a new one, from the start */
+    if (op->status == NGX_HTTP_NOT_FOUND && !pc->restarted) {
+        /* the store lost the upload in parts: a new one, from the start,
+           once a request */
+        pc->restarted = 1;
+
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "attachments: the upload in parts of \"%V\" is gone; "
                       "starting another", &t->store_key);

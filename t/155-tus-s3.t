@@ -32,7 +32,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 repeat_each(1);
 # blocks build on the database state earlier blocks left
 no_shuffle();
-plan tests => 63;
+plan tests => 82;
 
 start_s3rver();
 $ENV{TEST_NGINX_S3REC_PORT} = free_port();
@@ -73,6 +73,16 @@ our $Http = <<'_EOC_';
         default          0;
     }
 
+    # stores that misbehave for a file of that name: every part lost (404),
+    # uploads in parts refused (403), a completion whose error comes after
+    # 5000 blanks of keep-alive
+    map "$request_method:$uri:$args" $misbehave {
+        "~^PUT:.*-lost\.txt:partNumber"     1;
+        "~^POST:.*-refused\.txt:uploads"    2;
+        "~^POST:.*-late\.txt:uploadId"      3;
+        default                             0;
+    }
+
     server {
         listen 127.0.0.1:$TEST_NGINX_S3REC_PORT;
         access_log $TEST_NGINX_S3TMP/s3.log s3;
@@ -87,12 +97,29 @@ our $Http = <<'_EOC_';
                 return 404 "<Error><Code>NoSuchUpload</Code></Error>";
             }
 
+            if ($misbehave = 1) {
+                return 404 "<Error><Code>NoSuchUpload</Code></Error>";
+            }
+
+            if ($misbehave = 2) {
+                return 403 "<Error><Code>AccessDenied</Code></Error>";
+            }
+
+            if ($misbehave = 3) {
+                set $late "BLANKS";
+                set $late "$late$late";
+                return 200 "$late<Error><Code>InternalError</Code></Error>";
+            }
+
             proxy_pass http://127.0.0.1:$TEST_NGINX_S3_PORT;
             proxy_set_header Host $http_host;
             proxy_request_buffering off;
         }
     }
 _EOC_
+
+# the keep-alive blanks S3 sends while it completes (5000), then its error
+$Http =~ s/BLANKS/' ' x 2500/e;
 
 our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
     location /_s3/ {
@@ -317,9 +344,12 @@ my $id = ::id_of($loc);
 my ($st, $h) = ::patch($loc, 9 * $::MB, substr($bytes, 9 * $::MB, 8 * $::MB));
 Test::More::is("$st $h->{'upload-offset'}", '204 ' . 17 * $::MB, '204, all counted');
 my @r = ::recorded();
-Test::More::is(::shape(grep { $_->[0] ne 'DELETE' } @r),
-    'PUT?partNumber=2&uploadId=ID POST?uploads PUT?partNumber=1&uploadId=ID PUT?partNumber=2&uploadId=ID',
-    'the part refused (404), another upload in parts, its parts from the first');
+# (the refused PUT is logged when its body was read: in any order)
+Test::More::is(::shape(grep { $_->[0] ne 'DELETE' && $_->[6] == 404 } @r),
+    'PUT?partNumber=2&uploadId=ID', 'the part refused (404)');
+Test::More::is(::shape(grep { $_->[0] ne 'DELETE' && $_->[6] == 200 } @r),
+    'POST?uploads PUT?partNumber=1&uploadId=ID PUT?partNumber=2&uploadId=ID',
+    'another upload in parts, its parts from the first');
 Test::More::is(::row($id, "cardinality(parts), store_upload <> 'nosuch'"), '2|t',
                'the new one recorded');
 ($st, undef, my $body) = ::patch($loc, 17 * $::MB, substr($bytes, 17 * $::MB));
@@ -368,7 +398,59 @@ Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // 
 
 
 
-=== TEST 8: attachments-fsck finds nothing wrong; the counters agree
+=== TEST 8: every part lost: one new upload in parts a request, then the bytes wait; at the end the file goes whole
+--- init
+my $bytes = ::text(20 * $::MB, 'h');
+my $loc = ::create(length $bytes, 'lost.txt');
+::recorded();
+my ($st, $h) = ::patch($loc, 0, substr($bytes, 0, 10 * $::MB));
+Test::More::is("$st $h->{'upload-offset'}", '204 ' . 10 * $::MB, '204, counted');
+my @r = grep { $_->[0] ne 'DELETE' } ::recorded();
+Test::More::is(scalar(grep { $_->[0] eq 'POST' } @r), 2, 'two uploads in parts, no more');
+($st, undef, my $body) = ::patch($loc, 10 * $::MB, substr($bytes, 10 * $::MB));
+Test::More::is($st, 200, 'the end: 200');
+@r = grep { $_->[0] ne 'DELETE' } ::recorded();
+Test::More::is($r[-1][0] . ' ' . $r[-1][6], 'PUT 200', 'the file went whole');
+my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+
+
+
+=== TEST 9: uploads in parts refused for good (403): the PATCH is 204; the end sends the file whole
+--- init
+my $bytes = ::text(20 * $::MB, 'i');
+my $loc = ::create(length $bytes, 'refused.txt');
+my ($st) = ::patch($loc, 0, substr($bytes, 0, 10 * $::MB));
+Test::More::is($st, 204, 'a PATCH: 204');
+::recorded();
+($st, undef, my $body) = ::patch($loc, 10 * $::MB, substr($bytes, 10 * $::MB));
+Test::More::is($st, 200, 'the end: 200');
+my @r = ::recorded();
+Test::More::is(::shape(@r), 'POST?uploads PUT', 'refused again, then one PUT');
+my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
+Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+               Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
+
+
+
+=== TEST 10: a completion whose 200 says an error after 5000 blanks is no completion: 503, no file
+--- init
+my $bytes = ::text(12 * $::MB, 'j');
+my $loc = ::create(length $bytes, 'late.txt');
+::patch($loc, 0, substr($bytes, 0, 9 * $::MB));
+my ($st) = ::patch($loc, 9 * $::MB, substr($bytes, 9 * $::MB));
+Test::More::is($st, 503, 'the end: 503');
+Test::More::is(::count_rows('files', "file_name = 'late.txt' AND state = 'ready'"), 0,
+               'no file');
+($st) = ::tus('DELETE', $loc);
+Test::More::is($st, 204, 'the upload ended');
+
+
+
+=== TEST 11: attachments-fsck finds nothing wrong; the counters agree
 --- init
 my $out;
 ::wait_until(sub { ($out = ::fsck(\@::Storages)) eq '' });
