@@ -248,36 +248,17 @@ ngx_http_attachments_direct(ngx_http_request_t *r,
 static void
 ngx_http_attachments_direct_body(ngx_http_request_t *r)
 {
-    json_t                         *json;
-    ngx_int_t                       rc;
-    ngx_str_t                       body;
-    json_error_t                    err;
-    ngx_http_attachments_ctx_t     *ctx;
+    json_t                      *json;
+    ngx_int_t                    rc;
+    ngx_http_attachments_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
 
-    rc = ngx_http_attachments_body(r, &body);
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_finalize_request(r,
-            ngx_http_attachments_send_error(r,
-                NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                "a direct upload is asked for with at most 64k of JSON"));
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    json = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
-                      &err);
+    rc = ngx_http_attachments_json_body(r,
+             "a direct upload is asked for with at most 64k of JSON", &json);
 
     if (json == NULL) {
-        ngx_http_finalize_request(r,
-            ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "malformed_json", err.text));
+        ngx_http_finalize_request(r, rc);
         return;
     }
 

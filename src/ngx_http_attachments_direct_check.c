@@ -43,7 +43,7 @@ static void ngx_http_attachments_direct_ended(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_direct_deleted(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
-static ngx_int_t ngx_http_attachments_direct_start(ngx_http_request_t *r,
+static void ngx_http_attachments_direct_start(ngx_http_request_t *r,
     ngx_http_attachments_direct_t *d, ngx_uint_t method,
     ngx_http_attachments_storage_handler_pt handler);
 
@@ -146,14 +146,8 @@ ngx_http_attachments_direct_got(ngx_http_attachments_pg_query_t *q)
 
     d->op.checksum = 1;
 
-    if (ngx_http_attachments_direct_start(r, d, NGX_HTTP_HEAD,
-                                          ngx_http_attachments_direct_checked)
-        != NGX_OK)
-    {
-        return;
-    }
-
-    ngx_http_attachments_direct_checked(r, &d->op);
+    ngx_http_attachments_direct_start(r, d, NGX_HTTP_HEAD,
+                                      ngx_http_attachments_direct_checked);
 }
 
 
@@ -221,14 +215,8 @@ ngx_http_attachments_direct_checked(ngx_http_request_t *r,
         d->op.sha = d->sha;
     }
 
-    if (ngx_http_attachments_direct_start(r, d, NGX_HTTP_GET,
-                                          ngx_http_attachments_direct_read)
-        != NGX_OK)
-    {
-        return;
-    }
-
-    ngx_http_attachments_direct_read(r, &d->op);
+    ngx_http_attachments_direct_start(r, d, NGX_HTTP_GET,
+                                      ngx_http_attachments_direct_read);
 }
 
 
@@ -457,14 +445,8 @@ ngx_http_attachments_direct_ended(ngx_http_attachments_pg_query_t *q)
         return;
     }
 
-    if (ngx_http_attachments_direct_start(r, d, NGX_HTTP_DELETE,
-                                          ngx_http_attachments_direct_deleted)
-        != NGX_OK)
-    {
-        return;
-    }
-
-    ngx_http_attachments_direct_deleted(r, &d->op);
+    ngx_http_attachments_direct_start(r, d, NGX_HTTP_DELETE,
+                                      ngx_http_attachments_direct_deleted);
 }
 
 
@@ -501,12 +483,11 @@ ngx_http_attachments_direct_deleted(ngx_http_request_t *r,
 
 
 /*
- * d->op on the upload's object.  NGX_OK: done now, the caller calls
- * handler; NGX_AGAIN: handler is called later.  A store out of reach is
- * a status of 503.
+ * d->op on the upload's object; handler is called when it ends, now or
+ * later.  A store out of reach is a status of 503.
  */
 
-static ngx_int_t
+static void
 ngx_http_attachments_direct_start(ngx_http_request_t *r,
     ngx_http_attachments_direct_t *d, ngx_uint_t method,
     ngx_http_attachments_storage_handler_pt handler)
@@ -538,12 +519,12 @@ ngx_http_attachments_direct_start(ngx_http_request_t *r,
 
     if (rc == NGX_AGAIN) {
         ngx_http_run_posted_requests(r->connection);
-        return NGX_AGAIN;
+        return;
     }
 
     if (rc != NGX_OK) {
         d->op.status = NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    return NGX_OK;
+    handler(r, &d->op);
 }

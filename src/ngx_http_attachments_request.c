@@ -186,6 +186,10 @@ ngx_http_attachments_run_through(ngx_http_request_t *r,
 
 /* stmt with the parameters after the request's own, run as by run() */
 
+static ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+
 ngx_int_t
 ngx_http_attachments_run_params(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
@@ -403,11 +407,48 @@ ngx_http_attachments_base(ngx_http_request_t *r,
 
 
 /*
- * A JSON request body (a metadata update, a direct upload) in one piece.
- * NGX_DECLINED: larger than one may be.
+ * A JSON request body (a metadata update, a direct upload), parsed.  With
+ * *json NULL, the answer to finalize with: 413 (too_large its message),
+ * 400 malformed_json, 500.
  */
 
 ngx_int_t
+ngx_http_attachments_json_body(ngx_http_request_t *r, const char *too_large,
+    json_t **json)
+{
+    ngx_int_t     rc;
+    ngx_str_t     body;
+    json_error_t  err;
+
+    *json = NULL;
+
+    rc = ngx_http_attachments_body(r, &body);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_attachments_send_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                   too_large);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *json = json_loadb((char *) body.data, body.len,
+                       JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, &err);
+
+    if (*json == NULL) {
+        return ngx_http_attachments_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "malformed_json", err.text);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the request body in one piece; NGX_DECLINED: over 64k */
+
+static ngx_int_t
 ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     off_t         len;

@@ -17,6 +17,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 
 #include "ngx_http_attachments_pg.h"
 #include "ngx_http_attachments_input.h"
@@ -59,7 +60,8 @@ ngx_int_t ngx_http_attachments_run_params(ngx_http_request_t *r,
     ngx_http_attachments_ctx_t *ctx, ngx_http_attachments_pg_stmt_t *stmt,
     ngx_http_attachments_pg_handler_pt handler, ngx_str_t **params,
     ngx_uint_t n);
-ngx_int_t ngx_http_attachments_body(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_attachments_json_body(ngx_http_request_t *r,
+    const char *too_large, json_t **json);
 
 ngx_uint_t ngx_http_attachments_failed(ngx_http_request_t *r,
     ngx_http_attachments_pg_query_t *q, ngx_uint_t one);

@@ -103,9 +103,6 @@ sub recorded {
     return map { chomp; [ (split / /, $_, 2)[0], split /\|/, (split / /, $_, 2)[1] ] } <$fh>;
 }
 
-sub object { (botocore({ op => 'get', port => $ENV{TEST_NGINX_S3_PORT},
-                         key => shift }))[0] }
-
 sub nothing_stored {
     my $eid = shift;
     Test::More::is(::count_rows('files', "entity_id = '$eid'"), 0,
@@ -139,7 +136,7 @@ Test::More::is(scalar @rows, 2, 'two rows');
 for my $row (@rows) {
     my ($name, $storage, $key, $state) = @$row;
     Test::More::is("$storage $state", 'cloud ready', "$name: ready, in cloud");
-    my $o = ::object($key);
+    my $o = ::s3_object($key);
     Test::More::is($o->{status}, 200, "$name: the object is there");
     Test::More::is(pack('H*', $o->{body_hex} // ''), $sent{$name},
                    "$name: identical bytes");
@@ -248,7 +245,7 @@ Test::More::is(join(' ', map { "$_->[0]:$_->[6]" } @ops),
                'PUT:200 PUT:200 DELETE:204 DELETE:204', 'PUT twice, then DELETE twice');
 for my $del (grep { $_->[0] eq 'DELETE' } @ops) {
     my ($method, $uri, $host, $date, $sha, $auth) = @$del;
-    Test::More::is(::object($uri =~ s{^/files/}{}r)->{status}, 404,
+    Test::More::is(::s3_object($uri =~ s{^/files/}{}r)->{status}, 404,
                    'the object is gone');
     my ($want) = ::botocore({ op => 'sign', method => 'DELETE',
         url => "http://$host$uri", body_hex => '', date => $date,
@@ -276,7 +273,7 @@ plain
 === TEST 9: its object holds every byte
 --- init
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE entity_id = '26'");
-my $o = ::object($key);
+my $o = ::s3_object($key);
 Test::More::is($o->{status}, 200, 'the object is there');
 Test::More::ok(pack('H*', $o->{body_hex} // '') eq $::Big, 'with the 5 MB sent, unchanged');
 Test::More::is(::stored_files("$::Tmp/.tmp"), '', 'no temporary file left');
@@ -296,7 +293,7 @@ my $r = Attachments::HTTP->new->delete(
     "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/api/work_orders/21/files/$id",
     { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme' } });
 Test::More::is($r->{status}, 204, 'deleted');
-Test::More::is(::object($key)->{status}, 200, 'the object stays until the collector runs');
+Test::More::is(::s3_object($key)->{status}, 200, 'the object stays until the collector runs');
 Test::More::is(::psql("SELECT deleted_at IS NOT NULL FROM attachments.files WHERE id = '$id'"),
                't', 'the row is marked deleted');
 --- more_headers

@@ -199,8 +199,8 @@ sub shape { join ' ', map { my $u = $_->[1];
 
 sub text { my ($n, $c) = @_; substr(("survey line $c\n" x ($n / 14 + 1)), 0, $n) }
 
-sub object { (botocore({ op => 'get', port => $ENV{TEST_NGINX_S3_PORT},
-                         key => shift }))[0] }
+# the SHA-256 of the object under a key
+sub stored_sha { Digest::SHA::sha256_hex(pack('H*', s3_object(shift)->{body_hex} // '')) }
 
 run_tests();
 
@@ -242,7 +242,7 @@ Test::More::is("$f->{id} $f->{size} $f->{sha256} "
     . ::psql("SELECT storage FROM attachments.files WHERE id = '$f->{id}'"),
     "$fid " . length($bytes) . ' ' . Digest::SHA::sha256_hex($bytes) . ' cloud',
     "the file: that id, its size and SHA-256, in cloud");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 Test::More::is(::psql("SELECT count(*) FROM attachments.tus_uploads"), 0, 'the upload ended');
 
@@ -326,7 +326,7 @@ my @r = ::recorded();
 Test::More::is(::shape(@r), 'POST?uploadId=ID PUT', 'the completion failed; one PUT');
 $id = JSON::PP->new->decode($body)->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$id'");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 Test::More::is(::psql("SELECT state FROM attachments.files WHERE id = '$id'"), 'ready',
                'ready');
@@ -359,7 +359,7 @@ Test::More::like(::shape(grep { $_->[0] ne 'DELETE' } @r),
     qr/PUT\?partNumber=3&uploadId=ID POST\?uploadId=ID$/, 'the last part, the completion');
 my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 Test::More::ok(::wait_until(sub { push @r, ::recorded();
                                   grep { $_->[1] =~ /uploadId=nosuch$/ } @r }),
@@ -393,7 +393,7 @@ Test::More::unlike(join(' ', map { $_->[1] } @r), qr/uploadId=\Q$first\E/,
                    'without the first upload in parts');
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE state = 'ready'
                   AND size = " . length($bytes) . " ORDER BY created_at DESC LIMIT 1");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 
 
@@ -413,7 +413,7 @@ Test::More::is($st, 200, 'the end: 200');
 Test::More::is($r[-1][0] . ' ' . $r[-1][6], 'PUT 200', 'the file went whole');
 my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 
 
@@ -431,7 +431,7 @@ my @r = ::recorded();
 Test::More::is(::shape(@r), 'POST?uploads PUT', 'refused again, then one PUT');
 my $fid = JSON::PP->new->decode($body)->{files}[0]{id};
 my $key = ::psql("SELECT storage_key FROM attachments.files WHERE id = '$fid'");
-Test::More::is(Digest::SHA::sha256_hex(pack('H*', ::object($key)->{body_hex} // '')),
+Test::More::is(::stored_sha($key),
                Digest::SHA::sha256_hex($bytes), 'the object holds the bytes');
 
 

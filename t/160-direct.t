@@ -151,9 +151,6 @@ sub put {
 
 sub confirm { my ($u, %h) = @_; call(POST => $u->{confirm_url}, undef, %h) }
 
-sub object { (botocore({ op => 'get', port => $ENV{TEST_NGINX_S3_PORT},
-                         key => shift }))[0] }
-
 sub key_of { ::psql("SELECT storage_key FROM attachments.files"
                     . " WHERE id = '" . shift . "'") }
 
@@ -266,7 +263,7 @@ Test::More::is(::psql("SELECT state FROM attachments.files WHERE id = '$u->{id}'
                'ready', 'ready');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 0, 'the upload ended');
 ::usage_clean();
-my $o = ::object(::key_of($u->{id}));
+my $o = ::s3_object(::key_of($u->{id}));
 Test::More::is(pack('H*', $o->{body_hex} // ''), $bytes, 'the object stays');
 my ($head) = grep { $_->[0] eq 'HEAD' } ::recorded();
 my ($get) = grep { $_->[0] eq 'GET' } ::recorded();
@@ -315,7 +312,7 @@ Test::More::is(::put($u, $other)->{status}, 200, 's3rver took other bytes');
 my $c = ::confirm($u);
 Test::More::is($c->{status}, 422, 'other bytes: 422');
 Test::More::like($c->{content}, qr/"code":"checksum_mismatch"/, 'checksum_mismatch');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 0, 'the upload ended');
 Test::More::is(::psql("SELECT state FROM attachments.files WHERE id = '$u->{id}'"),
                'pending', 'its key still guarded for the collector');
@@ -340,13 +337,13 @@ my ($r, $u) = ::create(35, 'short.pdf', $bytes);
 my $c = ::confirm($u);
 Test::More::is($c->{status}, 422, 'short: 422');
 Test::More::like($c->{content}, qr/"code":"size_mismatch"/, 'size_mismatch');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'deleted');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 404, 'deleted');
 ($r, $u) = ::create(35, 'tool.pdf', $::ELF);
 ::put($u, $::ELF);
 $c = ::confirm($u);
 Test::More::is($c->{status}, 415, 'an ELF: 415');
 Test::More::like($c->{content}, qr/"code":"unsupported_type"/, 'unsupported_type');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'deleted');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 404, 'deleted');
 ($r, $u) = ::create(35, 'dot.pdf', $::PNG, content_type => 'application/pdf');
 ::put($u, $::PNG);
 $c = ::confirm($u);
@@ -370,7 +367,7 @@ my ($r, $u) = ::create(36, 'gone.pdf', $bytes);
 ::put($u, $bytes);
 my $d = ::call(DELETE => $u->{confirm_url});
 Test::More::is($d->{status}, 204, 'cancelled: 204');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 404, 'the object was deleted');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 0, 'the upload ended');
 Test::More::is(::call(DELETE => $u->{confirm_url})->{status}, 404, 'again: 404');
 Test::More::is(::confirm($u)->{status}, 404, 'confirmed after: 404');
@@ -513,7 +510,7 @@ Test::More::is($get->[8], 'bytes=0-16383', 'the GET asked for the first 16k only
 $c = ::confirm($u);
 Test::More::is($c->{status}, 422, 'the store says another checksum: 422');
 Test::More::like($c->{content}, qr/"code":"checksum_mismatch"/, 'checksum_mismatch');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 404, 'deleted');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 404, 'deleted');
 --- request
 GET /plain
 --- response_body
@@ -533,7 +530,7 @@ my $key = ::key_of($u->{id});
 Test::More::ok(::wait_until(sub {
     ::count_rows('files', "id = '$u->{id}'") == 0
     && ::count_rows('tus_uploads', "id = '$u->{id}'") == 0 }), 'both rows gone');
-Test::More::is(::object($key)->{status}, 404, 'the object was deleted');
+Test::More::is(::s3_object($key)->{status}, 404, 'the object was deleted');
 ::usage_clean();
 --- request
 GET /plain
@@ -552,13 +549,13 @@ for my $round (1 .. 3) {
     # the second's lookup may come after the first committed: 404 then
     Test::More::like(join(' ', sort @st), qr/^201 40[49]$/,
                      "round $round: 201, and 409 or 404");
-    Test::More::is(::object(::key_of($u->{id}))->{status}, 200, "round $round: the object stays");
+    Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 200, "round $round: the object stays");
     ($r, $u) = ::create(42, "either$round.pdf", $bytes);
     ::put($u, $bytes);
     @st = ::at_once(sub { ::confirm($u)->{status} },
                     sub { ::call(DELETE => $u->{confirm_url})->{status} });
     my $state = ::psql("SELECT state FROM attachments.files WHERE id = '$u->{id}'");
-    my $there = ::object(::key_of($u->{id}))->{status};
+    my $there = ::s3_object(::key_of($u->{id}))->{status};
     Test::More::ok(("@st" eq '201 404' && $state eq 'ready' && $there == 200)
                    || ("@st" =~ /^(409|404) 204$/ && $state eq 'pending' && $there == 404),
                    "round $round: confirm, cancel: @st, $state, object $there");
@@ -593,7 +590,7 @@ my $c = ::confirm($u);
 Test::More::is($c->{status}, 503, 'cut off: 503');
 Test::More::like($c->{content}, qr/"code":"unavailable"/, 'unavailable');
 Test::More::is(::count_rows('tus_uploads', "id = '$u->{id}'"), 1, 'the upload stayed');
-Test::More::is(::object(::key_of($u->{id}))->{status}, 200, 'and its object');
+Test::More::is(::s3_object(::key_of($u->{id}))->{status}, 200, 'and its object');
 --- request
 GET /plain
 --- response_body

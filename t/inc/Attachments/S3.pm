@@ -18,7 +18,7 @@ use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
-our @EXPORT = qw(start_s3rver slow_link free_port botocore);
+our @EXPORT = qw(start_s3rver slow_link free_port botocore s3_object);
 
 my @pids;
 
@@ -134,6 +134,13 @@ sub botocore (@) {
     my @out = map { $json->decode($_) } <$py>;
     close $py or die "botocore failed\n";
     return @out;
+}
+
+# the object under a key of s3rver's bucket "files", read by botocore:
+# {status, body_hex}
+sub s3_object ($) {
+    return (botocore({ op => 'get', port => $ENV{TEST_NGINX_S3_PORT},
+                       key => shift }))[0];
 }
 
 1;
