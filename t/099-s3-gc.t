@@ -156,7 +156,7 @@ $::Http =~ s/endpoint=http:\/\/127.0.0.1:\$TEST_NGINX_S3REC_PORT/endpoint=http:\
 Test::More::is(::purged($::Stuck), 'f', 'not purged while S3 was down');
 --- http_config eval
 $::Http =~ s/endpoint=http:\/\/127.0.0.1:\$TEST_NGINX_S3REC_PORT/endpoint=https:\/\/localhost:\$TEST_NGINX_S3TLS_PORT ca=\$TEST_NGINX_S3DIR\/other.crt/r
---- wait: 1
+--- wait: 3
 --- error_log eval
 [qr/attachments: s3 storage "cloud": certificate verify error/,
  qr/attachments gc: the blob of file 0+-0+-4000-8000-0+5 stays/]
