@@ -188,6 +188,18 @@ ALTER TABLE attachments.tus_uploads
 ALTER TABLE attachments.stray_names
     ADD COLUMN IF NOT EXISTS upload_id text;
 
+-- the folders of cloud drives (docs/storages.md): a folder path, under a
+-- drive storage's root, is made once and its id remembered here, so an
+-- upload into it costs no request to the drive; a row whose folder was
+-- deleted on the drive is dropped and the folder made again
+CREATE TABLE IF NOT EXISTS attachments.folder_cache (
+    storage          text        NOT NULL,
+    path             text        NOT NULL,
+    folder_id        text        NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (storage, path)
+);
+
 CREATE OR REPLACE FUNCTION attachments.count_usage(
     p_org text, p_user text, p_delta bigint)
 RETURNS void
@@ -517,6 +529,27 @@ BEGIN
                    AND (rp.role IS NOT NULL OR g.user_id IS NOT NULL)
             )
         $$;
+    END IF;
+END
+$do$;
+
+
+-- The human-readable name of a record, for the folder routes of drive
+-- storages ($attachments_record_name in attachments_route): an order's
+-- number and customer, say.  Asked in the same round trip as authorize()
+-- when a file is uploaded.  The default is the record's id; replace the
+-- body (keeping the signature) to name records from the application's own
+-- tables.  NULL or an empty name falls back to the id.  Made only where it
+-- is missing, so running this file again keeps the application's body.
+
+DO $do$
+BEGIN
+    IF to_regprocedure('attachments.record_label(text, text)') IS NULL THEN
+        CREATE FUNCTION attachments.record_label(p_entity_type text,
+                                                 p_entity_id text)
+        RETURNS text
+        LANGUAGE sql STABLE
+        AS $$ SELECT p_entity_id $$;
     END IF;
 END
 $do$;

@@ -544,6 +544,22 @@ ngx_http_attachments_authorized(ngx_http_attachments_pg_query_t *q)
         if (ngx_strcmp(verdict, "allow") == 0) {
             ctx->access = NGX_HTTP_ATTACHMENTS_ACCESS_ALLOWED;
 
+            /* an upload's record name, for the folder routes of drives */
+
+            if (PQnfields(q->result) > 1 && !PQgetisnull(q->result, 0, 1)) {
+                ctx->record.len = PQgetlength(q->result, 0, 1);
+                ctx->record.data = ngx_pnalloc(r->pool, ctx->record.len);
+
+                if (ctx->record.data == NULL) {
+                    ctx->access = NGX_HTTP_ATTACHMENTS_ACCESS_REFUSED;
+                    ctx->refused = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+                } else {
+                    ngx_memcpy(ctx->record.data, PQgetvalue(q->result, 0, 1),
+                               ctx->record.len);
+                }
+            }
+
         } else if (ngx_strcmp(verdict, "deny") == 0) {
             ctx->refused = NGX_HTTP_FORBIDDEN;
 

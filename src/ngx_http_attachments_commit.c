@@ -35,6 +35,7 @@
 #include "ngx_http_attachments_request.h"
 #include "ngx_http_attachments_object.h"
 #include "ngx_http_attachments_undo.h"
+#include "ngx_http_attachments_folders.h"
 #include "ngx_http_attachments_commit.h"
 
 
@@ -47,6 +48,8 @@ static void ngx_http_attachments_upload_renewed(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_upload_create(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up);
+static void ngx_http_attachments_upload_foldered(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_uint_t status);
 static void ngx_http_attachments_upload_created(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_upload_commit(ngx_http_request_t *r,
@@ -350,8 +353,25 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
 
         b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
 
+        if (b->parent.len == 0 && b->upload_id.len == 0) {
+            /* a drive's file goes into its folder, had first */
+
+            rc = ngx_http_attachments_folder_resolve(r, up, b,
+                                        ngx_http_attachments_upload_foldered);
+
+            if (rc == NGX_AGAIN) {
+                return;
+            }
+
+            if (rc == NGX_ERROR) {
+                ngx_http_attachments_upload_unavailable(r, up);
+                return;
+            }
+        }
+
         ngx_http_attachments_upload_op(up, b,
                                        ngx_http_attachments_upload_created);
+        up->op.parent = b->parent;
 
         /* a resumable upload sent in parts is completed, not put */
         up->op.upload_id = b->upload_id;
@@ -381,6 +401,19 @@ ngx_http_attachments_upload_create(ngx_http_request_t *r,
 
 
 static void
+ngx_http_attachments_upload_foldered(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_uint_t status)
+{
+    if (status) {
+        ngx_http_attachments_upload_unavailable(r, up);
+        return;
+    }
+
+    ngx_http_attachments_upload_create(r, up);
+}
+
+
+static void
 ngx_http_attachments_upload_created(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
@@ -389,6 +422,14 @@ ngx_http_attachments_upload_created(ngx_http_request_t *r,
 
     up = op->data;
     b = (ngx_http_attachments_blob_t *) up->blobs.elts + up->next;
+
+    if (op->gone && !b->refolder) {
+        /* the cached folder was deleted on the drive: made again, once */
+        b->refolder = 1;
+        ngx_str_null(&b->parent);
+        ngx_http_attachments_upload_create(r, up);
+        return;
+    }
 
     if (op->status == NGX_HTTP_CONFLICT) {
         /* a blob of another file has the key: it stays as it is */

@@ -498,6 +498,7 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
     ngx_str_t                              arg[NGX_HTTP_ATTACHMENTS_ARGS];
     ngx_uint_t                             i, escaped;
     ngx_http_attachments_key_t            *k;
+    ngx_http_attachments_link_t            link;
     ngx_http_attachments_grant_t           g;
     ngx_http_attachments_storage_t        *storage;
     ngx_http_attachments_loc_conf_t       *alcf;
@@ -629,6 +630,18 @@ ngx_http_attachments_download_handler(ngx_http_request_t *r)
                    &g.path, &g.key_id);
 
     ngx_http_attachments_metrics_download(NGX_HTTP_ATTACHMENTS_DL_VERIFIED);
+
+    if (storage->kind->serve != ngx_http_attachments_local_kind.serve) {
+        /* a drive's: the kind answers, from the drive */
+        ngx_memzero(&link, sizeof(ngx_http_attachments_link_t));
+
+        link.storage = storage;
+        link.key = key;
+        link.filename = g.filename;
+        link.type = g.type;
+
+        return ngx_http_attachments_storage_serve(r, &link);
+    }
 
     return ngx_http_attachments_local_send(r, storage, &key, &g);
 }

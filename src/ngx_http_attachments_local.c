@@ -63,7 +63,8 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_local_kind = {
     NULL,
     NULL,
     NULL,                                  /* no uploads in parts */
-    NULL
+    NULL,
+    NULL                                   /* no folders to make */
 };
 
 

@@ -150,7 +150,8 @@ static ngx_str_t  ngx_http_attachments_metrics_kinds[] = {
 };
 
 static const char  *ngx_http_attachments_metrics_ops[] = {
-    "create", "delete", "publish", "health", "check", "read"
+    "create", "delete", "publish", "health", "check", "read",
+    "folder"
 };
 
 static const char  *ngx_http_attachments_metrics_gc_names[] = {

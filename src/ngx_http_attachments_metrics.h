@@ -83,6 +83,7 @@ typedef enum {
     NGX_HTTP_ATTACHMENTS_OP_HEALTH,             /* HEAD of the store */
     NGX_HTTP_ATTACHMENTS_OP_CHECK,              /* HEAD of an object */
     NGX_HTTP_ATTACHMENTS_OP_READ,               /* GET */
+    NGX_HTTP_ATTACHMENTS_OP_FOLDER,             /* MKCOL: a drive's folder */
     NGX_HTTP_ATTACHMENTS_OPS
 } ngx_http_attachments_op_e;
 

@@ -25,6 +25,7 @@
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_local.h"
 #include "ngx_http_attachments_s3.h"
+#include "ngx_http_attachments_yadisk.h"
 #include "ngx_http_attachments_module.h"
 
 
@@ -58,6 +59,7 @@ static ngx_conf_post_t  ngx_http_attachments_ttl_post = {
 static ngx_http_attachments_storage_kind_t  *ngx_http_attachments_kinds[] = {
     &ngx_http_attachments_local_kind,
     &ngx_http_attachments_s3_kind,
+    &ngx_http_attachments_yadisk_kind,
     NULL
 };
 

@@ -37,6 +37,7 @@ typedef struct {
     ngx_uint_t                       refused;   /* status */
     ngx_uint_t                       limit;
     ngx_str_t                        base;      /* of absolute URLs */
+    ngx_str_t                        record;    /* record_label(), uploads */
     void                            *upload;
     void                            *publish;
     void                            *tus;

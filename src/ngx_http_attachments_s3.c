@@ -24,9 +24,8 @@
 #include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_conf.h"
-#include "ngx_http_attachments_client.h"
-#include "ngx_http_attachments_proxy.h"
 #include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_cloud.h"
 #include "ngx_http_attachments_s3_send.h"
 #include "ngx_http_attachments_s3.h"
 
@@ -38,9 +37,6 @@ static char *ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_attachments_s3_activate(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage);
-static ngx_int_t ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
-    ngx_str_t *ca);
 static ngx_int_t ngx_http_attachments_s3_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_s3_delete(ngx_http_request_t *r,
@@ -84,7 +80,8 @@ ngx_http_attachments_storage_kind_t  ngx_http_attachments_s3_kind = {
     ngx_http_attachments_s3_object,
     ngx_http_attachments_s3_object,
     ngx_http_attachments_s3_multipart,
-    ngx_http_attachments_s3_answered
+    ngx_http_attachments_s3_answered,
+    NULL                                   /* keys, not folders */
 };
 
 
@@ -147,7 +144,7 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         } else if (ngx_http_attachments_conf_param(&value[i], "proxy", &v)) {
             if (ngx_http_attachments_conf_prefix(cf, &value[i],
                                                  "location prefix",
-                                                 &s3->proxy)
+                                                 &s3->cloud.proxy)
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
@@ -202,7 +199,13 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_attachments_s3_endpoint(cf, storage, &endpoint, &ca)
+    /* a bucket's own host is "bucket.endpoint" */
+
+    if (ngx_http_attachments_cloud_endpoint(cf, &s3->cloud, storage,
+                                            &endpoint,
+                                            s3->virtual_host ? &s3->bucket
+                                                             : NULL,
+                                            &ca)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -218,108 +221,6 @@ invalid:
 }
 
 
-/*
- * endpoint=scheme://host[:port]: the Host the requests are signed for (the
- * port left out when it is the scheme's, the bucket in front with
- * style=virtual), and the peer of the module's own client
- */
-
-static ngx_int_t
-ngx_http_attachments_s3_endpoint(ngx_conf_t *cf,
-    ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
-    ngx_str_t *ca)
-{
-    u_char                     *p;
-    char                       *suffix;
-    ngx_url_t                   u;
-    ngx_str_t                   host;
-    ngx_uint_t                  https;
-    ngx_http_attachments_s3_t  *s3;
-
-    s3 = storage->data;
-
-    if (ngx_strncmp(endpoint->data, "https://", 8) == 0) {
-        ngx_str_set(&s3->scheme, "https://");
-
-    } else if (ngx_strncmp(endpoint->data, "http://", 7) == 0) {
-        ngx_str_set(&s3->scheme, "http://");
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"endpoint=\" must be an http:// or https:// "
-                           "URL, not \"%V\"", endpoint);
-        return NGX_ERROR;
-    }
-
-    https = (s3->scheme.len == 8);
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.data = endpoint->data + s3->scheme.len;
-    u.url.len = endpoint->len - s3->scheme.len;
-    u.default_port = https ? 443 : 80;
-    u.no_resolve = 1;
-
-    while (u.url.len && u.url.data[u.url.len - 1] == '/') {
-        u.url.len--;
-    }
-
-    if (u.url.len == 0
-        || ngx_strlchr(u.url.data, u.url.data + u.url.len, '/')
-        || ngx_parse_url(cf->pool, &u) != NGX_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"endpoint=\" must be a scheme and a host, "
-                           "not \"%V\"", endpoint);
-        return NGX_ERROR;
-    }
-
-    /* as written, but for the scheme's own port */
-
-    host = u.url;
-    suffix = https ? ":443" : ":80";
-
-    if (host.len > ngx_strlen(suffix)
-        && ngx_strncmp(host.data + host.len - ngx_strlen(suffix), suffix,
-                       ngx_strlen(suffix))
-           == 0)
-    {
-        host.len -= ngx_strlen(suffix);
-    }
-
-    if (s3->virtual_host) {
-        s3->host.len = s3->bucket.len + 1 + host.len;
-        s3->host.data = ngx_pnalloc(cf->pool, s3->host.len);
-        if (s3->host.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(s3->host.data, s3->bucket.data, s3->bucket.len);
-        *p++ = '.';
-        ngx_memcpy(p, host.data, host.len);
-
-    } else {
-        s3->host = host;
-    }
-
-    s3->peer.name.len = sizeof("s3 storage \"\"") - 1 + storage->name.len;
-    s3->peer.name.data = ngx_pnalloc(cf->pool, s3->peer.name.len);
-    if (s3->peer.name.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(s3->peer.name.data, "s3 storage \"%V\"", &storage->name);
-
-    if (ngx_http_attachments_client_conf(cf, &s3->peer, &s3->host, https, ca)
-        != NGX_CONF_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* the active storage receives uploads through proxy=, from temp= */
 
 static char *
@@ -330,7 +231,7 @@ ngx_http_attachments_s3_activate(ngx_conf_t *cf,
 
     s3 = storage->data;
 
-    if (s3->proxy.len == 0 || storage->root.len == 0) {
+    if (s3->cloud.proxy.len == 0 || storage->root.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the s3 storage \"%V\" receives uploads and "
                            "needs \"proxy=\" (an internal location that "
@@ -466,7 +367,7 @@ ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
 
     s = link->storage->data;
 
-    ps->host = s->host;
+    ps->host = s->cloud.host;
     ps->now = ngx_time();
     ps->expires = ngx_min(link->ttl, NGX_HTTP_ATTACHMENTS_SIGV4_EXPIRES_MAX);
 
@@ -478,13 +379,14 @@ ngx_http_attachments_s3_presigned(ngx_http_request_t *r,
 
     n = ngx_http_attachments_presign(NULL, &s->sigv4, ps);
 
-    url->data = ngx_pnalloc(r->pool, s->scheme.len + s->host.len + n);
+    url->data = ngx_pnalloc(r->pool,
+                            s->cloud.scheme.len + s->cloud.host.len + n);
     if (url->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url->data, s->scheme.data, s->scheme.len);
-    p = ngx_cpymem(p, s->host.data, s->host.len);
+    p = ngx_cpymem(url->data, s->cloud.scheme.data, s->cloud.scheme.len);
+    p = ngx_cpymem(p, s->cloud.host.data, s->cloud.host.len);
 
     n = ngx_http_attachments_presign(p, &s->sigv4, ps);
     if (n == 0) {
@@ -531,7 +433,7 @@ ngx_http_attachments_s3_multipart(ngx_http_request_t *r,
 
     s3 = op->storage->data;
 
-    if (r == NULL || s3->proxy.len == 0) {
+    if (r == NULL || s3->cloud.proxy.len == 0) {
         return NGX_DECLINED;
     }
 
@@ -551,12 +453,9 @@ static ngx_int_t
 ngx_http_attachments_s3_answer_room(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    op->head_size = 4096;
-    op->head.len = 0;
-    op->head.data = ngx_pnalloc(r->pool, op->head_size);
     op->xml = 1;
 
-    return op->head.data ? NGX_OK : NGX_ERROR;
+    return ngx_http_attachments_cloud_answer_room(r->pool, op, 4096);
 }
 
 
@@ -583,19 +482,11 @@ static ngx_int_t
 ngx_http_attachments_s3_delete(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    ngx_http_attachments_s3_t  *s3;
-
-    s3 = op->storage->data;
-
-    if (r && s3->proxy.len) {
-        return ngx_http_attachments_s3_send(r, op);
+    if (r == NULL && op->pool == NULL) {
+        return NGX_DECLINED;
     }
 
-    if (op->pool) {
-        return ngx_http_attachments_s3_client(op->pool, op);
-    }
-
-    return NGX_DECLINED;
+    return ngx_http_attachments_s3_send(r, op);
 }
 
 
@@ -609,7 +500,7 @@ ngx_http_attachments_s3_object(ngx_http_request_t *r,
 
     s3 = op->storage->data;
 
-    if (r == NULL || s3->proxy.len == 0) {
+    if (r == NULL || s3->cloud.proxy.len == 0) {
         return NGX_DECLINED;
     }
 
@@ -627,7 +518,7 @@ ngx_http_attachments_s3_health(ngx_http_request_t *r,
 
     s3 = op->storage->data;
 
-    if (s3->proxy.len == 0) {
+    if (s3->cloud.proxy.len == 0) {
         return NGX_DECLINED;
     }
 

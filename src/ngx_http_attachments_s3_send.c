@@ -8,11 +8,9 @@
  * Requests to an S3 bucket, signed in their headers (SigV4,
  * ngx_http_attachments_sigv4.c): PUT, DELETE, HEAD and GET of objects,
  * and the steps of an upload in parts (CreateMultipartUpload, UploadPart,
- * CompleteMultipartUpload, AbortMultipartUpload), made as subrequests to
- * the internal location named by "proxy=" (ngx_http_attachments_proxy.c),
- * whose proxy_pass reaches the endpoint without blocking, or without a
- * request (the collector) through the module's own client
- * (ngx_http_attachments_client.c).
+ * CompleteMultipartUpload, AbortMultipartUpload), sent through the cloud
+ * kinds' client (ngx_http_attachments_cloud.c): a subrequest through
+ * "proxy=", or without a request (the collector) the module's own client.
  */
 
 
@@ -23,9 +21,8 @@
 
 #include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_sigv4.h"
-#include "ngx_http_attachments_client.h"
-#include "ngx_http_attachments_proxy.h"
 #include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_cloud.h"
 #include "ngx_http_attachments_s3_send.h"
 
 
@@ -46,7 +43,6 @@ static ngx_int_t ngx_http_attachments_s3_query(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op, ngx_str_t *query);
 static void ngx_http_attachments_s3_wire(
     ngx_http_attachments_storage_op_t *op, ngx_str_t *query);
-static void ngx_http_attachments_s3_answered(void *data, ngx_uint_t status);
 
 
 static u_char  ngx_http_attachments_s3_empty[] =
@@ -140,7 +136,7 @@ ngx_http_attachments_s3_sign(ngx_pool_t *pool,
         rq.payload = ngx_http_attachments_s3_empty;
     }
 
-    rq.host = s->host;
+    rq.host = s->cloud.host;
     rq.now = ngx_time();
 
     /* the x-amz-date value follows the signature: rq is on the stack */
@@ -380,114 +376,34 @@ failed:
 
 
 /*
- * Starts op (a PUT, a DELETE, a HEAD, a GET, a step of an upload in
- * parts) as a subrequest through the
- * storage's proxy= location (ngx_http_attachments_proxy.c).
+ * Sends op (a PUT, a DELETE, a HEAD, a GET, a step of an upload in parts)
+ * signed now: through the storage's proxy= location with r, through the
+ * module's own client (op->pool) without
  */
 
 ngx_int_t
 ngx_http_attachments_s3_send(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    u_char                            *p;
-    ngx_str_t                          uri;
-    ngx_http_attachments_s3_t         *s;
-    ngx_http_attachments_s3_signed_t   sg;
+    ngx_http_attachments_s3_t             *s;
+    ngx_http_attachments_s3_signed_t       sg;
+    ngx_http_attachments_cloud_request_t   rq;
 
     s = op->storage->data;
 
-    if (ngx_http_attachments_s3_sign(r->pool, op, &sg) != NGX_OK) {
+    if (ngx_http_attachments_s3_sign(r ? r->pool : op->pool, op, &sg)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    /* the proxy= prefix for the leading "/": proxy_pass puts it back */
+    rq.method = sg.method;
+    rq.path = sg.path;
+    rq.args = sg.query;
+    rq.headers = sg.headers;
+    rq.n = sg.n;
 
-    uri.len = s->proxy.len + sg.path.len - 1;
-    uri.data = ngx_pnalloc(r->pool, uri.len);
-    if (uri.data == NULL) {
-        return NGX_ERROR;
-    }
+    ngx_http_attachments_s3_wire(op, &rq.args);
 
-    p = ngx_cpymem(uri.data, s->proxy.data, s->proxy.len);
-    ngx_memcpy(p, sg.path.data + 1, sg.path.len - 1);
-
-    ngx_http_attachments_s3_wire(op, &sg.query);
-
-    return ngx_http_attachments_proxy_send(r, op, &uri, &sg.query,
-                                           &sg.method, sg.headers, sg.n);
-}
-
-
-/*
- * The module's own client sends op (its method, path and signature) with a
- * connection of its own: NGX_AGAIN, op->handler is called later with no
- * request; NGX_DECLINED, the endpoint has no address.
- */
-
-ngx_int_t
-ngx_http_attachments_s3_client(ngx_pool_t *pool,
-    ngx_http_attachments_storage_op_t *op)
-{
-    ngx_int_t                          rc;
-    ngx_str_t                          uri;
-    ngx_buf_t                         *b;
-    ngx_http_attachments_s3_t         *s;
-    ngx_http_attachments_s3_signed_t   sg;
-
-    s = op->storage->data;
-
-    if (s->peer.addr == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_attachments_s3_sign(pool, op, &sg) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    uri.len = ngx_http_attachments_aws_escape(NULL, sg.path.data, sg.path.len,
-                                              1);
-    uri.data = ngx_pnalloc(pool, uri.len + 1 + sg.query.len);
-    if (uri.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_http_attachments_aws_escape(uri.data, sg.path.data,
-                                           sg.path.len, 1);
-
-    ngx_http_attachments_s3_wire(op, &sg.query);
-
-    if (sg.query.len) {
-        uri.data[uri.len++] = '?';
-        uri.len = ngx_cpymem(uri.data + uri.len, sg.query.data, sg.query.len)
-                  - uri.data;
-    }
-
-    b = ngx_http_attachments_client_request(pool, &sg.method, &uri, &s->host,
-                                            sg.headers, sg.n);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_attachments_client_send(pool, op->log, &s->peer, b,
-                                          ngx_http_attachments_s3_answered,
-                                          op);
-
-    if (rc == NGX_BUSY) {
-        /* answered at once, but never from inside this call */
-        op->status = NGX_HTTP_BAD_GATEWAY;
-        return NGX_OK;
-    }
-
-    return rc;
-}
-
-
-static void
-ngx_http_attachments_s3_answered(void *data, ngx_uint_t status)
-{
-    ngx_http_attachments_storage_op_t  *op = data;
-
-    op->status = status;
-
-    ngx_http_attachments_storage_done(NULL, op);
+    return ngx_http_attachments_cloud_send(r, &s->cloud, op, &rq);
 }

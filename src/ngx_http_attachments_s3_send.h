@@ -6,9 +6,8 @@
 
 /*
  * Requests to an S3 bucket, signed in their headers: objects put, deleted,
- * checked and read, and uploads in parts, sent as subrequests through the
- * storage's proxy= location or, without a request, through the module's
- * own client.
+ * checked and read, and uploads in parts, sent through the cloud kinds'
+ * client (ngx_http_attachments_cloud.c).
  */
 
 
@@ -21,27 +20,22 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attachments_sigv4.h"
-#include "ngx_http_attachments_client.h"
 #include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_cloud.h"
 
 
 /* an s3 storage's own: storage->data */
 typedef struct {
+    ngx_http_attachments_cloud_t     cloud;
     ngx_http_attachments_sigv4_t     sigv4;
-    ngx_str_t                        scheme;    /* "https://" */
-    ngx_str_t                        host;      /* as in Host */
     ngx_str_t                        bucket;
     ngx_uint_t                       virtual_host;
-    ngx_str_t                        proxy;     /* internal location prefix */
-    ngx_http_attachments_peer_t      peer;      /* for the collector */
 } ngx_http_attachments_s3_t;
 
 
 ngx_int_t ngx_http_attachments_s3_path(ngx_pool_t *pool,
     ngx_http_attachments_s3_t *s3, ngx_str_t *key, ngx_str_t *path);
 ngx_int_t ngx_http_attachments_s3_send(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *op);
-ngx_int_t ngx_http_attachments_s3_client(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op);
 ngx_int_t ngx_http_attachments_s3_complete_body(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op);

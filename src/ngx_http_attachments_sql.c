@@ -76,7 +76,10 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize = {
     " WHEN attachments.authorize($1, $2, $3, $4, $5) THEN 'allow'"
     " WHEN $5 <> 'read' AND attachments.authorize($1, $2, $3, $4, 'read')"
     "  THEN 'deny'"
-    " ELSE 'hidden' END",
+    " ELSE 'hidden' END,"
+    /* the record's name, for the folder routes of drives */
+    " CASE WHEN $5 IN ('upload', 'update')"
+    "  THEN coalesce(nullif(attachments.record_label($3, $4), ''), $4) END",
 
     5
 };
@@ -693,4 +696,49 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_abandon = {
     " SELECT 1 FROM u",
 
     11
+};
+
+
+/*
+ * The folder cache of drive storages ($8 storage, $9 the folder's path):
+ * its id, if it was made; remembered once made ($10), the first maker's
+ * id winning a race; forgotten, with every folder under it, once the
+ * drive says it is not there
+ */
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_lookup = {
+    33, "attachments_folder_lookup",
+
+    "SELECT folder_id FROM attachments.folder_cache"
+    " WHERE storage = $8 AND path = $9",
+
+    9
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_remember = {
+    34, "attachments_folder_remember",
+
+    "WITH i AS ("
+    "INSERT INTO attachments.folder_cache (storage, path, folder_id)"
+    " VALUES ($8, $9, $10)"
+    " ON CONFLICT (storage, path) DO NOTHING"
+    " RETURNING folder_id)"
+    " SELECT folder_id FROM i"
+    " UNION ALL"
+    " SELECT folder_id FROM attachments.folder_cache"
+    "  WHERE storage = $8 AND path = $9 AND NOT EXISTS (SELECT 1 FROM i)",
+
+    10
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_forget = {
+    35, "attachments_folder_forget",
+
+    "DELETE FROM attachments.folder_cache"
+    " WHERE storage = $8"
+    "   AND (path = $9 OR left(path, length($9) + 1) = $9 || '/')",
+
+    9
 };

@@ -186,5 +186,10 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_direct;
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 
+/* the folder cache of drives: lookup, remember -> folder_id; forget */
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_lookup;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_remember;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_forget;
+
 
 #endif /* _NGX_HTTP_ATTACHMENTS_SQL_H_INCLUDED_ */

@@ -42,12 +42,19 @@ static void ngx_http_attachments_storage_count(
 static const char *ngx_http_attachments_storage_method(
     ngx_http_attachments_storage_op_t *op);
 static void ngx_http_attachments_storage_wake(ngx_http_request_t *r);
+static ngx_int_t ngx_http_attachments_storage_add_variables(
+    ngx_conf_t *cf);
+static ngx_int_t ngx_http_attachments_storage_url_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
-/* a module for its request context only: the operation a request awaits */
+/*
+ * A module for its request context (the operation a request awaits) and
+ * $attachments_storage_url
+ */
 
 static ngx_http_module_t  ngx_http_attachments_storage_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_attachments_storage_add_variables, /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     NULL,                                  /* create main configuration */
@@ -75,6 +82,60 @@ ngx_module_t  ngx_http_attachments_storage_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_str_t  ngx_http_attachments_storage_url_name =
+    ngx_string("attachments_storage_url");
+
+
+static ngx_int_t
+ngx_http_attachments_storage_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_attachments_storage_url_name,
+                                NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_attachments_storage_url_variable;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the subrequest of an operation sent to an address the store gave
+ * (a drive's upload URL): that address, for "proxy_pass
+ * $attachments_storage_url"
+ */
+
+static ngx_int_t
+ngx_http_attachments_storage_url_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_attachments_storage_op_t   *op;
+    ngx_http_attachments_storage_ctx_t  *ctx;
+
+    ctx = r->parent ? ngx_http_get_module_ctx(r->parent,
+                                          ngx_http_attachments_storage_module)
+                    : NULL;
+    op = ctx ? ctx->op : NULL;
+
+    if (op == NULL || op->url.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = op->url.data;
+    v->len = op->url.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
 
 
 ngx_http_attachments_storage_t *
@@ -204,6 +265,19 @@ ngx_http_attachments_storage_read(ngx_http_request_t *r,
 }
 
 
+/* a drive's folder op->key, made: its id in op->parent */
+
+ngx_int_t
+ngx_http_attachments_storage_folder(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_str_null(&op->parent);
+
+    return ngx_http_attachments_storage_start(r, op, NGX_HTTP_MKCOL,
+                                              op->storage->kind->folder);
+}
+
+
 /* a step of an upload in parts: NGX_DECLINED, the kind makes none */
 
 ngx_int_t
@@ -275,6 +349,10 @@ ngx_http_attachments_storage_count(ngx_http_attachments_storage_op_t *op,
         what = NGX_HTTP_ATTACHMENTS_OP_PUBLISH;
         break;
 
+    case NGX_HTTP_MKCOL:
+        what = NGX_HTTP_ATTACHMENTS_OP_FOLDER;
+        break;
+
     case NGX_HTTP_GET:
         what = NGX_HTTP_ATTACHMENTS_OP_READ;
         break;
@@ -311,6 +389,9 @@ ngx_http_attachments_storage_method(ngx_http_attachments_storage_op_t *op)
 
     case NGX_HTTP_POST:
         return "POST";
+
+    case NGX_HTTP_MKCOL:
+        return "MKCOL";
 
     default:
         return "HEAD";
@@ -374,6 +455,12 @@ ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
     ngx_uint_t  level;
+
+    if (op->step) {
+        /* the kind goes on with its operation */
+        op->handler(r, op);
+        return;
+    }
 
     if (op->storage->kind->answered) {
         op->storage->kind->answered(op);

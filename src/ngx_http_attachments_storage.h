@@ -6,7 +6,8 @@
 
 /*
  * The storage interface: what every storage kind offers (local in
- * ngx_http_attachments_local.c, s3 in ngx_http_attachments_s3.c), what a
+ * ngx_http_attachments_local.c, s3 in ngx_http_attachments_s3.c,
+ * yandex_disk in ngx_http_attachments_yadisk.c), what a
  * storage, a link to a blob and an operation on a blob are, and the
  * operations callers run through it.  Every blob operation of the module
  * goes through here: create, delete, publish, serve, presign, health, and
@@ -81,6 +82,13 @@ typedef struct {
     void                                (*answered)(
                                             ngx_http_attachments_storage_op_t
                                             *op);
+
+    /*
+     * drives: the folder op->key made (every folder of its path), its id
+     * answered in op->parent; create puts the file into op->parent and
+     * answers 404 with op->gone when that folder is not there any more
+     */
+    ngx_http_attachments_storage_op_pt    folder;
 } ngx_http_attachments_storage_kind_t;
 
 
@@ -159,6 +167,14 @@ struct ngx_http_attachments_storage_op_s {
     ngx_str_t                               etag;
     ngx_array_t                            *etags;
     ngx_str_t                               body;     /* in memory */
+
+    /* drives: the folder's id; the address a store gave to send to */
+    ngx_str_t                               parent;
+    ngx_str_t                               url;
+    unsigned                                gone:1;
+
+    /* a step of a kind's own, within an operation: not counted */
+    unsigned                                step:1;
 };
 
 
@@ -193,6 +209,8 @@ ngx_int_t ngx_http_attachments_storage_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_attachments_storage_read(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 ngx_int_t ngx_http_attachments_storage_multipart(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+ngx_int_t ngx_http_attachments_storage_folder(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 
 void ngx_http_attachments_storage_wait(ngx_http_request_t *r,

@@ -50,6 +50,8 @@ typedef struct {
     u_char                           sha256[64];
     ngx_str_t                        upload_id;  /* sent in parts: the */
     ngx_array_t                     *etags;      /* store's upload, parts */
+    ngx_str_t                        parent;     /* a drive's folder id */
+    unsigned                         refolder:1; /* the cached one went */
 } ngx_http_attachments_blob_t;
 
 

@@ -34,6 +34,7 @@
 #include "ngx_http_attachments_module.h"
 #include "ngx_http_attachments_request.h"
 #include "ngx_http_attachments_undo.h"
+#include "ngx_http_attachments_folders.h"
 #include "ngx_http_attachments_commit.h"
 #include "ngx_http_attachments_receive.h"
 #include "ngx_http_attachments_upload.h"
@@ -646,7 +647,10 @@ failed:
 }
 
 
-/* the storage key: attachments_key, or org_{org}/{type}/{id}/{uuid}-{name} */
+/*
+ * The storage key: a drive's route, attachments_key, or
+ * org_{org}/{type}/{id}/{uuid}-{name}
+ */
 
 ngx_int_t
 ngx_http_attachments_upload_key(ngx_http_request_t *r,
@@ -654,24 +658,32 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
     ngx_http_attachments_upload_conf_t *conf, ngx_http_attachments_blob_t *b)
 {
     u_char                      *p;
+    ngx_int_t                    rc;
     ngx_http_attachments_ctx_t  *ctx;
     u_char                       org[NGX_HTTP_ATTACHMENTS_ORG_KEY_MAX];
     size_t                       len;
 
     ctx = up->ctx;
 
-    if (conf->key) {
-        /* the variables see the upload, and the file being keyed */
-        ctx->upload = up;
-        up->blob = b;
+    /* the variables see the upload, and the file being keyed */
+    ctx->upload = up;
+    up->blob = b;
 
-        if (ngx_http_complex_value(r, conf->key, &b->key) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    /* a drive's route, or attachments_key */
 
-        up->blob = NULL;
+    rc = ngx_http_attachments_folder_key(r, up, b);
 
-    } else {
+    if (rc == NGX_DECLINED && conf->key) {
+        rc = ngx_http_complex_value(r, conf->key, &b->key);
+    }
+
+    up->blob = NULL;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         if (ctx->org.len > NGX_HTTP_ATTACHMENTS_ORG_MAX) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "attachments: an organization id over %d bytes "

@@ -1,0 +1,268 @@
+
+/*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
+ * The HTTP client of every cloud storage kind (s3, yandex_disk).  A kind
+ * writes a request (method, path, query, the headers it signs or
+ * authorizes with) and this sends it the one way there is at that moment:
+ * with a client request, as a subrequest to the storage's internal
+ * location "proxy=" (ngx_http_attachments_proxy.c), whose proxy_pass
+ * reaches the store without blocking, or, for an address the store itself
+ * gave (op->url), to "upload=", whose "proxy_pass $attachments_storage_url"
+ * goes there; without a request (the collector), through the module's own
+ * client (ngx_http_attachments_client.c) with a connection of its own.
+ * Either way op->handler is called once the store answered.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_sigv4.h"
+#include "ngx_http_attachments_client.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_proxy.h"
+#include "ngx_http_attachments_cloud.h"
+
+
+static ngx_int_t ngx_http_attachments_cloud_client(
+    ngx_http_attachments_cloud_t *cloud,
+    ngx_http_attachments_storage_op_t *op,
+    ngx_http_attachments_cloud_request_t *rq);
+static void ngx_http_attachments_cloud_answered(void *data,
+    ngx_uint_t status);
+
+
+/*
+ * endpoint=scheme://host[:port]: the Host requests go to (the port left
+ * out when it is the scheme's, prefix and a dot in front, as a bucket's
+ * own host has), and the peer of the module's own client
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_endpoint(ngx_conf_t *cf,
+    ngx_http_attachments_cloud_t *cloud,
+    ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
+    ngx_str_t *prefix, ngx_str_t *ca)
+{
+    u_char      *p;
+    char        *suffix;
+    size_t       n;
+    ngx_url_t    u;
+    ngx_str_t    host;
+    ngx_uint_t   https;
+
+    if (endpoint->len > 8 && ngx_strncmp(endpoint->data, "https://", 8) == 0)
+    {
+        ngx_str_set(&cloud->scheme, "https://");
+
+    } else if (endpoint->len > 7
+               && ngx_strncmp(endpoint->data, "http://", 7) == 0)
+    {
+        ngx_str_set(&cloud->scheme, "http://");
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"endpoint=\" must be an http:// or https:// "
+                           "URL, not \"%V\"", endpoint);
+        return NGX_ERROR;
+    }
+
+    https = (cloud->scheme.len == 8);
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = endpoint->data + cloud->scheme.len;
+    u.url.len = endpoint->len - cloud->scheme.len;
+    u.default_port = https ? 443 : 80;
+    u.no_resolve = 1;
+
+    while (u.url.len && u.url.data[u.url.len - 1] == '/') {
+        u.url.len--;
+    }
+
+    if (u.url.len == 0
+        || ngx_strlchr(u.url.data, u.url.data + u.url.len, '/')
+        || ngx_parse_url(cf->pool, &u) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"endpoint=\" must be a scheme and a host, "
+                           "not \"%V\"", endpoint);
+        return NGX_ERROR;
+    }
+
+    /* as written, but for the scheme's own port */
+
+    host = u.url;
+    suffix = https ? ":443" : ":80";
+    n = ngx_strlen(suffix);
+
+    if (host.len > n
+        && ngx_strncmp(host.data + host.len - n, suffix, n) == 0)
+    {
+        host.len -= n;
+    }
+
+    if (prefix && prefix->len) {
+        cloud->host.len = prefix->len + 1 + host.len;
+        cloud->host.data = ngx_pnalloc(cf->pool, cloud->host.len);
+        if (cloud->host.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(cloud->host.data, prefix->data, prefix->len);
+        *p++ = '.';
+        ngx_memcpy(p, host.data, host.len);
+
+    } else {
+        cloud->host = host;
+    }
+
+    /* the log's name for it: 's3 storage "cloud"' */
+
+    cloud->peer.name.len = sizeof(" storage \"\"") - 1
+                           + storage->kind->name.len + storage->name.len;
+    cloud->peer.name.data = ngx_pnalloc(cf->pool, cloud->peer.name.len);
+    if (cloud->peer.name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cloud->peer.name.data, "%V storage \"%V\"",
+                &storage->kind->name, &storage->name);
+
+    if (ngx_http_attachments_client_conf(cf, &cloud->peer, &cloud->host,
+                                         https, ca)
+        != NGX_CONF_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * rq sent for op: NGX_AGAIN, op->handler is called later (in the
+ * request's context, the caller runs the posted requests; or with no
+ * request); NGX_OK, answered at once (op->status); NGX_DECLINED, there is
+ * no way to the store now (no location, no address).
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_send(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_t *cloud, ngx_http_attachments_storage_op_t *op,
+    ngx_http_attachments_cloud_request_t *rq)
+{
+    u_char     *p;
+    ngx_str_t   uri, args;
+
+    if (r == NULL || (cloud->proxy.len == 0 && op->url.len == 0)) {
+        return ngx_http_attachments_cloud_client(cloud, op, rq);
+    }
+
+    if (op->url.len) {
+        /* the address is the variable's: the location only leads there */
+
+        if (cloud->upload.len == 0) {
+            return NGX_DECLINED;
+        }
+
+        uri = cloud->upload;
+        ngx_str_null(&args);
+
+    } else {
+        /* the proxy= prefix for the leading "/": proxy_pass puts it back */
+
+        uri.len = cloud->proxy.len + rq->path.len - 1;
+        uri.data = ngx_pnalloc(r->pool, uri.len);
+        if (uri.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(uri.data, cloud->proxy.data, cloud->proxy.len);
+        ngx_memcpy(p, rq->path.data + 1, rq->path.len - 1);
+
+        args = rq->args;
+    }
+
+    return ngx_http_attachments_proxy_send(r, op, &uri, &args, &rq->method,
+                                           rq->headers, rq->n);
+}
+
+
+static ngx_int_t
+ngx_http_attachments_cloud_client(ngx_http_attachments_cloud_t *cloud,
+    ngx_http_attachments_storage_op_t *op,
+    ngx_http_attachments_cloud_request_t *rq)
+{
+    ngx_int_t   rc;
+    ngx_str_t   uri;
+    ngx_buf_t  *b;
+
+    if (op->pool == NULL || cloud->peer.addr == NULL || op->url.len) {
+        return NGX_DECLINED;
+    }
+
+    uri.len = ngx_http_attachments_aws_escape(NULL, rq->path.data,
+                                              rq->path.len, 1);
+    uri.data = ngx_pnalloc(op->pool, uri.len + 1 + rq->args.len);
+    if (uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_attachments_aws_escape(uri.data, rq->path.data,
+                                           rq->path.len, 1);
+
+    if (rq->args.len) {
+        uri.data[uri.len++] = '?';
+        uri.len = ngx_cpymem(uri.data + uri.len, rq->args.data, rq->args.len)
+                  - uri.data;
+    }
+
+    b = ngx_http_attachments_client_request(op->pool, &rq->method, &uri,
+                                            &cloud->host, rq->headers, rq->n);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_attachments_client_send(op->pool, op->log, &cloud->peer, b,
+                                          ngx_http_attachments_cloud_answered,
+                                          op);
+
+    if (rc == NGX_BUSY) {
+        /* answered at once, but never from inside this call */
+        op->status = NGX_HTTP_BAD_GATEWAY;
+        return NGX_OK;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_attachments_cloud_answered(void *data, ngx_uint_t status)
+{
+    ngx_http_attachments_storage_op_t  *op = data;
+
+    op->status = status;
+
+    ngx_http_attachments_storage_done(NULL, op);
+}
+
+
+/* where an operation keeps the first size bytes of what the store answers */
+
+ngx_int_t
+ngx_http_attachments_cloud_answer_room(ngx_pool_t *pool,
+    ngx_http_attachments_storage_op_t *op, size_t size)
+{
+    op->head_size = size;
+    op->head.len = 0;
+    op->head.data = ngx_pnalloc(pool, size);
+
+    return op->head.data ? NGX_OK : NGX_ERROR;
+}

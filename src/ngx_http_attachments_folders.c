@@ -1,0 +1,613 @@
+
+/*
+ * Copyright (C) 2026 The ngx_http_attachments_module authors
+ */
+
+
+/*
+ * The folders of drive storages (yandex_disk): people browse a drive, so a
+ * file goes into a folder named for its record, from a route per entity
+ * type ("attachments_route sale Sales/SO-$attachments_record_name;"), and
+ * keeps its key, "<folder>/<uuid>-<name>", as a file in s3 does.  Before
+ * the first file goes into a folder, the drive makes it (every folder of
+ * its path) and attachments.folder_cache remembers its id, so the next
+ * files cost no request to the drive; the storage saying the folder is
+ * gone (deleted by a person) drops it from the cache, and it is made
+ * again, once per file.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attachments_sign.h"
+#include "ngx_http_attachments_input.h"
+#include "ngx_http_attachments_pg.h"
+#include "ngx_http_attachments_sql.h"
+#include "ngx_http_attachments_storage.h"
+#include "ngx_http_attachments_module.h"
+#include "ngx_http_attachments_request.h"
+#include "ngx_http_attachments_undo.h"
+#include "ngx_http_attachments_folders.h"
+
+
+/* the longest record name a folder takes, in bytes */
+#define NGX_HTTP_ATTACHMENTS_RECORD_MAX  120
+
+
+typedef struct {
+    ngx_str_t                        entity_type;  /* "default": the rest */
+    ngx_http_complex_value_t         folder;
+} ngx_http_attachments_folder_route_t;
+
+
+typedef struct {
+    ngx_array_t                     *routes;
+} ngx_http_attachments_folders_conf_t;
+
+
+/* a folder being had for a blob */
+typedef struct {
+    ngx_http_attachments_upload_t           *up;
+    ngx_http_attachments_blob_t             *blob;
+    ngx_str_t                                path;
+    ngx_http_attachments_folder_handler_pt   handler;
+} ngx_http_attachments_folder_t;
+
+
+static ngx_int_t ngx_http_attachments_folders_add_variables(ngx_conf_t *cf);
+static void *ngx_http_attachments_folders_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_attachments_folders_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_attachments_route_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_attachments_record_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_attachments_folder_run(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f, ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler);
+static void ngx_http_attachments_folder_forgotten(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_folder_looked_up(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_folder_make(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f);
+static void ngx_http_attachments_folder_made(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op);
+static void ngx_http_attachments_folder_remembered(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_folder_end(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f, ngx_uint_t status);
+
+
+static ngx_command_t  ngx_http_attachments_folders_commands[] = {
+
+    { ngx_string("attachments_route"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_attachments_route_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_attachments_folders_module_ctx = {
+    ngx_http_attachments_folders_add_variables, /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_attachments_folders_create_loc_conf, /* create location conf */
+    ngx_http_attachments_folders_merge_loc_conf   /* merge location conf */
+};
+
+
+ngx_module_t  ngx_http_attachments_folders_module = {
+    NGX_MODULE_V1,
+    &ngx_http_attachments_folders_module_ctx, /* module context */
+    ngx_http_attachments_folders_commands, /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_attachments_record_name =
+    ngx_string("attachments_record_name");
+
+
+static ngx_int_t
+ngx_http_attachments_folders_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_attachments_record_name,
+                                NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_attachments_record_variable;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_attachments_folders_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_attachments_folders_conf_t  *fcf;
+
+    fcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_attachments_folders_conf_t));
+    if (fcf == NULL) {
+        return NULL;
+    }
+
+    fcf->routes = NGX_CONF_UNSET_PTR;
+
+    return fcf;
+}
+
+
+/* a level's routes replace the ones above, as a whole (like error_page) */
+
+static char *
+ngx_http_attachments_folders_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_attachments_folders_conf_t *prev = parent;
+    ngx_http_attachments_folders_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->routes, prev->routes, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+/* attachments_route <entity_type>|default <folder template> */
+
+static char *
+ngx_http_attachments_route_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_attachments_folders_conf_t *fcf = conf;
+
+    ngx_str_t                            *value;
+    ngx_uint_t                            i;
+    ngx_http_compile_complex_value_t      ccv;
+    ngx_http_attachments_folder_route_t  *rt;
+
+    value = cf->args->elts;
+
+    if (!(value[1].len == 7 && ngx_strncmp(value[1].data, "default", 7) == 0)
+        && !ngx_http_attachments_entity_type_valid(value[1].data,
+                                                   value[1].len))
+    {
+        return "needs an entity type ([a-z][a-z0-9_]{0,62}) or \"default\"";
+    }
+
+    if (value[2].len == 0 || value[2].data[0] == '/'
+        || value[2].data[value[2].len - 1] == '/')
+    {
+        return "needs a folder path without a leading or trailing \"/\"";
+    }
+
+    if (fcf->routes == NGX_CONF_UNSET_PTR) {
+        fcf->routes = ngx_array_create(cf->pool, 4,
+                                  sizeof(ngx_http_attachments_folder_route_t));
+        if (fcf->routes == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rt = fcf->routes->elts;
+
+    for (i = 0; i < fcf->routes->nelts; i++) {
+        if (rt[i].entity_type.len == value[1].len
+            && ngx_strncmp(rt[i].entity_type.data, value[1].data,
+                           value[1].len)
+               == 0)
+        {
+            return "is duplicate for this entity type";
+        }
+    }
+
+    rt = ngx_array_push(fcf->routes);
+    if (rt == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rt->entity_type = value[1];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &rt->folder;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * $attachments_record_name: what attachments.record_label() named the
+ * record, made one folder name: no "/", "\", control character or what
+ * the drives' clients refuse (":*?\"<>|"), no "%" (keys have none),
+ * no leading or trailing blank
+ * or dot, at most 120 bytes (whole UTF-8 characters); the record's id when
+ * nothing is left
+ */
+
+static ngx_int_t
+ngx_http_attachments_record_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                      *p, *src, *last;
+    size_t                       len;
+    ngx_http_attachments_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
+
+    if (ctx == NULL || ctx->route.entity_id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    src = ctx->record.data;
+    last = src + ctx->record.len;
+
+    while (src < last && (*src == ' ' || *src == '.')) {
+        src++;
+    }
+
+    while (last > src && (last[-1] == ' ' || last[-1] == '.')) {
+        last--;
+    }
+
+    len = ngx_min((size_t) (last - src), NGX_HTTP_ATTACHMENTS_RECORD_MAX);
+
+    /* never half a character */
+    while (len && src + len < last && (src[len] & 0xc0) == 0x80) {
+        len--;
+    }
+
+    while (len && (src[len - 1] == ' ' || src[len - 1] == '.')) {
+        len--;
+    }
+
+    if (len == 0 || !ngx_http_attachments_utf8_valid(src, len)) {
+        v->data = ctx->route.entity_id.data;
+        v->len = ctx->route.entity_id.len;
+
+    } else {
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->data = p;
+        v->len = len;
+
+        for (last = src + len; src < last; src++) {
+            *p++ = (*src < 0x20 || *src == 0x7f
+                    || ngx_strchr("/\\:*?\"<>|%", *src) != NULL)
+                   ? '_' : *src;
+        }
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The key of b on a drive: its entity type's route (or the default one)
+ * and "/<uuid>-<name>"; NGX_DECLINED, not a drive or no route, the key is
+ * attachments_key's.  The variables see the file being keyed.
+ */
+
+ngx_int_t
+ngx_http_attachments_folder_key(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_http_attachments_blob_t *b)
+{
+    u_char                               *p;
+    ngx_str_t                             folder, *type;
+    ngx_uint_t                            i;
+    ngx_http_attachments_folder_route_t  *rt, *found;
+    ngx_http_attachments_folders_conf_t  *fcf;
+
+    fcf = ngx_http_get_module_loc_conf(r, ngx_http_attachments_folders_module);
+
+    if (up->storage->kind->folder == NULL || fcf->routes == NULL) {
+        return NGX_DECLINED;
+    }
+
+    type = &up->ctx->route.entity_type;
+    rt = fcf->routes->elts;
+    found = NULL;
+
+    for (i = 0; i < fcf->routes->nelts; i++) {
+        if (rt[i].entity_type.len == type->len
+            && ngx_strncmp(rt[i].entity_type.data, type->data, type->len)
+               == 0)
+        {
+            found = &rt[i];
+            break;
+        }
+
+        if (rt[i].entity_type.len == 7
+            && ngx_strncmp(rt[i].entity_type.data, "default", 7) == 0)
+        {
+            found = &rt[i];
+        }
+    }
+
+    if (found == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, &found->folder, &folder) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b->key.len = folder.len + 1 + NGX_HTTP_ATTACHMENTS_UUID_LEN + 1
+                 + b->key_name.len;
+    b->key.data = ngx_pnalloc(r->pool, b->key.len);
+    if (b->key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(b->key.data, folder.data, folder.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, b->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
+    *p++ = '-';
+    ngx_memcpy(p, b->key_name.data, b->key_name.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * b's folder on the drive: from the cache, or made and then cached (the
+ * cached one dropped first when it went).  NGX_AGAIN: handler is called;
+ * NGX_DECLINED: the key has no folder, or the storage no folders.
+ */
+
+ngx_int_t
+ngx_http_attachments_folder_resolve(ngx_http_request_t *r,
+    ngx_http_attachments_upload_t *up, ngx_http_attachments_blob_t *b,
+    ngx_http_attachments_folder_handler_pt handler)
+{
+    u_char                         *p;
+    ngx_http_attachments_folder_t  *f;
+
+    /* the folder: the key up to its last "/" */
+
+    for (p = b->key.data + b->key.len; p > b->key.data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    if (up->storage->kind->folder == NULL || p == b->key.data) {
+        return NGX_DECLINED;
+    }
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_folder_t));
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->up = up;
+    f->blob = b;
+    f->handler = handler;
+    f->path.data = b->key.data;
+    f->path.len = p - 1 - b->key.data;
+
+    ngx_str_null(&b->parent);
+
+    if (b->refolder) {
+        return ngx_http_attachments_folder_run(r, f,
+                                        &ngx_http_attachments_sql_folder_forget,
+                                        NULL,
+                                        ngx_http_attachments_folder_forgotten);
+    }
+
+    return ngx_http_attachments_folder_run(r, f,
+                                        &ngx_http_attachments_sql_folder_lookup,
+                                        NULL,
+                                        ngx_http_attachments_folder_looked_up);
+}
+
+
+/* a statement on f's folder, with its id if given: NGX_AGAIN or NGX_ERROR */
+
+static ngx_int_t
+ngx_http_attachments_folder_run(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f, ngx_http_attachments_pg_stmt_t *stmt,
+    ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler)
+{
+    ngx_http_attachments_pg_query_t  *q;
+
+    q = ngx_http_attachments_statement(r, f->up->ctx, stmt, handler);
+
+    if (q == NULL
+        || ngx_http_attachments_pg_param(r->pool, q, &f->up->storage->name)
+           != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, &f->path) != NGX_OK
+        || (id && ngx_http_attachments_pg_param(r->pool, q, id) != NGX_OK))
+    {
+        return NGX_ERROR;
+    }
+
+    q->data = f;
+
+    return ngx_http_attachments_run_through(r, q);
+}
+
+
+static void
+ngx_http_attachments_folder_forgotten(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_folder_t  *f = q->data;
+
+    ngx_http_request_t  *r;
+
+    r = f->up->request;
+
+    if (q->rc != NGX_OK) {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "attachments: the folder \"%V\" is not in storage \"%V\" "
+                  "any more: making it again", &f->path,
+                  &f->up->storage->name);
+
+    ngx_http_attachments_folder_make(r, f);
+}
+
+
+static void
+ngx_http_attachments_folder_looked_up(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_folder_t  *f = q->data;
+
+    ngx_str_t            id;
+    ngx_http_request_t  *r;
+
+    r = f->up->request;
+
+    if (q->rc != NGX_OK) {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    if (PQntuples(q->result) == 0) {
+        ngx_http_attachments_folder_make(r, f);
+        return;
+    }
+
+    id.data = (u_char *) PQgetvalue(q->result, 0, 0);
+    id.len = PQgetlength(q->result, 0, 0);
+
+    f->blob->parent.data = ngx_pstrdup(r->pool, &id);
+    f->blob->parent.len = id.len;
+
+    ngx_http_attachments_folder_end(r, f, f->blob->parent.data
+                                          ? 0
+                                          : NGX_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+
+/* the drive makes the folder (and the ones above it) */
+
+static void
+ngx_http_attachments_folder_make(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f)
+{
+    ngx_int_t                           rc;
+    ngx_http_attachments_storage_op_t  *op;
+
+    op = &f->up->op;
+
+    ngx_memzero(op, sizeof(ngx_http_attachments_storage_op_t));
+
+    op->storage = f->up->storage;
+    op->key = f->path;
+    op->log = r->connection->log;
+    op->handler = ngx_http_attachments_folder_made;
+    op->data = f;
+
+    rc = ngx_http_attachments_storage_folder(r, op);
+
+    if (rc == NGX_AGAIN) {
+        ngx_http_run_posted_requests(r->connection);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        op->status = NGX_HTTP_BAD_GATEWAY;
+    }
+
+    ngx_http_attachments_folder_made(r, op);
+}
+
+
+static void
+ngx_http_attachments_folder_made(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op)
+{
+    ngx_http_attachments_folder_t  *f = op->data;
+
+    if (!ngx_http_attachments_op_done(op)) {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    if (ngx_http_attachments_folder_run(r, f,
+                                    &ngx_http_attachments_sql_folder_remember,
+                                    &op->parent,
+                                    ngx_http_attachments_folder_remembered)
+        != NGX_AGAIN)
+    {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
+}
+
+
+/* the cached id is the first maker's: a drive may hold two of a name */
+
+static void
+ngx_http_attachments_folder_remembered(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_folder_t  *f = q->data;
+
+    ngx_str_t            id;
+    ngx_http_request_t  *r;
+
+    r = f->up->request;
+
+    if (q->rc != NGX_OK || PQntuples(q->result) != 1) {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    id.data = (u_char *) PQgetvalue(q->result, 0, 0);
+    id.len = PQgetlength(q->result, 0, 0);
+
+    f->blob->parent.data = ngx_pstrdup(r->pool, &id);
+    f->blob->parent.len = id.len;
+
+    ngx_http_attachments_folder_end(r, f, f->blob->parent.data
+                                          ? 0
+                                          : NGX_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+
+static void
+ngx_http_attachments_folder_end(ngx_http_request_t *r,
+    ngx_http_attachments_folder_t *f, ngx_uint_t status)
+{
+    f->handler(r, f->up, status);
+    ngx_http_run_posted_requests(r->connection);
+}

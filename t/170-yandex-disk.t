@@ -1,0 +1,427 @@
+# Copyright (C) 2026 The ngx_http_attachments_module authors
+
+# The yandex_disk storage kind, against the Yandex.Disk emulator
+# (t/inc/yadisk.mjs, written from the REST API's reference: no Yandex
+# service can be reached from here).  Files go into the folder of their
+# record's route (attachments_route, $attachments_record_name from
+# attachments.record_label()), made once and cached in
+# attachments.folder_cache, made again when a person deleted it; every API
+# call carries the OAuth token, the bytes go to the upload address the disk
+# gives, without it; the size and SHA-256 the disk reports are held to the
+# upload's.  Downloads are 302s to the disk's short-lived link, deletes are
+# permanent (and followed when the disk answers 202), the collector deletes
+# with the module's own client.  A disk that refuses (429, 503), lies or
+# takes the wrong token leaves no row and no file.
+
+use Test::Nginx::Socket;
+use Attachments::Blocks;
+use Attachments::DB;
+use Attachments::API;
+use Attachments::Upload;
+use Attachments::Drive;
+use Attachments::HTTP;
+use File::Temp qw(tempdir);
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use Digest::SHA qw(sha256_hex);
+use POSIX ();
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+repeat_each(1);
+no_shuffle();
+plan tests => 111;
+
+our $Token = 'y0_AgAAAAB-emulated-token';
+start_yadisk($Token);
+
+our $Tmp = tempdir('attachments-yadisk.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+$ENV{TEST_NGINX_YDTMP} = $Tmp;
+$ENV{TEST_NGINX_STORE} = $Store;
+for (['token', "$Token\n"], ['bad.token', "y0_wrong\n"]) {
+    open my $fh, '>', "$Tmp/$_->[0]" or die $!;
+    print $fh $_->[1];
+    close $fh;
+}
+
+our $Http = <<'_EOC_';
+    attachments_database "$TEST_NGINX_PG_CONNINFO" size=2;
+    attachments_signing_key new $TEST_NGINX_TOP/t/data/new.key;
+    attachments_storage main local root=$TEST_NGINX_STORE internal=/_store/;
+    attachments_storage office yandex_disk
+        token_file=$TEST_NGINX_YDTMP/token root=disk:/CRM
+        endpoint=http://127.0.0.1:$TEST_NGINX_YADISK_PORT
+        proxy=/_yadisk/ upload=/_yadisk_upload/ temp=$TEST_NGINX_YDTMP;
+    attachments_active_storage office;
+    attachments_route work_orders "Work Orders/WO-$attachments_entity_id $attachments_record_name";
+    attachments_route default "Other/$attachments_entity_type/$attachments_entity_id";
+    attachments_gc_interval 200ms;
+    attachments_gc_retention 0;
+    attachments_gc_grace 0;
+_EOC_
+
+our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
+    location /_yadisk/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_YADISK_PORT/;
+    }
+
+    location /_yadisk_upload/ {
+        internal;
+        proxy_pass $attachments_storage_url;
+    }
+
+    location /dl/ {
+        attachments_download office;
+    }
+
+    location = /health {
+        attachments_health;
+    }
+
+    location /plain {
+        return 200 "plain\n";
+    }
+_EOC_
+
+block_defaults(
+    http_config => $Http,
+    config => $Config,
+    request => 'GET /plain',
+    response_body => "plain\n",
+);
+
+reset_db();
+seed_people();
+
+# the record names of work orders, as an application would give them
+psql(q{CREATE OR REPLACE FUNCTION attachments.record_label(p_entity_type text, p_entity_id text)
+       RETURNS text LANGUAGE sql STABLE AS $$
+         SELECT CASE WHEN p_entity_type = 'work_orders' AND p_entity_id = '31'
+                     THEN ' Acme / Boiler: repair 100%. '
+                     WHEN p_entity_type = 'work_orders' AND p_entity_id = '32' THEN '..' END
+       $$});
+
+our $Url = "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}";
+our $Folder31 = 'disk:/CRM/Work Orders/WO-31 Acme _ Boiler_ repair 100_';
+
+sub api {
+    my ($method, $path, $body, %h) = @_;
+    my $r = Attachments::HTTP->new(timeout => 30, max_redirect => 0)->request(
+        $method, "$Url$path",
+        { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', %h },
+          defined $body ? (content => $body) : () });
+    my $json = eval { JSON::PP->new->decode($r->{content}) };
+    return ($r->{status}, $json, $r);
+}
+
+sub upload {
+    my ($path, $name, $type, $bytes, %h) = @_;
+    return api('POST', $path, multipart(['file', $name, $type, $bytes]),
+               'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7', %h);
+}
+
+# the emulator's calls since the last mark, as "METHOD path?query" lines
+# with "+auth" when they carried the token
+sub calls {
+    my $log = yadisk_log();
+    my $from = $::Mark // 0;
+    $::Mark = scalar @$log;
+    return [map { my $u = $_->{url};
+                  $u =~ s/upload-target\/\w+\?.*/upload-target/;
+                  "$_->{method} $u $_->{status}" . ($_->{auth} eq "OAuth $Token" ? ' +auth' : '') }
+            @$log[$from .. $#$log]];
+}
+
+sub file_rows { psql("SELECT count(*) FROM attachments.files WHERE entity_id = '$_[0]'") }
+sub disk_files { my $t = yadisk_tree(); [sort grep { $t->{$_}{type} eq 'file' } keys %$t] }
+sub e { my $s = shift; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge; $s }
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: nginx starts with a yandex_disk storage active
+
+
+
+=== TEST 2: an upload goes into its route's folder, made on the disk, with the token; the bytes go without it
+--- init
+$::Mark = 0;
+my ($st, $j) = ::upload('/api/work_orders/31/files', 'report.pdf', 'application/pdf', $::PDF);
+Test::More::is($st, 201, '201');
+my $f = $j->{files}[0];
+Test::More::like($f->{download_url}, qr{^/dl/Work%20Orders/WO-31%20Acme%20_%20Boiler_%20repair%20100_/[0-9a-f-]{36}-report\.pdf\?X-Expires=}, 'a signed URL of nginx, the key under the route');
+my $key = ::psql("SELECT storage || ' ' || storage_key FROM attachments.files WHERE id = '$f->{id}'");
+Test::More::is($key, "office Work Orders/WO-31 Acme _ Boiler_ repair 100_/$f->{id}-report.pdf", 'the row: the storage, the key');
+my $t = ::yadisk_tree();
+my $path = "$::Folder31/$f->{id}-report.pdf";
+Test::More::is($t->{$path}{sha256}, Digest::SHA::sha256_hex($::PDF), 'the disk holds the bytes');
+Test::More::is($t->{$::Folder31}{type}, 'dir', 'in the folder the route names');
+Test::More::is_deeply(::calls(), [
+    'PUT /v1/disk/resources?path=' . ::e('disk:/CRM') . ' 201 +auth',
+    'PUT /v1/disk/resources?path=' . ::e('disk:/CRM/Work Orders') . ' 201 +auth',
+    'PUT /v1/disk/resources?path=' . ::e($::Folder31) . ' 201 +auth',
+    'GET /v1/disk/resources/upload?path=' . ::e($path) . '&overwrite=false 200 +auth',
+    'PUT /upload-target 201',
+    'GET /v1/disk/resources?path=' . ::e($path) . '&fields=size%2Csha256 200 +auth',
+], 'every folder of the path made, the address asked, the bytes put, then checked');
+Test::More::is(::psql("SELECT path || ' ' || folder_id FROM attachments.folder_cache"),
+               "Work Orders/WO-31 Acme _ Boiler_ repair 100_ $::Folder31", 'the folder cached');
+Test::More::is(::stored_files($::Tmp), 'bad.token' . "\n" . 'token', 'no temporary file left');
+
+
+
+=== TEST 3: the next file of the record costs no folder request
+--- init
+my ($st, $j) = ::upload('/api/work_orders/31/files', 'notes.txt', 'text/plain', "site notes\n");
+Test::More::is($st, 201, '201');
+my @calls = @{ ::calls() };
+Test::More::is(scalar(grep { /^PUT \/v1\/disk\/resources/ } @calls), 0, 'no folder made');
+Test::More::is(scalar @calls, 3, 'three calls: address, bytes, check');
+Test::More::is(::file_rows(31), 2, 'two files of the record');
+
+
+
+=== TEST 4: a download is a 302 to the disk's link, which serves the bytes (Range too); /content too
+--- init
+my ($st, $j) = ::api('GET', '/api/work_orders/31/files');
+my ($pdf) = grep { $_->{file_name} eq 'report.pdf' } @{ $j->{files} };
+my (undef, undef, $r) = ::api('GET', $pdf->{download_url});
+Test::More::is($r->{status}, 302, 'the signed URL: 302');
+Test::More::like($r->{headers}{location}, qr{^http://127\.0\.0\.1:\d+/download/\w+\?filename=}, 'to the disk\'s link');
+my $h = Attachments::HTTP->new;
+Test::More::is($h->get($r->{headers}{location})->{content}, $::PDF, 'which serves the bytes');
+my $part = $h->get($r->{headers}{location}, { headers => { Range => 'bytes=0-3' } });
+Test::More::is("$part->{status} $part->{content}", '206 %PDF', 'and ranges');
+(undef, undef, $r) = ::api('GET', "/api/work_orders/31/files/$pdf->{id}/content");
+Test::More::is($r->{status}, 302, '/content: 302');
+Test::More::is($h->get($r->{headers}{location})->{content}, $::PDF, 'to a link that works');
+my $bad = $pdf->{download_url};
+$bad =~ s/X-Signature=.{4}/X-Signature=AAAA/;
+(undef, undef, $r) = ::api('GET', $bad);
+Test::More::is($r->{status}, 403, 'a tampered URL: 403, the disk not asked');
+Test::More::is(scalar(grep { /resources\/download/ } @{ ::calls() }), 2, 'two links asked of the disk');
+
+
+
+=== TEST 5: a folder a person deleted is made again, once, and the file goes in
+--- init
+my ($st, $j) = ::upload('/api/work_orders/38/files', 'first.txt', 'text/plain', "first\n");
+Test::More::is($st, 201, 'the first file: 201');
+::calls();
+::yadisk("/_emu/rm?path=" . ::e('disk:/CRM/Work Orders/WO-38 38'), 'POST');
+($st, $j) = ::upload('/api/work_orders/38/files', 'photo.png', 'image/png', $::PNG);
+Test::More::is($st, 201, 'the next: 201');
+my @calls = @{ ::calls() };
+Test::More::is_deeply([map { (split / /)[0] . ' ' . ((split / /)[1] =~ /resources\/upload/ ? 'upload' : (split / /)[1] =~ /^\/v1\/disk\/resources\?/ ? 'folder' : 'other') . ' ' . (split / /)[2] } @calls],
+    ['GET upload 409', 'PUT folder 409', 'PUT folder 409', 'PUT folder 201', 'GET upload 200', 'PUT other 201', 'GET folder 200'],
+    'the address refused (no folder), the folder made, the address given');
+Test::More::is(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-38 38/$j->{files}[0]{id}-photo.png"}{size}, length($::PNG), 'the file is in the new folder');
+Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE path = 'Work Orders/WO-38 38'"), 1, 'cached once');
+
+
+
+=== TEST 6: the default route; a record name that is only dots is the record's id
+--- init
+my ($st, $j) = ::upload('/api/leads/7/files', 'lead.txt', 'text/plain', "lead\n");
+Test::More::is($st, 201, 'a lead: 201');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Other/leads/7/$j->{files}[0]{id}-lead.txt"}, 'under the default route');
+($st, $j) = ::upload('/api/work_orders/32/files', 'x.txt', 'text/plain', "x\n");
+Test::More::is($st, 201, 'work order 32: 201');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-32 32/$j->{files}[0]{id}-x.txt"}, 'named by its id');
+::calls();
+
+
+
+=== TEST 7: two uploads at once into a new record's folder: both land in one folder, cached once
+--- init
+my @pids;
+for my $n (1, 2) {
+    my $pid = fork // die;
+    if ($pid == 0) {
+        my ($st) = ::upload('/api/work_orders/33/files', "part$n.txt", 'text/plain', "part $n\n");
+        POSIX::_exit($st == 201 ? 0 : 1);
+    }
+    push @pids, $pid;
+}
+my $ok = 0;
+for (@pids) { waitpid($_, 0); $ok++ if $? == 0 }
+Test::More::is($ok, 2, 'both 201') or Test::More::diag(join "\n", @{ ::calls() });
+my $t = ::yadisk_tree();
+my @dirs = grep { m{^disk:/CRM/Work Orders/WO-33} && $t->{$_}{type} eq 'dir' } keys %$t;
+Test::More::is(scalar @dirs, 1, 'one folder');
+Test::More::is(scalar(grep { m{^disk:/CRM/Work Orders/WO-33 33/} } keys %$t), 2, 'both files in it');
+Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE path LIKE 'Work Orders/WO-33%'"), 1, 'cached once');
+::calls();
+
+
+
+=== TEST 8: the disk answering 429 or 503: 503 with Retry-After, no row, no file, no temporary file
+--- init
+for my $case (['429', '/resources/upload'], ['503', '/v1/disk/resources']) {
+    ::yadisk("/_emu/fail?status=$case->[0]&count=1&match=$case->[1]&retry=7", 'POST');
+    my ($st, $j, $r) = ::upload('/api/work_orders/34/files', 'a.txt', 'text/plain', "a\n");
+    Test::More::is($st, 503, "$case->[0] on $case->[1]: 503");
+    Test::More::ok($r->{headers}{'retry-after'}, 'with Retry-After');
+    Test::More::is($j->{error}{code}, 'unavailable', 'in JSON');
+    Test::More::is(::file_rows(34), 0, 'no row');
+}
+Test::More::is_deeply([grep { m{WO-34 34/} } @{ ::disk_files() }], [], 'no file on the disk');
+Test::More::is(::stored_files("$::Tmp/.tmp"), '', 'no temporary file');
+::calls();
+
+
+
+=== TEST 9: a disk that keeps other bytes than were sent: 503, and what it kept is deleted
+--- init
+::yadisk('/_emu/lie?on=1', 'POST');
+my ($st, $j) = ::upload('/api/work_orders/35/files', 'a.txt', 'text/plain', "true bytes\n");
+::yadisk('/_emu/lie?on=0', 'POST');
+Test::More::is($st, 503, '503');
+Test::More::is(::file_rows(35), 0, 'no row');
+Test::More::is_deeply([grep { m{WO-35 35/} } @{ ::disk_files() }], [], 'the file deleted from the disk');
+my @calls = @{ ::calls() };
+Test::More::ok((grep { /^DELETE \/v1\/disk\/resources\?path=.*&permanently=true 204 \+auth$/ } @calls), 'deleted permanently');
+
+
+
+=== TEST 10: publishing is refused (a drive has no public area), and so are public uploads
+--- init
+my ($st, $j) = ::api('GET', '/api/work_orders/31/files');
+my $id = $j->{files}[0]{id};
+($st, $j) = ::api('POST', "/api/work_orders/31/files/$id/publish");
+Test::More::is("$st $j->{error}{code}", '409 no_public_area', 'publish: 409');
+($st, $j) = ::api('POST', '/api/work_orders/36/files',
+    ::multipart(['file', 'a.txt', 'text/plain', "a\n"], ['visibility', undef, undef, 'public']),
+    'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7');
+Test::More::is($st, 422, 'a public upload: 422');
+Test::More::is(::file_rows(36), 0, 'no row');
+
+
+
+=== TEST 11: a new version goes into the same folder
+--- init
+my ($st, $j) = ::api('GET', '/api/work_orders/31/files');
+my ($notes) = grep { $_->{file_name} eq 'notes.txt' } @{ $j->{files} };
+($st, $j) = ::upload("/api/work_orders/31/files/$notes->{id}/versions", 'notes.txt', 'text/plain', "site notes, v2\n");
+Test::More::is($st, 201, '201');
+Test::More::is($j->{files}[0]{doc_version}, 1, 'a new version');
+Test::More::is(::yadisk_tree()->{"$::Folder31/$j->{files}[0]{id}-notes.txt"}{size}, 15, 'on the disk, in the folder') or Test::More::diag(JSON::PP->new->encode([$j, ::yadisk_tree()]));
+::calls();
+
+
+
+=== TEST 12: deleted files go from the disk: the collector deletes permanently, and follows a 202
+--- init
+my ($st, $j) = ::api('GET', '/api/leads/7/files');
+my $lead = $j->{files}[0]{id};
+($st) = ::api('DELETE', "/api/leads/7/files/$lead");
+Test::More::is($st, 204, 'deleted: 204');
+Test::More::ok(::wait_until(sub { ::psql("SELECT purged_at IS NOT NULL FROM attachments.files WHERE id = '$lead'") eq 't' }), 'purged');
+Test::More::is_deeply([grep { m{/leads/7/} } @{ ::disk_files() }], [], 'not on the disk');
+::yadisk('/_emu/async?on=1', 'POST');
+($st, $j) = ::api('GET', '/api/work_orders/32/files');
+my $x = $j->{files}[0]{id};
+($st) = ::api('DELETE', "/api/work_orders/32/files/$x");
+Test::More::ok(::wait_until(sub { ::psql("SELECT purged_at IS NOT NULL FROM attachments.files WHERE id = '$x'") eq 't' }), 'a delete the disk does later: purged');
+::yadisk('/_emu/async?on=0', 'POST');
+Test::More::is_deeply([grep { m{WO-32 32/} } @{ ::disk_files() }], [], 'not on the disk');
+my @calls = @{ ::calls() };
+Test::More::ok((grep { /^DELETE .*%2Fleads%2F7%2F.*&permanently=true 204 \+auth$/ } @calls), 'the DELETE, with the token');
+Test::More::ok((grep { /^DELETE .*WO-32.*&permanently=true 202 \+auth$/ } @calls), '202 for the other');
+Test::More::ok((grep { /^GET \/v1\/disk\/resources\?path=.*WO-32.*&fields=path (200|404) \+auth$/ } @calls), 'followed by a look') or Test::More::diag(join "\n", @calls);
+
+
+
+=== TEST 13: health asks the disk for the root folder
+--- request
+GET /health
+--- error_code: 200
+--- response_body
+{"status":"ok","database":"ok","storages":{"main":"ok","office":"ok"}}
+
+
+
+=== TEST 14: resumable uploads end on the disk too; direct uploads are refused
+--- init
+my %tus = ('Tus-Resumable' => '1.0.0');
+my ($st, $j, $r) = ::api('POST', '/api/work_orders/31/uploads', undef, %tus,
+    'Upload-Length' => 11,
+    'Upload-Metadata' => 'filename ' . MIME::Base64::encode_base64('tus.txt', ''));
+Test::More::is($st, 201, 'tus: created');
+my $loc = $r->{headers}{location};
+$loc =~ s{^https?://[^/]+}{};
+($st, $j, $r) = ::api('PATCH', $loc, "tus bytes\n!", %tus,
+    'Content-Type' => 'application/offset+octet-stream', 'Upload-Offset' => 0);
+Test::More::is($st, 200, 'tus: the last PATCH 200, with the file');
+my $row = ::psql("SELECT id FROM attachments.files WHERE file_name = 'tus.txt' AND state = 'ready'");
+Test::More::is(::yadisk_tree()->{"$::Folder31/$row-tus.txt"}{sha256}, Digest::SHA::sha256_hex("tus bytes\n!"), 'the file on the disk');
+($st, $j) = ::api('POST', '/api/work_orders/31/uploads',
+    JSON::PP->new->encode({ direct => JSON::PP::true, file_name => 'd.txt', size => 3, sha256 => Digest::SHA::sha256_hex('abc') }),
+    'Content-Type' => 'application/json');
+Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409');
+::calls();
+
+
+
+=== TEST 15: with the wrong token: health 503, an upload 503 and nothing stored
+--- http_config eval
+$::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
+--- request
+GET /health
+--- error_code: 503
+--- response_body
+{"status":"unavailable","database":"ok","storages":{"main":"ok","office":"unavailable"}}
+
+
+
+=== TEST 16: (checks of TEST 15) the disk said 401 to every call
+--- http_config eval
+$::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
+--- init
+my ($st) = ::upload('/api/work_orders/37/files', 'a.txt', 'text/plain', "a\n");
+Test::More::is($st, 503, 'an upload: 503');
+Test::More::is(::file_rows(37), 0, 'no row');
+my @calls = @{ ::calls() };
+Test::More::ok(@calls && !(grep { !/ 401$/ } @calls), 'every call 401');
+
+
+
+=== TEST 17: the active storage switched to local
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
+
+
+
+=== TEST 18: after the switch, new files are local, and the disk's are still served
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
+--- init
+my ($st, $j) = ::upload('/api/work_orders/31/files', 'local.txt', 'text/plain', "local\n");
+Test::More::is($st, 201, 'a new file: 201');
+Test::More::is(::psql("SELECT storage FROM attachments.files WHERE id = '$j->{files}[0]{id}'"), 'main', 'stored locally');
+($st, $j) = ::api('GET', '/api/work_orders/31/files');
+my ($pdf) = grep { $_->{file_name} eq 'report.pdf' } @{ $j->{files} };
+Test::More::diag(JSON::PP->new->encode($j)) unless $pdf->{download_url};
+my (undef, undef, $r) = ::api('GET', $pdf->{download_url});
+Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, $::PDF, 'the disk\'s file still served');
+
+
+
+=== TEST 19: a yandex_disk storage needs its token, and as the active one, both locations
+--- http_config eval
+$::Http =~ s/token_file=\S+/proxy=\/_yadisk\//r
+--- must_die
+--- error_log
+yandex_disk storage "office" needs "token_file="
+
+
+
+=== TEST 20: active without upload=
+--- http_config eval
+$::Http =~ s/ upload=\S+//r
+--- must_die
+--- error_log
+the yandex_disk storage "office" receives uploads and needs "proxy="
