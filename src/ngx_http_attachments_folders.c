@@ -11,9 +11,12 @@
  * keeps its key, "<folder>/<uuid>-<name>", as a file in s3 does.  Before
  * the first file goes into a folder, the drive makes it (every folder of
  * its path) and attachments.folder_cache remembers its id, so the next
- * files cost no request to the drive; the storage saying the folder is
- * gone (deleted by a person) drops it from the cache, and it is made
- * again, once per file.
+ * files cost no request to the drive.  A folder is made by the request that
+ * claimed its row in the cache, one level after the other, so that two
+ * uploads never make two folders of a name (a drive may hold both).  The
+ * storage saying the folder is gone (deleted by a person) drops it, and
+ * the folders around it, from the cache, and it is made again, once per
+ * file.
  */
 
 
@@ -47,11 +50,15 @@ typedef struct {
 } ngx_http_attachments_folders_conf_t;
 
 
-/* a folder being had for a blob */
+/* a folder being had for a blob, one folder of its path after the other */
 typedef struct {
     ngx_http_attachments_upload_t           *up;
     ngx_http_attachments_blob_t             *blob;
     ngx_str_t                                path;
+    ngx_str_t                                level;    /* path's first... */
+    ngx_str_t                                parent;   /* level's parent */
+    ngx_uint_t                               waits;    /* for another maker */
+    ngx_event_t                              wait;
     ngx_http_attachments_folder_handler_pt   handler;
 } ngx_http_attachments_folder_t;
 
@@ -66,17 +73,25 @@ static ngx_int_t ngx_http_attachments_record_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_attachments_folder_run(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f, ngx_http_attachments_pg_stmt_t *stmt,
-    ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler);
+    ngx_str_t *path, ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler);
 static void ngx_http_attachments_folder_forgotten(
     ngx_http_attachments_pg_query_t *q);
 static void ngx_http_attachments_folder_looked_up(
     ngx_http_attachments_pg_query_t *q);
-static void ngx_http_attachments_folder_make(ngx_http_request_t *r,
+static void ngx_http_attachments_folder_next(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f);
+static void ngx_http_attachments_folder_claimed(
+    ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_folder_waited(ngx_event_t *ev);
+static void ngx_http_attachments_folder_cleanup(void *data);
 static void ngx_http_attachments_folder_made(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
-static void ngx_http_attachments_folder_remembered(
+static void ngx_http_attachments_folder_recorded(
     ngx_http_attachments_pg_query_t *q);
+static void ngx_http_attachments_folder_released(
+    ngx_http_attachments_pg_query_t *q);
+static ngx_int_t ngx_http_attachments_folder_id(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q, ngx_str_t *id);
 static void ngx_http_attachments_folder_end(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f, ngx_uint_t status);
 
@@ -388,9 +403,10 @@ ngx_http_attachments_folder_key(ngx_http_request_t *r,
 
 
 /*
- * b's folder on the drive: from the cache, or made and then cached (the
- * cached one dropped first when it went).  NGX_AGAIN: handler is called;
- * NGX_DECLINED: the key has no folder, or the storage no folders.
+ * b's folder on the drive: from the cache, or had one folder of its path
+ * after the other (the cached one dropped first when it went).  NGX_AGAIN:
+ * handler is called; NGX_DECLINED: the key has no folder, or the storage
+ * no folders.
  */
 
 ngx_int_t
@@ -399,6 +415,7 @@ ngx_http_attachments_folder_resolve(ngx_http_request_t *r,
     ngx_http_attachments_folder_handler_pt handler)
 {
     u_char                         *p;
+    ngx_pool_cleanup_t             *cln;
     ngx_http_attachments_folder_t  *f;
 
     /* the folder: the key up to its last "/" */
@@ -412,38 +429,47 @@ ngx_http_attachments_folder_resolve(ngx_http_request_t *r,
     }
 
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_folder_t));
-    if (f == NULL) {
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (f == NULL || cln == NULL) {
         return NGX_ERROR;
     }
+
+    cln->handler = ngx_http_attachments_folder_cleanup;
+    cln->data = f;
 
     f->up = up;
     f->blob = b;
     f->handler = handler;
     f->path.data = b->key.data;
     f->path.len = p - 1 - b->key.data;
+    f->level.data = b->key.data;
+
+    f->wait.handler = ngx_http_attachments_folder_waited;
+    f->wait.data = f;
+    f->wait.log = r->connection->log;
 
     ngx_str_null(&b->parent);
 
     if (b->refolder) {
         return ngx_http_attachments_folder_run(r, f,
                                         &ngx_http_attachments_sql_folder_forget,
-                                        NULL,
+                                        &f->path, NULL,
                                         ngx_http_attachments_folder_forgotten);
     }
 
     return ngx_http_attachments_folder_run(r, f,
                                         &ngx_http_attachments_sql_folder_lookup,
-                                        NULL,
+                                        &f->path, NULL,
                                         ngx_http_attachments_folder_looked_up);
 }
 
 
-/* a statement on f's folder, with its id if given: NGX_AGAIN or NGX_ERROR */
+/* a statement on a folder, with its id if given: NGX_AGAIN or NGX_ERROR */
 
 static ngx_int_t
 ngx_http_attachments_folder_run(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f, ngx_http_attachments_pg_stmt_t *stmt,
-    ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler)
+    ngx_str_t *path, ngx_str_t *id, ngx_http_attachments_pg_handler_pt handler)
 {
     ngx_http_attachments_pg_query_t  *q;
 
@@ -452,7 +478,7 @@ ngx_http_attachments_folder_run(ngx_http_request_t *r,
     if (q == NULL
         || ngx_http_attachments_pg_param(r->pool, q, &f->up->storage->name)
            != NGX_OK
-        || ngx_http_attachments_pg_param(r->pool, q, &f->path) != NGX_OK
+        || ngx_http_attachments_pg_param(r->pool, q, path) != NGX_OK
         || (id && ngx_http_attachments_pg_param(r->pool, q, id) != NGX_OK))
     {
         return NGX_ERROR;
@@ -483,7 +509,7 @@ ngx_http_attachments_folder_forgotten(ngx_http_attachments_pg_query_t *q)
                   "any more: making it again", &f->path,
                   &f->up->storage->name);
 
-    ngx_http_attachments_folder_make(r, f);
+    ngx_http_attachments_folder_next(r, f);
 }
 
 
@@ -492,7 +518,6 @@ ngx_http_attachments_folder_looked_up(ngx_http_attachments_pg_query_t *q)
 {
     ngx_http_attachments_folder_t  *f = q->data;
 
-    ngx_str_t            id;
     ngx_http_request_t  *r;
 
     r = f->up->request;
@@ -503,37 +528,100 @@ ngx_http_attachments_folder_looked_up(ngx_http_attachments_pg_query_t *q)
     }
 
     if (PQntuples(q->result) == 0) {
-        ngx_http_attachments_folder_make(r, f);
+        ngx_http_attachments_folder_next(r, f);
         return;
     }
 
-    id.data = (u_char *) PQgetvalue(q->result, 0, 0);
-    id.len = PQgetlength(q->result, 0, 0);
-
-    f->blob->parent.data = ngx_pstrdup(r->pool, &id);
-    f->blob->parent.len = id.len;
-
-    ngx_http_attachments_folder_end(r, f, f->blob->parent.data
-                                          ? 0
-                                          : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    ngx_http_attachments_folder_end(r, f,
+        ngx_http_attachments_folder_id(r, q, &f->blob->parent));
 }
 
 
-/* the drive makes the folder (and the ones above it) */
+/* the next folder of the path: claimed, or known, or being made */
 
 static void
-ngx_http_attachments_folder_make(ngx_http_request_t *r,
+ngx_http_attachments_folder_next(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f)
 {
+    u_char  *p, *last;
+
+    last = f->path.data + f->path.len;
+
+    if (f->level.len == f->path.len) {
+        /* the last folder of the path is had */
+        f->blob->parent = f->parent;
+        ngx_http_attachments_folder_end(r, f, 0);
+        return;
+    }
+
+    p = f->level.data + f->level.len + (f->level.len ? 1 : 0);
+    p = ngx_strlchr(p, last, '/');
+    f->level.len = (p ? p : last) - f->path.data;
+
+    if (ngx_http_attachments_folder_run(r, f,
+                                        &ngx_http_attachments_sql_folder_claim,
+                                        &f->level, NULL,
+                                        ngx_http_attachments_folder_claimed)
+        != NGX_AGAIN)
+    {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
+}
+
+
+static void
+ngx_http_attachments_folder_claimed(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_folder_t  *f = q->data;
+
     ngx_int_t                           rc;
+    ngx_uint_t                          status;
+    ngx_http_request_t                 *r;
     ngx_http_attachments_storage_op_t  *op;
+
+    r = f->up->request;
+
+    if (q->rc != NGX_OK || PQntuples(q->result) != 1) {
+        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    if (PQgetlength(q->result, 0, 0)) {
+        /* made already: the next one */
+        status = ngx_http_attachments_folder_id(r, q, &f->parent);
+
+        if (status) {
+            ngx_http_attachments_folder_end(r, f, status);
+            return;
+        }
+
+        f->waits = 0;
+        ngx_http_attachments_folder_next(r, f);
+        return;
+    }
+
+    if (PQgetvalue(q->result, 0, 1)[0] != 't') {
+        /* another request makes it: asked again in a moment, for 10 s */
+
+        if (++f->waits > 200) {
+            ngx_http_attachments_folder_end(r, f,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE);
+            return;
+        }
+
+        ngx_add_timer(&f->wait, 50);
+        return;
+    }
+
+    /* this request's to make */
 
     op = &f->up->op;
 
     ngx_memzero(op, sizeof(ngx_http_attachments_storage_op_t));
 
     op->storage = f->up->storage;
-    op->key = f->path;
+    op->key = f->level;
+    op->parent = f->parent;
     op->log = r->connection->log;
     op->handler = ngx_http_attachments_folder_made;
     op->data = f;
@@ -553,21 +641,72 @@ ngx_http_attachments_folder_make(ngx_http_request_t *r,
 }
 
 
+/* another maker had the claim: the same folder claimed again */
+
+static void
+ngx_http_attachments_folder_waited(ngx_event_t *ev)
+{
+    ngx_http_attachments_folder_t  *f = ev->data;
+
+    ngx_http_request_t  *r;
+    u_char              *p;
+
+    r = f->up->request;
+
+    /* back to the level before, so that next() claims this one again */
+
+    for (p = f->level.data + f->level.len;
+         p > f->level.data && *--p != '/';
+         /* void */)
+    {
+        /* void */
+    }
+
+    f->level.len = p - f->level.data;
+
+    ngx_http_attachments_folder_next(r, f);
+}
+
+
+static void
+ngx_http_attachments_folder_cleanup(void *data)
+{
+    ngx_http_attachments_folder_t  *f = data;
+
+    if (f->wait.timer_set) {
+        ngx_del_timer(&f->wait);
+    }
+}
+
+
 static void
 ngx_http_attachments_folder_made(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
     ngx_http_attachments_folder_t  *f = op->data;
 
-    if (!ngx_http_attachments_op_done(op)) {
-        ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+    if (!ngx_http_attachments_op_done(op) || op->parent.len == 0) {
+        /* the claim goes, for the next upload to make it */
+
+        if (ngx_http_attachments_folder_run(r, f,
+                                    &ngx_http_attachments_sql_folder_release,
+                                    &f->level, NULL,
+                                    ngx_http_attachments_folder_released)
+            != NGX_AGAIN)
+        {
+            ngx_http_attachments_folder_end(r, f,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE);
+        }
+
         return;
     }
 
+    f->parent = op->parent;
+
     if (ngx_http_attachments_folder_run(r, f,
-                                    &ngx_http_attachments_sql_folder_remember,
-                                    &op->parent,
-                                    ngx_http_attachments_folder_remembered)
+                                        &ngx_http_attachments_sql_folder_made,
+                                        &f->level, &f->parent,
+                                        ngx_http_attachments_folder_recorded)
         != NGX_AGAIN)
     {
         ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
@@ -575,32 +714,51 @@ ngx_http_attachments_folder_made(ngx_http_request_t *r,
 }
 
 
-/* the cached id is the first maker's: a drive may hold two of a name */
-
 static void
-ngx_http_attachments_folder_remembered(ngx_http_attachments_pg_query_t *q)
+ngx_http_attachments_folder_recorded(ngx_http_attachments_pg_query_t *q)
 {
     ngx_http_attachments_folder_t  *f = q->data;
 
-    ngx_str_t            id;
     ngx_http_request_t  *r;
 
     r = f->up->request;
 
     if (q->rc != NGX_OK || PQntuples(q->result) != 1) {
+        /* the claim was taken over meanwhile: that maker's folder counts */
         ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
         return;
     }
 
-    id.data = (u_char *) PQgetvalue(q->result, 0, 0);
-    id.len = PQgetlength(q->result, 0, 0);
+    ngx_http_attachments_folder_next(r, f);
+}
 
-    f->blob->parent.data = ngx_pstrdup(r->pool, &id);
-    f->blob->parent.len = id.len;
 
-    ngx_http_attachments_folder_end(r, f, f->blob->parent.data
-                                          ? 0
-                                          : NGX_HTTP_INTERNAL_SERVER_ERROR);
+static void
+ngx_http_attachments_folder_released(ngx_http_attachments_pg_query_t *q)
+{
+    ngx_http_attachments_folder_t  *f = q->data;
+
+    ngx_http_attachments_folder_end(f->up->request, f,
+                                    NGX_HTTP_SERVICE_UNAVAILABLE);
+}
+
+
+/* the first column of q's row, a folder id, into the request's pool */
+
+static ngx_int_t
+ngx_http_attachments_folder_id(ngx_http_request_t *r,
+    ngx_http_attachments_pg_query_t *q, ngx_str_t *id)
+{
+    id->len = PQgetlength(q->result, 0, 0);
+    id->data = ngx_pnalloc(r->pool, id->len);
+
+    if (id->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(id->data, PQgetvalue(q->result, 0, 0), id->len);
+
+    return 0;
 }
 
 

@@ -700,45 +700,74 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_abandon = {
 
 
 /*
- * The folder cache of drive storages ($8 storage, $9 the folder's path):
- * its id, if it was made; remembered once made ($10), the first maker's
- * id winning a race; forgotten, with every folder under it, once the
- * drive says it is not there
+ * The folder cache of drive storages ($8 storage, $9 a folder's path): a
+ * folder is made by whoever claims its row (an empty id; a claim older
+ * than 30 seconds is a dead maker's, taken over), so that two makers never
+ * both make it (a drive may hold two folders of one name); lookup: its id,
+ * if made; claim: its id, or '' and whether the claim is this request's;
+ * made: the id of the folder made under the claim ($10); release: the
+ * claim given up; forget: the folder, every folder under it and every
+ * folder above it, once the drive says it is not there
  */
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_lookup = {
     33, "attachments_folder_lookup",
 
     "SELECT folder_id FROM attachments.folder_cache"
-    " WHERE storage = $8 AND path = $9",
+    " WHERE storage = $8 AND path = $9 AND folder_id <> ''",
 
     9
 };
 
 
-ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_remember = {
-    34, "attachments_folder_remember",
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_claim = {
+    34, "attachments_folder_claim",
 
-    "WITH i AS ("
+    "WITH c AS ("
     "INSERT INTO attachments.folder_cache (storage, path, folder_id)"
-    " VALUES ($8, $9, $10)"
-    " ON CONFLICT (storage, path) DO NOTHING"
+    " VALUES ($8, $9, '')"
+    " ON CONFLICT (storage, path) DO UPDATE SET created_at = now()"
+    "  WHERE attachments.folder_cache.folder_id = ''"
+    "    AND attachments.folder_cache.created_at"
+    "        < now() - interval '30 seconds'"
     " RETURNING folder_id)"
-    " SELECT folder_id FROM i"
+    " SELECT folder_id, true FROM c"
     " UNION ALL"
-    " SELECT folder_id FROM attachments.folder_cache"
-    "  WHERE storage = $8 AND path = $9 AND NOT EXISTS (SELECT 1 FROM i)",
+    " SELECT folder_id, false FROM attachments.folder_cache"
+    "  WHERE storage = $8 AND path = $9 AND NOT EXISTS (SELECT 1 FROM c)",
+
+    9
+};
+
+
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_made = {
+    35, "attachments_folder_made",
+
+    "UPDATE attachments.folder_cache SET folder_id = $10, created_at = now()"
+    " WHERE storage = $8 AND path = $9 AND folder_id = ''"
+    " RETURNING 1",
 
     10
 };
 
 
+ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_release = {
+    36, "attachments_folder_release",
+
+    "DELETE FROM attachments.folder_cache"
+    " WHERE storage = $8 AND path = $9 AND folder_id = ''",
+
+    9
+};
+
+
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_forget = {
-    35, "attachments_folder_forget",
+    37, "attachments_folder_forget",
 
     "DELETE FROM attachments.folder_cache"
     " WHERE storage = $8"
-    "   AND (path = $9 OR left(path, length($9) + 1) = $9 || '/')",
+    "   AND (path = $9 OR left(path, length($9) + 1) = $9 || '/'"
+    "        OR left($9, length(path) + 1) = path || '/')",
 
     9
 };

@@ -186,9 +186,12 @@ extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_finish_direct;
 /* health: -> one row */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_health;
 
-/* the folder cache of drives: lookup, remember -> folder_id; forget */
+/* the folder cache of drives: lookup -> folder_id; claim -> folder_id,
+   mine; made -> one row; release, forget */
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_lookup;
-extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_remember;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_claim;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_made;
+extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_release;
 extern ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_forget;
 
 

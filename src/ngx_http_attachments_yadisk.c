@@ -67,7 +67,7 @@ typedef struct {
     ngx_pool_t                           *pool;
     ngx_str_t                             path;     /* root/key */
     size_t                                root;     /* of path: the root's */
-    size_t                                made;     /* folder: of op->key */
+    ngx_uint_t                            made;     /* folder: the root is */
     ngx_str_t                             href;     /* where the bytes go */
     ngx_http_request_t                   *serve;    /* a download's */
 } ngx_http_attachments_yadisk_run_t;
@@ -90,8 +90,6 @@ static ngx_int_t ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
 static void ngx_http_attachments_yadisk_stepped(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *step);
 static ngx_int_t ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
-    ngx_http_attachments_yadisk_run_t *run);
-static ngx_uint_t ngx_http_attachments_yadisk_folder_next(
     ngx_http_attachments_yadisk_run_t *run);
 static ngx_int_t ngx_http_attachments_yadisk_answer(
     ngx_http_attachments_yadisk_run_t *run, const char *name,
@@ -343,7 +341,10 @@ ngx_http_attachments_yadisk_create(ngx_http_request_t *r,
 }
 
 
-/* every folder of op->key's path, from the top: one is there or is made */
+/*
+ * The folder op->key (its parent is there), its id its path on the disk;
+ * a folder at the top is made with the root, which may not be there yet
+ */
 
 static ngx_int_t
 ngx_http_attachments_yadisk_folder(ngx_http_request_t *r,
@@ -407,6 +408,8 @@ ngx_http_attachments_yadisk_run(ngx_http_request_t *r,
     run->op = op;
     run->stage = stage;
     run->pool = pool;
+    run->made = (ngx_strlchr(op->key.data, op->key.data + op->key.len, '/')
+                 != NULL);
     op->gone = 0;
 
     run->path.data = ngx_pnalloc(pool, yd->root.len + 1 + op->key.len);
@@ -506,9 +509,10 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     switch (run->stage) {
 
     case NGX_HTTP_ATTACHMENTS_YD_FOLDER:
-        /* the root, then root/a, root/a/b, ... */
-        path.len = run->made ? path.len - run->op->key.len + run->made
-                             : run->root;
+        if (!run->made) {
+            path.len = run->root;
+        }
+
         ngx_str_set(&rq.method, "PUT");
         step->method = NGX_HTTP_PUT;
         break;
@@ -642,7 +646,8 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
         if (ngx_http_attachments_op_done(&run->step)
             || status == NGX_HTTP_CONFLICT)
         {
-            if (ngx_http_attachments_yadisk_folder_next(run)) {
+            if (!run->made) {
+                run->made = 1;
                 goto next;
             }
 
@@ -743,30 +748,6 @@ next:
     op->status = NGX_HTTP_BAD_GATEWAY;
 
     return NGX_OK;
-}
-
-
-/* the next folder of op->key to make; 0: all are there */
-
-static ngx_uint_t
-ngx_http_attachments_yadisk_folder_next(ngx_http_attachments_yadisk_run_t *run)
-{
-    u_char     *p, *last;
-    ngx_str_t  *key;
-
-    key = &run->op->key;
-
-    if (run->made == key->len) {
-        return 0;
-    }
-
-    p = key->data + run->made + (run->made ? 1 : 0);
-    last = key->data + key->len;
-
-    p = ngx_strlchr(p, last, '/');
-    run->made = (p ? p : last) - key->data;
-
-    return 1;
 }
 
 

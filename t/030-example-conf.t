@@ -75,6 +75,32 @@ is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
     is($?, 0, 'conf/s3-example.conf passes nginx -t') or diag $out;
 }
 
+# conf/drive-example.conf: nginx -t accepts it as shipped, but for the
+# API's host name, which the machines that run the suites cannot resolve
+{
+    my $t = tempdir('attachments-driveconf.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    mkdir "$t/$_" for qw(conf conf/keys logs);
+    open my $in, '<', "$top/conf/drive-example.conf" or die $!;
+    my $example = do { local $/; <$in> };
+    $example =~ s/cloud-api\.yandex\.net/127.0.0.1/g;
+    open my $out, '>', "$t/conf/drive-example.conf" or die $!;
+    print $out $example;
+    close $out;
+    open my $k, '>', "$t/conf/keys/yadisk.token" or die $!;
+    print $k "y0_AgAAAAAexampleTokenForTheDiskOwner\n";
+    close $k;
+    open my $c, '>', "$t/conf/nginx.conf" or die $!;
+    print $c "load_module $ENV{TEST_NGINX_LOAD_MODULES};\n"
+           . "error_log $t/logs/error.log; pid $t/logs/nginx.pid;\n"
+           . "events {} http { attachments_database \"dbname=x\"; "
+           . "attachments_signing_key k $top/t/data/new.key; "
+           . "include $t/conf/drive-example.conf; }\n";
+    close $c;
+    my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+    my $out = `$nginx -t -p $t -c $t/conf/nginx.conf 2>&1`;
+    is($?, 0, 'conf/drive-example.conf passes nginx -t') or diag $out;
+}
+
 my $again = `$top/tools/service start 2>&1`;
 is($?, 0, 'running make run twice is harmless') or diag $again;
 

@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 111;
+plan tests => 112;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -167,8 +167,9 @@ Test::More::is_deeply(::calls(), [
     'PUT /upload-target 201',
     'GET /v1/disk/resources?path=' . ::e($path) . '&fields=size%2Csha256 200 +auth',
 ], 'every folder of the path made, the address asked, the bytes put, then checked');
-Test::More::is(::psql("SELECT path || ' ' || folder_id FROM attachments.folder_cache"),
-               "Work Orders/WO-31 Acme _ Boiler_ repair 100_ $::Folder31", 'the folder cached');
+Test::More::is(::psql("SELECT path || ' ' || folder_id FROM attachments.folder_cache ORDER BY path"),
+               "Work Orders disk:/CRM/Work Orders\nWork Orders/WO-31 Acme _ Boiler_ repair 100_ $::Folder31",
+               'each folder of the path cached');
 Test::More::is(::stored_files($::Tmp), 'bad.token' . "\n" . 'token', 'no temporary file left');
 
 
@@ -254,7 +255,8 @@ my @dirs = grep { m{^disk:/CRM/Work Orders/WO-33} && $t->{$_}{type} eq 'dir' } k
 Test::More::is(scalar @dirs, 1, 'one folder');
 Test::More::is(scalar(grep { m{^disk:/CRM/Work Orders/WO-33 33/} } keys %$t), 2, 'both files in it');
 Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE path LIKE 'Work Orders/WO-33%'"), 1, 'cached once');
-::calls();
+Test::More::is(scalar(grep { m{^PUT /v1/disk/resources\?path=[^&]*WO-33} } @{ ::calls() }), 1,
+               'made once: the second upload waited for the first one\'s claim');
 
 
 
