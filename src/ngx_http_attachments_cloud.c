@@ -14,13 +14,17 @@
  * gave (op->url), to "upload=", whose "proxy_pass $attachments_storage_url"
  * goes there; without a request (the collector), through the module's own
  * client (ngx_http_attachments_client.c) with a connection of its own.
- * Either way op->handler is called once the store answered.
+ * Either way op->handler is called once the store answered.  Also the
+ * runs of operations a kind makes of several requests (a drive's): each
+ * request a step of its own, whose answer the kind reads (JSON) and goes
+ * on from, the caller's op ending with the last.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 
 #include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_client.h"
@@ -35,6 +39,8 @@ static ngx_int_t ngx_http_attachments_cloud_client(
     ngx_http_attachments_cloud_request_t *rq);
 static void ngx_http_attachments_cloud_answered(void *data,
     ngx_uint_t status);
+static void ngx_http_attachments_cloud_stepped(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *step);
 
 
 /*
@@ -265,4 +271,155 @@ ngx_http_attachments_cloud_answer_room(ngx_pool_t *pool,
     op->head.data = ngx_pnalloc(pool, size);
 
     return op->head.data ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * A run of size bytes (the kind's, a cloud run first) for op, its steps
+ * answered to next: from the request's pool, or op->pool without one
+ */
+
+void *
+ngx_http_attachments_cloud_run(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, size_t size,
+    ngx_http_attachments_cloud_next_pt next)
+{
+    ngx_pool_t                        *pool;
+    ngx_http_attachments_cloud_run_t  *run;
+
+    pool = r ? r->pool : op->pool;
+
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    run = ngx_pcalloc(pool, size);
+    if (run == NULL) {
+        return NULL;
+    }
+
+    run->op = op;
+    run->pool = pool;
+    run->next = next;
+
+    run->step.storage = op->storage;
+    run->step.key = op->key;
+    run->step.log = op->log;
+    run->step.pool = op->pool;
+    run->step.step = 1;
+    run->step.handler = ngx_http_attachments_cloud_stepped;
+    run->step.data = run;
+
+    return run;
+}
+
+
+/*
+ * The operation's answer, given what sending its first step (rc) gave:
+ * NGX_AGAIN; NGX_DECLINED, no way to the store without a request; or
+ * NGX_OK, it could not start (op->status 502)
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_started(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run, ngx_int_t rc)
+{
+    if (rc == NGX_AGAIN || (rc == NGX_DECLINED && r == NULL)) {
+        return rc;
+    }
+
+    run->op->status = NGX_HTTP_BAD_GATEWAY;
+
+    return NGX_OK;
+}
+
+
+/* for next: the next step sent (rc), or the operation ended with 502 */
+
+ngx_int_t
+ngx_http_attachments_cloud_sent(ngx_http_attachments_cloud_run_t *run,
+    ngx_int_t rc)
+{
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    run->op->status = NGX_HTTP_BAD_GATEWAY;
+
+    return NGX_OK;
+}
+
+
+/* a step answered: the next one, or the operation's end */
+
+static void
+ngx_http_attachments_cloud_stepped(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *step)
+{
+    ngx_http_attachments_cloud_run_t  *run = step->data;
+
+    if (run->next(r, run) == NGX_AGAIN) {
+        if (r) {
+            ngx_http_run_posted_requests(r->connection);
+        }
+
+        return;
+    }
+
+    if (run->served) {
+        run->served(run->serve, run);
+        return;
+    }
+
+    ngx_http_attachments_storage_done(r, run->op);
+}
+
+
+/*
+ * A string member of the JSON object the step answered, copied into the
+ * run's pool: NGX_DECLINED when there is none
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_answer(ngx_http_attachments_cloud_run_t *run,
+    const char *name, ngx_str_t *value)
+{
+    size_t         len;
+    json_t        *json, *v;
+    const char    *s;
+    json_error_t   err;
+
+    json = json_loadb((char *) run->step.head.data, run->step.head.len, 0,
+                      &err);
+    if (json == NULL) {
+        ngx_log_error(NGX_LOG_ERR, run->step.log, 0,
+                      "attachments: %V storage \"%V\" answered no JSON for "
+                      "\"%V\": %s", &run->op->storage->kind->name,
+                      &run->op->storage->name, &run->op->key, err.text);
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(json, name);
+    s = json_string_value(v);
+
+    if (s == NULL) {
+        json_decref(json);
+        return NGX_DECLINED;
+    }
+
+    len = json_string_length(v);
+
+    value->data = ngx_pnalloc(run->pool, len + 1);
+    if (value->data == NULL) {
+        json_decref(json);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, s, len);
+    value->data[len] = '\0';
+    value->len = len;
+
+    json_decref(json);
+
+    return NGX_OK;
 }

@@ -44,6 +44,32 @@ typedef struct {
 } ngx_http_attachments_cloud_request_t;
 
 
+typedef struct ngx_http_attachments_cloud_run_s
+    ngx_http_attachments_cloud_run_t;
+
+/* what a step's answer means: NGX_AGAIN, the next step is sent; NGX_OK,
+   the operation ended (op->status) */
+typedef ngx_int_t (*ngx_http_attachments_cloud_next_pt)(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run);
+typedef void (*ngx_http_attachments_cloud_served_pt)(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run);
+
+
+/*
+ * An operation a kind makes of several requests, each a step of its own
+ * (op->step): the first member of the kind's own run
+ */
+struct ngx_http_attachments_cloud_run_s {
+    ngx_http_attachments_storage_op_t      *op;       /* the caller's */
+    ngx_http_attachments_storage_op_t       step;     /* under way */
+    ngx_pool_t                             *pool;
+    ngx_uint_t                              stage;    /* the kind's */
+    ngx_http_attachments_cloud_next_pt      next;
+    ngx_http_attachments_cloud_served_pt    served;   /* a download's end */
+    ngx_http_request_t                     *serve;
+};
+
+
 ngx_int_t ngx_http_attachments_cloud_endpoint(ngx_conf_t *cf,
     ngx_http_attachments_cloud_t *cloud,
     ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,
@@ -54,6 +80,16 @@ ngx_int_t ngx_http_attachments_cloud_send(ngx_http_request_t *r,
     ngx_http_attachments_cloud_request_t *rq);
 ngx_int_t ngx_http_attachments_cloud_answer_room(ngx_pool_t *pool,
     ngx_http_attachments_storage_op_t *op, size_t size);
+void *ngx_http_attachments_cloud_run(ngx_http_request_t *r,
+    ngx_http_attachments_storage_op_t *op, size_t size,
+    ngx_http_attachments_cloud_next_pt next);
+ngx_int_t ngx_http_attachments_cloud_started(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run, ngx_int_t rc);
+ngx_int_t ngx_http_attachments_cloud_sent(ngx_http_attachments_cloud_run_t *run,
+    ngx_int_t rc);
+ngx_int_t ngx_http_attachments_cloud_answer(
+    ngx_http_attachments_cloud_run_t *run, const char *name,
+    ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_CLOUD_H_INCLUDED_ */

@@ -318,6 +318,12 @@ ngx_http_attachments_proxy_sent(ngx_http_request_t *sr, void *data,
                       == 0)
         {
             op->etag = h[i].value;
+
+        } else if (h[i].key.len == 8
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Location", 8)
+                      == 0)
+        {
+            op->location = h[i].value;
         }
     }
 

@@ -171,6 +171,7 @@ struct ngx_http_attachments_storage_op_s {
     /* drives: the folder's id; the address a store gave to send to */
     ngx_str_t                               parent;
     ngx_str_t                               url;
+    ngx_str_t                               location; /* answered */
     unsigned                                gone:1;
 
     /* a step of a kind's own, within an operation: not counted */

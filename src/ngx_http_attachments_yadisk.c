@@ -59,17 +59,13 @@ typedef enum {
 } ngx_http_attachments_yadisk_stage_e;
 
 
-/* an operation under way: the caller's op, and the step it waits for */
+/* an operation under way */
 typedef struct {
-    ngx_http_attachments_storage_op_t    *op;
-    ngx_http_attachments_storage_op_t     step;
-    ngx_http_attachments_yadisk_stage_e   stage;
-    ngx_pool_t                           *pool;
+    ngx_http_attachments_cloud_run_t      run;
     ngx_str_t                             path;     /* root/key */
     size_t                                root;     /* of path: the root's */
     ngx_uint_t                            made;     /* folder: the root is */
     ngx_str_t                             href;     /* where the bytes go */
-    ngx_http_request_t                   *serve;    /* a download's */
 } ngx_http_attachments_yadisk_run_t;
 
 
@@ -87,17 +83,12 @@ static ngx_int_t ngx_http_attachments_yadisk_start(ngx_http_request_t *r,
     ngx_http_attachments_yadisk_stage_e stage);
 static ngx_int_t ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     ngx_http_attachments_yadisk_run_t *run);
-static void ngx_http_attachments_yadisk_stepped(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *step);
 static ngx_int_t ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
-    ngx_http_attachments_yadisk_run_t *run);
-static ngx_int_t ngx_http_attachments_yadisk_answer(
-    ngx_http_attachments_yadisk_run_t *run, const char *name,
-    ngx_str_t *value);
+    ngx_http_attachments_cloud_run_t *cr);
 static ngx_int_t ngx_http_attachments_yadisk_checked(
     ngx_http_attachments_yadisk_run_t *run);
 static void ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
-    ngx_http_attachments_yadisk_run_t *run);
+    ngx_http_attachments_cloud_run_t *cr);
 static ngx_int_t ngx_http_attachments_yadisk_create(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_yadisk_folder(ngx_http_request_t *r,
@@ -375,10 +366,7 @@ ngx_http_attachments_yadisk_health(ngx_http_request_t *r,
 }
 
 
-/*
- * An operation's run: its path on the disk, and the step it sends, which
- * ends in ngx_http_attachments_yadisk_stepped()
- */
+/* an operation's run, and its path on the disk */
 
 static ngx_http_attachments_yadisk_run_t *
 ngx_http_attachments_yadisk_run(ngx_http_request_t *r,
@@ -386,33 +374,31 @@ ngx_http_attachments_yadisk_run(ngx_http_request_t *r,
     ngx_http_attachments_yadisk_stage_e stage)
 {
     u_char                             *p;
-    ngx_pool_t                         *pool;
     ngx_http_attachments_yadisk_t      *yd;
     ngx_http_attachments_yadisk_run_t  *run;
 
-    pool = r ? r->pool : op->pool;
     yd = op->storage->data;
 
-    if (pool == NULL
-        || (op->key.len
-            && !ngx_http_attachments_key_safe(op->key.data, op->key.len)))
+    if (op->key.len
+        && !ngx_http_attachments_key_safe(op->key.data, op->key.len))
     {
         return NULL;
     }
 
-    run = ngx_pcalloc(pool, sizeof(ngx_http_attachments_yadisk_run_t));
+    run = ngx_http_attachments_cloud_run(r, op,
+                                    sizeof(ngx_http_attachments_yadisk_run_t),
+                                    ngx_http_attachments_yadisk_next);
     if (run == NULL) {
         return NULL;
     }
 
-    run->op = op;
-    run->stage = stage;
-    run->pool = pool;
+    run->run.stage = stage;
     run->made = (ngx_strlchr(op->key.data, op->key.data + op->key.len, '/')
                  != NULL);
     op->gone = 0;
 
-    run->path.data = ngx_pnalloc(pool, yd->root.len + 1 + op->key.len);
+    run->path.data = ngx_pnalloc(run->run.pool,
+                                 yd->root.len + 1 + op->key.len);
     if (run->path.data == NULL) {
         return NULL;
     }
@@ -430,14 +416,6 @@ ngx_http_attachments_yadisk_run(ngx_http_request_t *r,
 
     run->path.len = p - run->path.data;
 
-    run->step.storage = op->storage;
-    run->step.key = op->key;
-    run->step.log = op->log;
-    run->step.pool = op->pool;
-    run->step.step = 1;
-    run->step.handler = ngx_http_attachments_yadisk_stepped;
-    run->step.data = run;
-
     return run;
 }
 
@@ -449,7 +427,6 @@ ngx_http_attachments_yadisk_start(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op,
     ngx_http_attachments_yadisk_stage_e stage)
 {
-    ngx_int_t                           rc;
     ngx_http_attachments_yadisk_run_t  *run;
 
     if (r == NULL && stage != NGX_HTTP_ATTACHMENTS_YD_DELETE) {
@@ -461,16 +438,8 @@ ngx_http_attachments_yadisk_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_attachments_yadisk_send(r, run);
-
-    if (rc == NGX_AGAIN || (rc == NGX_DECLINED && r == NULL)) {
-        return rc;
-    }
-
-    /* the step could not start, or ended at once (its status 502) */
-    op->status = NGX_HTTP_BAD_GATEWAY;
-
-    return NGX_OK;
+    return ngx_http_attachments_cloud_started(r, &run->run,
+                                  ngx_http_attachments_yadisk_send(r, run));
 }
 
 
@@ -489,9 +458,9 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t     *step;
     ngx_http_attachments_cloud_request_t   rq;
 
-    step = &run->step;
+    step = &run->run.step;
     yd = step->storage->data;
-    pool = r ? r->pool : step->pool;
+    pool = run->run.pool;
 
     ngx_str_null(&step->url);
     ngx_str_null(&step->head);
@@ -506,7 +475,7 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     ngx_str_set(&rq.method, "GET");
     step->method = NGX_HTTP_GET;
 
-    switch (run->stage) {
+    switch (run->run.stage) {
 
     case NGX_HTTP_ATTACHMENTS_YD_FOLDER:
         if (!run->made) {
@@ -525,8 +494,8 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     case NGX_HTTP_ATTACHMENTS_YD_PUT:
         /* the disk's own address, no token: the bytes from the file */
         step->url = run->href;
-        step->file = run->op->file;
-        step->size = run->op->size;
+        step->file = run->run.op->file;
+        step->size = run->run.op->size;
         step->offset = 0;
         step->method = NGX_HTTP_PUT;
         ngx_str_set(&rq.method, "PUT");
@@ -557,9 +526,9 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
 
     /* what the step's answer says beyond its status is read from JSON */
 
-    if ((run->stage == NGX_HTTP_ATTACHMENTS_YD_HREF
-         || run->stage == NGX_HTTP_ATTACHMENTS_YD_CHECK
-         || run->stage == NGX_HTTP_ATTACHMENTS_YD_DOWNLOAD)
+    if ((run->run.stage == NGX_HTTP_ATTACHMENTS_YD_HREF
+         || run->run.stage == NGX_HTTP_ATTACHMENTS_YD_CHECK
+         || run->run.stage == NGX_HTTP_ATTACHMENTS_YD_DOWNLOAD)
         && ngx_http_attachments_cloud_answer_room(pool, step,
                                           NGX_HTTP_ATTACHMENTS_YADISK_ANSWER)
            != NGX_OK)
@@ -592,36 +561,6 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
 }
 
 
-/* a step answered: the next one, or the operation's end */
-
-static void
-ngx_http_attachments_yadisk_stepped(ngx_http_request_t *r,
-    ngx_http_attachments_storage_op_t *step)
-{
-    ngx_int_t                           rc;
-    ngx_http_attachments_yadisk_run_t  *run;
-
-    run = step->data;
-
-    rc = ngx_http_attachments_yadisk_next(r, run);
-
-    if (rc == NGX_AGAIN) {
-        if (r) {
-            ngx_http_run_posted_requests(r->connection);
-        }
-
-        return;
-    }
-
-    if (run->serve) {
-        ngx_http_attachments_yadisk_served(run->serve, run);
-        return;
-    }
-
-    ngx_http_attachments_storage_done(r, run->op);
-}
-
-
 /*
  * What the step's answer means: NGX_AGAIN, the next step is under way;
  * NGX_OK, the operation ended with run->op->status
@@ -629,21 +568,22 @@ ngx_http_attachments_yadisk_stepped(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
-    ngx_http_attachments_yadisk_run_t *run)
+    ngx_http_attachments_cloud_run_t *cr)
 {
-    ngx_int_t                           rc;
     ngx_uint_t                          status;
     ngx_str_t                           error;
     ngx_http_attachments_storage_op_t  *op;
+    ngx_http_attachments_yadisk_run_t  *run;
 
-    op = run->op;
-    status = run->step.status;
+    run = (ngx_http_attachments_yadisk_run_t *) cr;
+    op = cr->op;
+    status = cr->step.status;
 
-    switch (run->stage) {
+    switch (cr->stage) {
 
     case NGX_HTTP_ATTACHMENTS_YD_FOLDER:
         /* 409: that folder is there already (or was made meanwhile) */
-        if (ngx_http_attachments_op_done(&run->step)
+        if (ngx_http_attachments_op_done(&cr->step)
             || status == NGX_HTTP_CONFLICT)
         {
             if (!run->made) {
@@ -659,7 +599,7 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
 
     case NGX_HTTP_ATTACHMENTS_YD_HREF:
         if (status == NGX_HTTP_CONFLICT) {
-            if (ngx_http_attachments_yadisk_answer(run, "error", &error)
+            if (ngx_http_attachments_cloud_answer(cr, "error", &error)
                 == NGX_OK
                 && error.len == sizeof("DiskPathDoesntExistsError") - 1
                 && ngx_strncmp(error.data, "DiskPathDoesntExistsError",
@@ -673,32 +613,32 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
             break;
         }
 
-        if (!ngx_http_attachments_op_done(&run->step)) {
+        if (!ngx_http_attachments_op_done(&cr->step)) {
             break;
         }
 
-        if (ngx_http_attachments_yadisk_answer(run, "href", &run->href)
+        if (ngx_http_attachments_cloud_answer(cr, "href", &run->href)
             != NGX_OK)
         {
             status = NGX_HTTP_BAD_GATEWAY;
             break;
         }
 
-        run->stage = NGX_HTTP_ATTACHMENTS_YD_PUT;
+        cr->stage = NGX_HTTP_ATTACHMENTS_YD_PUT;
         goto next;
 
     case NGX_HTTP_ATTACHMENTS_YD_PUT:
-        if (!ngx_http_attachments_op_done(&run->step)) {
+        if (!ngx_http_attachments_op_done(&cr->step)) {
             /* some bytes may have landed under the name */
             op->uncertain = 1;
             break;
         }
 
-        run->stage = NGX_HTTP_ATTACHMENTS_YD_CHECK;
+        cr->stage = NGX_HTTP_ATTACHMENTS_YD_CHECK;
         goto next;
 
     case NGX_HTTP_ATTACHMENTS_YD_CHECK:
-        if (!ngx_http_attachments_op_done(&run->step)
+        if (!ngx_http_attachments_op_done(&cr->step)
             || ngx_http_attachments_yadisk_checked(run) != NGX_OK)
         {
             op->uncertain = 1;
@@ -712,7 +652,7 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
     case NGX_HTTP_ATTACHMENTS_YD_DELETE:
         if (status == NGX_HTTP_ACCEPTED) {
             /* deleted in the background: done once it is not there */
-            run->stage = NGX_HTTP_ATTACHMENTS_YD_GONE;
+            cr->stage = NGX_HTTP_ATTACHMENTS_YD_GONE;
             goto next;
         }
 
@@ -725,7 +665,7 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
 
     case NGX_HTTP_ATTACHMENTS_YD_GONE:
         status = (status == NGX_HTTP_NOT_FOUND) ? NGX_HTTP_NO_CONTENT
-                 : ngx_http_attachments_op_done(&run->step)
+                 : ngx_http_attachments_op_done(&cr->step)
                  ? NGX_HTTP_SERVICE_UNAVAILABLE : status;
         break;
 
@@ -739,61 +679,8 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
 
 next:
 
-    rc = ngx_http_attachments_yadisk_send(r, run);
-
-    if (rc == NGX_AGAIN) {
-        return NGX_AGAIN;
-    }
-
-    op->status = NGX_HTTP_BAD_GATEWAY;
-
-    return NGX_OK;
-}
-
-
-/* a string of the JSON object the step answered, into the run's pool */
-
-static ngx_int_t
-ngx_http_attachments_yadisk_answer(ngx_http_attachments_yadisk_run_t *run,
-    const char *name, ngx_str_t *value)
-{
-    size_t         len;
-    json_t        *json, *v;
-    const char    *s;
-    json_error_t   err;
-
-    json = json_loadb((char *) run->step.head.data, run->step.head.len, 0,
-                      &err);
-    if (json == NULL) {
-        ngx_log_error(NGX_LOG_ERR, run->step.log, 0,
-                      "attachments: yandex_disk answered no JSON for \"%V\": "
-                      "%s", &run->path, err.text);
-        return NGX_ERROR;
-    }
-
-    v = json_object_get(json, name);
-    s = json_string_value(v);
-
-    if (s == NULL) {
-        json_decref(json);
-        return NGX_DECLINED;
-    }
-
-    len = json_string_length(v);
-
-    value->data = ngx_pnalloc(run->pool, len + 1);
-    if (value->data == NULL) {
-        json_decref(json);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, s, len);
-    value->data[len] = '\0';
-    value->len = len;
-
-    json_decref(json);
-
-    return NGX_OK;
+    return ngx_http_attachments_cloud_sent(cr,
+                                      ngx_http_attachments_yadisk_send(r, run));
 }
 
 
@@ -807,10 +694,10 @@ ngx_http_attachments_yadisk_checked(ngx_http_attachments_yadisk_run_t *run)
     json_error_t                        err;
     ngx_http_attachments_storage_op_t  *op;
 
-    op = run->op;
+    op = run->run.op;
 
-    json = json_loadb((char *) run->step.head.data, run->step.head.len, 0,
-                      &err);
+    json = json_loadb((char *) run->run.step.head.data,
+                      run->run.step.head.len, 0, &err);
     if (json == NULL) {
         return NGX_ERROR;
     }
@@ -824,8 +711,9 @@ ngx_http_attachments_yadisk_checked(ngx_http_attachments_yadisk_run_t *run)
         ngx_log_error(NGX_LOG_ERR, op->log, 0,
                       "attachments: yandex_disk holds \"%V\" with another "
                       "size or SHA-256 than was sent: %*s",
-                      &run->path, (size_t) ngx_min(run->step.head.len, 300),
-                      run->step.head.data);
+                      &run->path,
+                      (size_t) ngx_min(run->run.step.head.len, 300),
+                      run->run.step.head.data);
         json_decref(json);
         return NGX_ERROR;
     }
@@ -858,7 +746,6 @@ static ngx_int_t
 ngx_http_attachments_yadisk_serve(ngx_http_request_t *r,
     ngx_http_attachments_link_t *link)
 {
-    ngx_int_t                           rc;
     ngx_http_attachments_storage_op_t  *op;
     ngx_http_attachments_yadisk_run_t  *run;
 
@@ -877,11 +764,10 @@ ngx_http_attachments_yadisk_serve(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    run->serve = r;
+    run->run.serve = r;
+    run->run.served = ngx_http_attachments_yadisk_served;
 
-    rc = ngx_http_attachments_yadisk_send(r, run);
-
-    if (rc != NGX_AGAIN) {
+    if (ngx_http_attachments_yadisk_send(r, run) != NGX_AGAIN) {
         return ngx_http_attachments_send_unavailable(r);
     }
 
@@ -893,7 +779,7 @@ ngx_http_attachments_yadisk_serve(ngx_http_request_t *r,
 
 static void
 ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
-    ngx_http_attachments_yadisk_run_t *run)
+    ngx_http_attachments_cloud_run_t *run)
 {
     ngx_int_t         rc;
     ngx_str_t         href;
@@ -905,7 +791,7 @@ ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
                                              "the file is not on the disk");
 
     } else if (!ngx_http_attachments_op_done(run->op)
-               || ngx_http_attachments_yadisk_answer(run, "href", &href)
+               || ngx_http_attachments_cloud_answer(run, "href", &href)
                   != NGX_OK
                || (ngx_strncmp(href.data, "https://", 8) != 0
                    && ngx_strncmp(href.data, "http://", 7) != 0))
