@@ -9,8 +9,9 @@
  * as a subrequest (the collector's): one request per connection
  * ("Connection: close"), HTTP or HTTPS (nginx's SSL layer; the peer's
  * certificate is verified against ca=, the system's bundle by default),
- * driven by events with a timeout; only the status line of the answer is
- * read.  The peer's address is resolved once, with the configuration, as
+ * driven by events with a timeout; the status line of the answer is read,
+ * and, when the caller has room for it, the body (to the connection's
+ * end; chunked or not).  The peer's address is resolved once, with the configuration, as
  * proxy_pass does with a host name.
  */
 
@@ -34,9 +35,11 @@ typedef struct {
     void                                   *data;
     ngx_peer_connection_t                   pc;
     ngx_buf_t                              *out;
+    ngx_str_t                              *answer;  /* room, or NULL */
+    u_char                                 *in;
     size_t                                  nin;
+    size_t                                  size;
     unsigned                                connected:1;
-    u_char                                  in[64];
 } ngx_http_attachments_client_t;
 
 
@@ -48,6 +51,10 @@ static void ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl);
 static void ngx_http_attachments_client_done(ngx_http_attachments_client_t *cl,
     ngx_uint_t status);
 static ngx_int_t ngx_http_attachments_client_test_connect(
+    ngx_http_attachments_client_t *cl);
+static ngx_uint_t ngx_http_attachments_client_status(
+    ngx_http_attachments_client_t *cl);
+static ngx_uint_t ngx_http_attachments_client_answered(
     ngx_http_attachments_client_t *cl);
 
 
@@ -143,11 +150,12 @@ ngx_http_attachments_client_conf(ngx_conf_t *cf,
 }
 
 
-/* a request without a body, closing its connection: n headers after Host */
+/* a request closing its connection: n headers after Host, body or none */
 
 ngx_buf_t *
 ngx_http_attachments_client_request(ngx_pool_t *pool, ngx_str_t *method,
-    ngx_str_t *uri, ngx_str_t *host, ngx_keyval_t *headers, ngx_uint_t n)
+    ngx_str_t *uri, ngx_str_t *host, ngx_keyval_t *headers, ngx_uint_t n,
+    ngx_str_t *body)
 {
     size_t      len;
     ngx_buf_t  *b;
@@ -155,8 +163,8 @@ ngx_http_attachments_client_request(ngx_pool_t *pool, ngx_str_t *method,
 
     len = method->len + 1 + uri->len
           + sizeof(" HTTP/1.1" CRLF "Host: " CRLF) - 1 + host->len
-          + sizeof("Content-Length: 0" CRLF "Connection: close" CRLF CRLF)
-          - 1;
+          + sizeof("Content-Length: " CRLF "Connection: close" CRLF CRLF)
+          - 1 + NGX_SIZE_T_LEN + (body ? body->len : 0);
 
     for (i = 0; i < n; i++) {
         len += headers[i].key.len + sizeof(": " CRLF) - 1
@@ -176,10 +184,13 @@ ngx_http_attachments_client_request(ngx_pool_t *pool, ngx_str_t *method,
                               &headers[i].key, &headers[i].value);
     }
 
-    b->last = ngx_cpymem(b->last, "Content-Length: 0" CRLF
-                         "Connection: close" CRLF CRLF,
-                         sizeof("Content-Length: 0" CRLF
-                                "Connection: close" CRLF CRLF) - 1);
+    b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF
+                          "Connection: close" CRLF CRLF,
+                          body ? body->len : 0);
+
+    if (body) {
+        b->last = ngx_cpymem(b->last, body->data, body->len);
+    }
 
     return b;
 }
@@ -188,13 +199,14 @@ ngx_http_attachments_client_request(ngx_pool_t *pool, ngx_str_t *method,
 /*
  * Sends the request in out to the peer with a connection of its own.
  * NGX_AGAIN: handler(data, status) is called later, never from inside this
- * call; NGX_DECLINED: the peer has no address; NGX_BUSY: it could not be
- * connected to.
+ * call, the answer's body first put into answer (its data, as much as its
+ * len says; then its length) if given; NGX_DECLINED: the peer has no
+ * address; NGX_BUSY: it could not be connected to.
  */
 
 ngx_int_t
 ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_http_attachments_peer_t *peer, ngx_buf_t *out,
+    ngx_http_attachments_peer_t *peer, ngx_buf_t *out, ngx_str_t *answer,
     ngx_http_attachments_client_handler_pt handler, void *data)
 {
     ngx_int_t                       rc;
@@ -214,6 +226,14 @@ ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
     cl->handler = handler;
     cl->data = data;
     cl->out = out;
+    cl->answer = answer;
+
+    /* the status line alone, or the headers too and the body */
+    cl->size = answer ? answer->len + 8192 : 64;
+    cl->in = ngx_pnalloc(pool, cl->size);
+    if (cl->in == NULL) {
+        return NGX_ERROR;
+    }
 
     cl->pc.sockaddr = peer->addr->sockaddr;
     cl->pc.socklen = peer->addr->socklen;
@@ -353,12 +373,11 @@ ngx_http_attachments_client_handshaked(ngx_connection_t *c)
 #endif
 
 
-/* the request out, then the status line in */
+/* the request out, then the status line in, or the whole answer */
 
 static void
 ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
 {
-    u_char            *p, *last;
     ssize_t            n;
     ngx_uint_t         status;
     ngx_buf_t         *b;
@@ -387,7 +406,7 @@ ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
     }
 
     for ( ;; ) {
-        n = c->recv(c, cl->in + cl->nin, sizeof(cl->in) - cl->nin);
+        n = c->recv(c, cl->in + cl->nin, cl->size - cl->nin);
 
         if (n == NGX_AGAIN) {
             if (!c->read->timer_set) {
@@ -401,6 +420,13 @@ ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
             return;
         }
 
+        if (n == 0 && cl->answer) {
+            /* the answer ends with the connection */
+            ngx_http_attachments_client_done(cl,
+                                    ngx_http_attachments_client_answered(cl));
+            return;
+        }
+
         if (n == NGX_ERROR || n == 0) {
             ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
             return;
@@ -408,33 +434,123 @@ ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
 
         cl->nin += n;
 
-        /* "HTTP/1.1 204 No Content": the status is all that is wanted */
+        if (cl->answer == NULL) {
+            /* "HTTP/1.1 204 No Content": the status is all that is wanted */
 
-        last = cl->in + cl->nin;
-        p = ngx_strlchr(cl->in, last, ' ');
+            status = ngx_http_attachments_client_status(cl);
 
-        if (p && last - p >= 4) {
-            status = ngx_atoi(p + 1, 3);
-
-            if (ngx_strncmp(cl->in, "HTTP/1.", 7) != 0
-                || status == (ngx_uint_t) NGX_ERROR || status < 100)
-            {
-                ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                              "attachments: %V answered something "
-                              "else than HTTP",
-                              &cl->peer->name);
-                status = NGX_HTTP_BAD_GATEWAY;
+            if (status) {
+                ngx_http_attachments_client_done(cl, status);
+                return;
             }
-
-            ngx_http_attachments_client_done(cl, status);
-            return;
         }
 
-        if (cl->nin == sizeof(cl->in)) {
+        if (cl->nin == cl->size) {
+            ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                          "attachments: %V answered more than %uz bytes",
+                          &cl->peer->name, cl->size);
             ngx_http_attachments_client_done(cl, NGX_HTTP_BAD_GATEWAY);
             return;
         }
     }
+}
+
+
+/* the status of the answer's first line; 0 while it is not all in */
+
+static ngx_uint_t
+ngx_http_attachments_client_status(ngx_http_attachments_client_t *cl)
+{
+    u_char      *p, *last;
+    ngx_uint_t   status;
+
+    last = cl->in + cl->nin;
+    p = ngx_strlchr(cl->in, last, ' ');
+
+    if (p == NULL || last - p < 4) {
+        return 0;
+    }
+
+    status = ngx_atoi(p + 1, 3);
+
+    if (cl->nin < 7 || ngx_strncmp(cl->in, "HTTP/1.", 7) != 0
+        || status == (ngx_uint_t) NGX_ERROR || status < 100)
+    {
+        ngx_log_error(NGX_LOG_ERR, cl->pc.connection->log, 0,
+                      "attachments: %V answered something else than HTTP",
+                      &cl->peer->name);
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+
+    return status;
+}
+
+
+/*
+ * The whole answer is in: its status, and its body (the chunks joined when
+ * it came in chunks) into cl->answer, as much as there is room for
+ */
+
+static ngx_uint_t
+ngx_http_attachments_client_answered(ngx_http_attachments_client_t *cl)
+{
+    u_char      *p, *last, *body, *dst, *end;
+    size_t       size;
+    ngx_uint_t   status;
+
+    status = ngx_http_attachments_client_status(cl);
+    last = cl->in + cl->nin;
+
+    p = ngx_strlcasestrn(cl->in, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+    if (status == 0 || status == NGX_HTTP_BAD_GATEWAY || p == NULL) {
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+
+    body = p + 4;
+    dst = cl->answer->data;
+    end = dst + cl->answer->len;
+
+    if (ngx_strlcasestrn(cl->in, body, (u_char *) "transfer-encoding: chunked",
+                         sizeof("transfer-encoding: chunked") - 2)
+        == NULL)
+    {
+        size = ngx_min((size_t) (last - body), (size_t) (end - dst));
+        cl->answer->len = ngx_cpymem(dst, body, size) - cl->answer->data;
+        return status;
+    }
+
+    for (p = body; p < last; /* void */) {
+        size = 0;
+
+        while (p < last && ngx_hextoi(p, 1) != NGX_ERROR) {
+            size = size * 16 + ngx_hextoi(p, 1);
+            p++;
+
+            if (size > cl->size) {
+                return NGX_HTTP_BAD_GATEWAY;
+            }
+        }
+
+        p = ngx_strlcasestrn(p, last, (u_char *) "\r\n", 2 - 1);
+
+        if (p == NULL || (size_t) (last - p - 2) < size) {
+            return NGX_HTTP_BAD_GATEWAY;
+        }
+
+        p += 2;
+
+        if (size == 0) {
+            break;
+        }
+
+        dst = ngx_cpymem(dst, p, ngx_min(size, (size_t) (end - dst)));
+        p += size + 2;
+    }
+
+    cl->answer->len = dst - cl->answer->data;
+
+    return status;
 }
 
 

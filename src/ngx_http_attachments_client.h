@@ -7,7 +7,8 @@
 /*
  * The module's own non-blocking HTTP(S) client, for what has no client
  * request to make a subrequest from (the collector).  Cloud storage kinds
- * sign and write their requests; this sends them and reads the status.
+ * sign and write their requests; this sends them and reads the status,
+ * and the body when asked.
  */
 
 
@@ -39,9 +40,9 @@ char *ngx_http_attachments_client_conf(ngx_conf_t *cf,
     ngx_str_t *ca);
 ngx_buf_t *ngx_http_attachments_client_request(ngx_pool_t *pool,
     ngx_str_t *method, ngx_str_t *uri, ngx_str_t *host, ngx_keyval_t *headers,
-    ngx_uint_t n);
+    ngx_uint_t n, ngx_str_t *body);
 ngx_int_t ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_http_attachments_peer_t *peer, ngx_buf_t *out,
+    ngx_http_attachments_peer_t *peer, ngx_buf_t *out, ngx_str_t *answer,
     ngx_http_attachments_client_handler_pt handler, void *data);
 
 

@@ -230,12 +230,17 @@ ngx_http_attachments_cloud_client(ngx_http_attachments_cloud_t *cloud,
     }
 
     b = ngx_http_attachments_client_request(op->pool, &rq->method, &uri,
-                                            &cloud->host, rq->headers, rq->n);
+                                            &cloud->host, rq->headers, rq->n,
+                                            &op->body);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
+    /* the answer's body into op->head when it has room for it */
+    op->head.len = op->head_size;
+
     rc = ngx_http_attachments_client_send(op->pool, op->log, &cloud->peer, b,
+                                          op->head.data ? &op->head : NULL,
                                           ngx_http_attachments_cloud_answered,
                                           op);
 

@@ -161,3 +161,50 @@ done:
 
     return (n == -1) ? NGX_ERROR : NGX_OK;
 }
+
+
+/*
+ * A token in a file (an OAuth token, a client's secret): printable, no
+ * blank, at most 1024 bytes; kept with prefix in front ("OAuth "), the
+ * file's copy wiped
+ */
+
+ngx_int_t
+ngx_http_attachments_conf_token(ngx_conf_t *cf, const char *what,
+    ngx_str_t *file, const char *prefix, ngx_str_t *token)
+{
+    u_char     *p;
+    size_t      n;
+    ngx_str_t   t;
+
+    if (ngx_http_attachments_conf_secret(cf, what, file, 1024, &t) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (p = t.data; p < t.data + t.len; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            break;
+        }
+    }
+
+    if (t.len == 0 || p != t.data + t.len) {
+        ngx_explicit_memzero(t.data, t.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no usable %s in \"%V\"", what, file);
+        return NGX_ERROR;
+    }
+
+    n = ngx_strlen(prefix);
+
+    token->len = n + t.len;
+    token->data = ngx_pnalloc(cf->pool, token->len);
+    if (token->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(token->data, prefix, n), t.data, t.len);
+    ngx_explicit_memzero(t.data, t.len);
+
+    return NGX_OK;
+}

@@ -28,6 +28,8 @@ ngx_int_t ngx_http_attachments_conf_location(ngx_conf_t *cf,
     const char *directive, ngx_str_t *prefix);
 ngx_int_t ngx_http_attachments_conf_secret(ngx_conf_t *cf, const char *what,
     ngx_str_t *file, size_t max, ngx_str_t *secret);
+ngx_int_t ngx_http_attachments_conf_token(ngx_conf_t *cf, const char *what,
+    ngx_str_t *file, const char *prefix, ngx_str_t *token);
 
 
 #endif /* _NGX_HTTP_ATTACHMENTS_CONF_H_INCLUDED_ */

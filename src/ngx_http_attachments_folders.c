@@ -581,8 +581,33 @@ ngx_http_attachments_folder_claimed(ngx_http_attachments_pg_query_t *q)
 
     r = f->up->request;
 
-    if (q->rc != NGX_OK || PQntuples(q->result) != 1) {
+    if (q->rc != NGX_OK) {
         ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    /*
+     * no row: another request's claim came in while this one waited on
+     * it, later than the statement's snapshot; it is seen when asked again
+     */
+
+    if (PQntuples(q->result) == 0 || (PQgetlength(q->result, 0, 0) == 0
+                                      && PQgetvalue(q->result, 0, 1)[0]
+                                         != 't'))
+    {
+        /* another request makes it: asked again in a moment, for 10 s */
+
+        if (++f->waits > 200) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "attachments: the folder \"%V\" of storage "
+                          "\"%V\" was not made by another request in 10 s",
+                          &f->level, &f->up->storage->name);
+            ngx_http_attachments_folder_end(r, f,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE);
+            return;
+        }
+
+        ngx_add_timer(&f->wait, 50);
         return;
     }
 
@@ -597,19 +622,6 @@ ngx_http_attachments_folder_claimed(ngx_http_attachments_pg_query_t *q)
 
         f->waits = 0;
         ngx_http_attachments_folder_next(r, f);
-        return;
-    }
-
-    if (PQgetvalue(q->result, 0, 1)[0] != 't') {
-        /* another request makes it: asked again in a moment, for 10 s */
-
-        if (++f->waits > 200) {
-            ngx_http_attachments_folder_end(r, f,
-                                            NGX_HTTP_SERVICE_UNAVAILABLE);
-            return;
-        }
-
-        ngx_add_timer(&f->wait, 50);
         return;
     }
 

@@ -26,6 +26,7 @@
 #include "ngx_http_attachments_local.h"
 #include "ngx_http_attachments_s3.h"
 #include "ngx_http_attachments_yadisk.h"
+#include "ngx_http_attachments_gdrive.h"
 #include "ngx_http_attachments_module.h"
 
 
@@ -60,6 +61,7 @@ static ngx_http_attachments_storage_kind_t  *ngx_http_attachments_kinds[] = {
     &ngx_http_attachments_local_kind,
     &ngx_http_attachments_s3_kind,
     &ngx_http_attachments_yadisk_kind,
+    &ngx_http_attachments_gdrive_kind,
     NULL
 };
 

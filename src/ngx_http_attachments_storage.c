@@ -265,14 +265,15 @@ ngx_http_attachments_storage_read(ngx_http_request_t *r,
 }
 
 
-/* a drive's folder op->key, made: its id in op->parent */
+/*
+ * A drive's folder op->key, in the folder op->parent (empty: the root):
+ * found or made, its id in op->parent
+ */
 
 ngx_int_t
 ngx_http_attachments_storage_folder(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op)
 {
-    ngx_str_null(&op->parent);
-
     return ngx_http_attachments_storage_start(r, op, NGX_HTTP_MKCOL,
                                               op->storage->kind->folder);
 }

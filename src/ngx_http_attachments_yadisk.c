@@ -35,7 +35,6 @@
 #include "ngx_http_attachments_yadisk.h"
 
 
-#define NGX_HTTP_ATTACHMENTS_YADISK_TOKEN_MAX   1024
 #define NGX_HTTP_ATTACHMENTS_YADISK_ANSWER      4096
 
 
@@ -73,8 +72,6 @@ static char *ngx_http_attachments_yadisk_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_attachments_yadisk_activate(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage);
-static ngx_int_t ngx_http_attachments_yadisk_token(ngx_conf_t *cf,
-    ngx_http_attachments_yadisk_t *yd, ngx_str_t *file);
 static ngx_http_attachments_yadisk_run_t *ngx_http_attachments_yadisk_run(
     ngx_http_request_t *r, ngx_http_attachments_storage_op_t *op,
     ngx_http_attachments_yadisk_stage_e stage);
@@ -233,7 +230,11 @@ ngx_http_attachments_yadisk_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_attachments_yadisk_token(cf, yd, &token) != NGX_OK
+    /* the OAuth token, read once by the master */
+
+    if (ngx_http_attachments_conf_token(cf, "token", &token, "OAuth ",
+                                        &yd->auth)
+        != NGX_OK
         || ngx_http_attachments_cloud_endpoint(cf, &yd->cloud, storage,
                                                &endpoint, NULL, &ca)
            != NGX_OK)
@@ -248,52 +249,6 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", &value[i]);
     return NGX_CONF_ERROR;
-}
-
-
-/* the OAuth token, read once by the master, as "OAuth <token>" */
-
-static ngx_int_t
-ngx_http_attachments_yadisk_token(ngx_conf_t *cf,
-    ngx_http_attachments_yadisk_t *yd, ngx_str_t *file)
-{
-    u_char     *p;
-    ngx_str_t   token;
-
-    if (ngx_http_attachments_conf_secret(cf, "token", file,
-                                         NGX_HTTP_ATTACHMENTS_SECRET_MAX,
-                                         &token)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    for (p = token.data; p < token.data + token.len; p++) {
-        if (*p <= ' ' || *p >= 0x7f) {
-            break;
-        }
-    }
-
-    if (token.len == 0 || p != token.data + token.len
-        || token.len > NGX_HTTP_ATTACHMENTS_YADISK_TOKEN_MAX)
-    {
-        ngx_explicit_memzero(token.data, token.len);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no usable token in \"%V\"", file);
-        return NGX_ERROR;
-    }
-
-    yd->auth.len = sizeof("OAuth ") - 1 + token.len;
-    yd->auth.data = ngx_pnalloc(cf->pool, yd->auth.len);
-    if (yd->auth.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(yd->auth.data, "OAuth ", 6), token.data,
-               token.len);
-    ngx_explicit_memzero(token.data, token.len);
-
-    return NGX_OK;
 }
 
 
