@@ -537,15 +537,20 @@ $do$;
 -- The human-readable name of a record, for the folder routes of drive
 -- storages ($attachments_record_name in attachments_route): an order's
 -- number and customer, say.  Asked in the same round trip as authorize()
--- when a file is uploaded.  The default is the record's id; replace the
--- body (keeping the signature) to name records from the application's own
--- tables.  NULL or an empty name falls back to the id.  Made only where it
--- is missing, so running this file again keeps the application's body.
+-- when a request may store a file (an upload, a new version, a resumable
+-- or direct upload).  The default is the record's id; replace the body
+-- (keeping the signature) to name records from the application's own
+-- tables; the organization is given because two organizations' records
+-- may share an id.  NULL or an empty name falls back to the id.  Made only
+-- where it is missing, so running this file again keeps the application's
+-- body.
 
 DO $do$
 BEGIN
-    IF to_regprocedure('attachments.record_label(text, text)') IS NULL THEN
-        CREATE FUNCTION attachments.record_label(p_entity_type text,
+    IF to_regprocedure('attachments.record_label(text, text, text)') IS NULL
+    THEN
+        CREATE FUNCTION attachments.record_label(p_org text,
+                                                 p_entity_type text,
                                                  p_entity_id text)
         RETURNS text
         LANGUAGE sql STABLE

@@ -486,6 +486,7 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         }
 
         ctx->action = "upload";
+        ctx->naming = 1;
         return NGX_OK;
     }
 
@@ -503,6 +504,7 @@ ngx_http_attachments_method(ngx_http_request_t *r,
         /* a new version changes a file; a first upload adds one */
         ctx->action = (ctx->route.kind == NGX_HTTP_ATTACHMENTS_ROUTE_FILES)
                       ? "upload" : "update";
+        ctx->naming = (ctx->route.kind != NGX_HTTP_ATTACHMENTS_ROUTE_PUBLISH);
         break;
 
     case NGX_HTTP_DELETE:

@@ -41,6 +41,10 @@ static void ngx_http_attachments_cloud_answered(void *data,
     ngx_uint_t status);
 static void ngx_http_attachments_cloud_stepped(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *step);
+static void ngx_http_attachments_cloud_end(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run);
+static void ngx_http_attachments_cloud_waited(ngx_event_t *ev);
+static void ngx_http_attachments_cloud_cleanup(void *data);
 
 
 /*
@@ -306,6 +310,7 @@ ngx_http_attachments_cloud_run(ngx_http_request_t *r,
     run->op = op;
     run->pool = pool;
     run->next = next;
+    run->request = r;
 
     run->step.storage = op->storage;
     run->step.key = op->key;
@@ -371,12 +376,87 @@ ngx_http_attachments_cloud_stepped(ngx_http_request_t *r,
         return;
     }
 
+    ngx_http_attachments_cloud_end(r, run);
+}
+
+
+static void
+ngx_http_attachments_cloud_end(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *run)
+{
     if (run->served) {
         run->served(run->serve, run);
         return;
     }
 
     ngx_http_attachments_storage_done(r, run->op);
+}
+
+
+/*
+ * For next: again() after delay ms (a store that answered "later"), with a
+ * request only; NGX_AGAIN, or NGX_OK with the operation ended (503)
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_later(ngx_http_attachments_cloud_run_t *run,
+    ngx_msec_t delay, ngx_http_attachments_cloud_next_pt again)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (run->request == NULL) {
+        run->op->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return NGX_OK;
+    }
+
+    if (run->again == NULL) {
+        cln = ngx_pool_cleanup_add(run->pool, 0);
+        if (cln == NULL) {
+            run->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_OK;
+        }
+
+        cln->handler = ngx_http_attachments_cloud_cleanup;
+        cln->data = run;
+
+        run->later.handler = ngx_http_attachments_cloud_waited;
+        run->later.data = run;
+        run->later.log = run->request->connection->log;
+    }
+
+    run->again = again;
+
+    ngx_add_timer(&run->later, delay);
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_attachments_cloud_waited(ngx_event_t *ev)
+{
+    ngx_http_attachments_cloud_run_t  *run = ev->data;
+
+    ngx_http_request_t  *r;
+
+    r = run->request;
+
+    if (run->again(r, run) != NGX_AGAIN) {
+        ngx_http_attachments_cloud_end(r, run);
+    }
+
+    ngx_http_run_posted_requests(r->connection);
+}
+
+
+static void
+ngx_http_attachments_cloud_cleanup(void *data)
+{
+    ngx_http_attachments_cloud_run_t  *run = data;
+
+    if (run->later.timer_set) {
+        ngx_del_timer(&run->later);
+    }
 }
 
 

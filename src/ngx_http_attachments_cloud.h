@@ -67,6 +67,9 @@ struct ngx_http_attachments_cloud_run_s {
     ngx_http_attachments_cloud_next_pt      next;
     ngx_http_attachments_cloud_served_pt    served;   /* a download's end */
     ngx_http_request_t                     *serve;
+    ngx_http_request_t                     *request;  /* or NULL */
+    ngx_http_attachments_cloud_next_pt      again;    /* after a while */
+    ngx_event_t                             later;
 };
 
 
@@ -87,6 +90,9 @@ ngx_int_t ngx_http_attachments_cloud_started(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *run, ngx_int_t rc);
 ngx_int_t ngx_http_attachments_cloud_sent(ngx_http_attachments_cloud_run_t *run,
     ngx_int_t rc);
+ngx_int_t ngx_http_attachments_cloud_later(
+    ngx_http_attachments_cloud_run_t *run, ngx_msec_t delay,
+    ngx_http_attachments_cloud_next_pt again);
 ngx_int_t ngx_http_attachments_cloud_answer(
     ngx_http_attachments_cloud_run_t *run, const char *name,
     ngx_str_t *value);

@@ -38,6 +38,9 @@
 /* the longest record name a folder takes, in bytes */
 #define NGX_HTTP_ATTACHMENTS_RECORD_MAX  120
 
+/* the longest file name after "<uuid>-" on a drive: 218 of 255 */
+#define NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX  200
+
 
 typedef struct {
     ngx_str_t                        entity_type;  /* "default": the rest */
@@ -346,7 +349,8 @@ ngx_http_attachments_folder_key(ngx_http_request_t *r,
     ngx_http_attachments_upload_t *up, ngx_http_attachments_blob_t *b)
 {
     u_char                               *p;
-    ngx_str_t                             folder, *type;
+    size_t                                ext;
+    ngx_str_t                             folder, name, *type;
     ngx_uint_t                            i;
     ngx_http_attachments_folder_route_t  *rt, *found;
     ngx_http_attachments_folders_conf_t  *fcf;
@@ -385,8 +389,29 @@ ngx_http_attachments_folder_key(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /*
+     * drives take names of 255 characters at most: a long name keeps its
+     * start and its extension (the key's name is ASCII)
+     */
+
+    name = b->key_name;
+    ext = 0;
+
+    if (name.len > NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX) {
+        for (ext = 0; ext < 16 && ext < name.len; ext++) {
+            if (name.data[name.len - 1 - ext] == '.') {
+                ext++;
+                break;
+            }
+        }
+
+        if (ext == 16 || ext == name.len) {
+            ext = 0;
+        }
+    }
+
     b->key.len = folder.len + 1 + NGX_HTTP_ATTACHMENTS_UUID_LEN + 1
-                 + b->key_name.len;
+                 + ngx_min(name.len, NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX);
     b->key.data = ngx_pnalloc(r->pool, b->key.len);
     if (b->key.data == NULL) {
         return NGX_ERROR;
@@ -396,7 +421,14 @@ ngx_http_attachments_folder_key(ngx_http_request_t *r,
     *p++ = '/';
     p = ngx_cpymem(p, b->id, NGX_HTTP_ATTACHMENTS_UUID_LEN);
     *p++ = '-';
-    ngx_memcpy(p, b->key_name.data, b->key_name.len);
+
+    if (name.len > NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX) {
+        p = ngx_cpymem(p, name.data, NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX - ext);
+        ngx_memcpy(p, name.data + name.len - ext, ext);
+
+    } else {
+        ngx_memcpy(p, name.data, name.len);
+    }
 
     return NGX_OK;
 }

@@ -37,6 +37,8 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
     ngx_http_attachments_pg_handler_pt handler)
 {
     ngx_str_t                          action, request_id, audit;
+    static ngx_str_t                   name = ngx_string("name");
+    static ngx_str_t                   none = ngx_null_string;
     ngx_http_attachments_loc_conf_t   *alcf;
     ngx_http_variable_value_t         *vv;
     ngx_http_attachments_pg_query_t   *q;
@@ -65,7 +67,10 @@ ngx_http_attachments_statement(ngx_http_request_t *r,
             || ngx_http_attachments_pg_param(r->pool, q,
                                              &ctx->route.entity_id)
                != NGX_OK
-            || ngx_http_attachments_pg_param(r->pool, q, &action) != NGX_OK)
+            || ngx_http_attachments_pg_param(r->pool, q, &action) != NGX_OK
+            || ngx_http_attachments_pg_param(r->pool, q,
+                                             ctx->naming ? &name : &none)
+               != NGX_OK)
         {
             return NULL;
         }

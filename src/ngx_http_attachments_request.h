@@ -37,7 +37,8 @@ typedef struct {
     ngx_uint_t                       refused;   /* status */
     ngx_uint_t                       limit;
     ngx_str_t                        base;      /* of absolute URLs */
-    ngx_str_t                        record;    /* record_label(), uploads */
+    ngx_uint_t                       naming;    /* may store a file */
+    ngx_str_t                        record;    /* record_label()'s */
     void                            *upload;
     void                            *publish;
     void                            *tus;

@@ -77,11 +77,12 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_authorize = {
     " WHEN $5 <> 'read' AND attachments.authorize($1, $2, $3, $4, 'read')"
     "  THEN 'deny'"
     " ELSE 'hidden' END,"
-    /* the record's name, for the folder routes of drives */
-    " CASE WHEN $5 IN ('upload', 'update')"
-    "  THEN coalesce(nullif(attachments.record_label($3, $4), ''), $4) END",
+    /* the record's name, for the folder routes of drives ($6: wanted) */
+    " CASE WHEN $6 = 'name'"
+    "  THEN coalesce(nullif(attachments.record_label($2, $3, $4), ''), $4)"
+    " END",
 
-    5
+    6
 };
 
 

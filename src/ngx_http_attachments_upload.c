@@ -628,8 +628,10 @@ ngx_http_attachments_upload_received(ngx_http_request_t *r)
         if (ngx_http_attachments_upload_key(r, &rv->up, rv->conf, &b[i])
             != NGX_OK)
         {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            ngx_http_attachments_upload_refuse(&rv->up,
+                NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                "the request failed; the error log says why");
+            goto failed;
         }
     }
 
@@ -659,6 +661,7 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
 {
     u_char                      *p;
     ngx_int_t                    rc;
+    ngx_uint_t                   routed;
     ngx_http_attachments_ctx_t  *ctx;
     u_char                       org[NGX_HTTP_ATTACHMENTS_ORG_KEY_MAX];
     size_t                       len;
@@ -672,6 +675,7 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
     /* a drive's route, or attachments_key */
 
     rc = ngx_http_attachments_folder_key(r, up, b);
+    routed = (rc == NGX_OK);
 
     if (rc == NGX_DECLINED && conf->key) {
         rc = ngx_http_complex_value(r, conf->key, &b->key);
@@ -717,8 +721,9 @@ ngx_http_attachments_upload_key(ngx_http_request_t *r,
 
     if (!ngx_http_attachments_key_safe(b->key.data, b->key.len)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "attachments: attachments_key made an unsafe key "
-                      "\"%V\"", &b->key);
+                      "attachments: %s made an unsafe key \"%V\"",
+                      routed ? "attachments_route" : "attachments_key",
+                      &b->key);
         return NGX_ERROR;
     }
 

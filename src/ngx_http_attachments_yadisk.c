@@ -37,6 +37,9 @@
 
 #define NGX_HTTP_ATTACHMENTS_YADISK_ANSWER      4096
 
+/* a file taken "later" (202) is looked for so many times, 0.5 s apart */
+#define NGX_HTTP_ATTACHMENTS_YADISK_LOOKS       40
+
 
 /* a yandex_disk storage's own: storage->data */
 typedef struct {
@@ -65,6 +68,7 @@ typedef struct {
     size_t                                root;     /* of path: the root's */
     ngx_uint_t                            made;     /* folder: the root is */
     ngx_str_t                             href;     /* where the bytes go */
+    ngx_uint_t                            looks;    /* after a 202 */
 } ngx_http_attachments_yadisk_run_t;
 
 
@@ -81,6 +85,10 @@ static ngx_int_t ngx_http_attachments_yadisk_start(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     ngx_http_attachments_yadisk_run_t *run);
 static ngx_int_t ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *cr);
+static ngx_uint_t ngx_http_attachments_yadisk_href(
+    ngx_http_attachments_cloud_run_t *cr, ngx_str_t *href);
+static ngx_int_t ngx_http_attachments_yadisk_look(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *cr);
 static ngx_int_t ngx_http_attachments_yadisk_checked(
     ngx_http_attachments_yadisk_run_t *run);
@@ -573,7 +581,8 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
         }
 
         if (ngx_http_attachments_cloud_answer(cr, "href", &run->href)
-            != NGX_OK)
+            != NGX_OK
+            || !ngx_http_attachments_yadisk_href(cr, &run->href))
         {
             status = NGX_HTTP_BAD_GATEWAY;
             break;
@@ -583,16 +592,32 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
         goto next;
 
     case NGX_HTTP_ATTACHMENTS_YD_PUT:
+        if (status == NGX_HTTP_CONFLICT) {
+            /* its folder went since the address was given */
+            op->gone = 1;
+            status = NGX_HTTP_NOT_FOUND;
+            break;
+        }
+
         if (!ngx_http_attachments_op_done(&cr->step)) {
             /* some bytes may have landed under the name */
             op->uncertain = 1;
             break;
         }
 
+        /* 202: taken, on the disk a little later */
+        run->looks = (status == NGX_HTTP_ACCEPTED) ? 1 : 0;
         cr->stage = NGX_HTTP_ATTACHMENTS_YD_CHECK;
         goto next;
 
     case NGX_HTTP_ATTACHMENTS_YD_CHECK:
+        if (status == NGX_HTTP_NOT_FOUND && run->looks
+            && run->looks++ < NGX_HTTP_ATTACHMENTS_YADISK_LOOKS)
+        {
+            return ngx_http_attachments_cloud_later(cr, 500,
+                                             ngx_http_attachments_yadisk_look);
+        }
+
         if (!ngx_http_attachments_op_done(&cr->step)
             || ngx_http_attachments_yadisk_checked(run) != NGX_OK)
         {
@@ -636,6 +661,55 @@ next:
 
     return ngx_http_attachments_cloud_sent(cr,
                                       ngx_http_attachments_yadisk_send(r, run));
+}
+
+
+/*
+ * An address the disk gave (to upload to, to redirect to): a URL of the
+ * endpoint's scheme (https, but against an http test endpoint), nothing
+ * in it that could end a header or a request line
+ */
+
+static ngx_uint_t
+ngx_http_attachments_yadisk_href(ngx_http_attachments_cloud_run_t *cr,
+    ngx_str_t *href)
+{
+    u_char                         *p;
+    ngx_http_attachments_yadisk_t  *yd;
+
+    yd = cr->op->storage->data;
+
+    for (p = href->data; p < href->data + href->len; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            break;
+        }
+    }
+
+    if (p == href->data + href->len
+        && href->len > yd->cloud.scheme.len
+        && ngx_strncmp(href->data, yd->cloud.scheme.data,
+                       yd->cloud.scheme.len) == 0)
+    {
+        return 1;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, cr->step.log, 0,
+                  "attachments: yandex_disk gave an address that is none: "
+                  "\"%*s\"", (size_t) ngx_min(href->len, 200), href->data);
+
+    return 0;
+}
+
+
+/* a file the disk took "later" looked for again */
+
+static ngx_int_t
+ngx_http_attachments_yadisk_look(ngx_http_request_t *r,
+    ngx_http_attachments_cloud_run_t *cr)
+{
+    return ngx_http_attachments_cloud_sent(cr,
+               ngx_http_attachments_yadisk_send(r,
+                                   (ngx_http_attachments_yadisk_run_t *) cr));
 }
 
 
@@ -748,8 +822,7 @@ ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
     } else if (!ngx_http_attachments_op_done(run->op)
                || ngx_http_attachments_cloud_answer(run, "href", &href)
                   != NGX_OK
-               || (ngx_strncmp(href.data, "https://", 8) != 0
-                   && ngx_strncmp(href.data, "http://", 7) != 0))
+               || !ngx_http_attachments_yadisk_href(run, &href))
     {
         rc = ngx_http_attachments_send_unavailable(r);
 

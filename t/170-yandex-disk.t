@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 112;
+plan tests => 143;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -80,6 +80,13 @@ our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
         attachments_health;
     }
 
+    location /api2/ {
+        attachments_api;
+        attachments_user $http_x_user;
+        attachments_org $http_x_org;
+        attachments_route default "x/$http_x_dir";
+    }
+
     location /plain {
         return 200 "plain\n";
     }
@@ -96,9 +103,9 @@ reset_db();
 seed_people();
 
 # the record names of work orders, as an application would give them
-psql(q{CREATE OR REPLACE FUNCTION attachments.record_label(p_entity_type text, p_entity_id text)
+psql(q{CREATE OR REPLACE FUNCTION attachments.record_label(p_org text, p_entity_type text, p_entity_id text)
        RETURNS text LANGUAGE sql STABLE AS $$
-         SELECT CASE WHEN p_entity_type = 'work_orders' AND p_entity_id = '31'
+         SELECT CASE WHEN p_org = 'acme' AND p_entity_type = 'work_orders' AND p_entity_id = '31'
                      THEN ' Acme / Boiler: repair 100%. '
                      WHEN p_entity_type = 'work_orders' AND p_entity_id = '32' THEN '..' END
        $$});
@@ -337,7 +344,82 @@ Test::More::ok((grep { /^GET \/v1\/disk\/resources\?path=.*WO-32.*&fields=path (
 
 
 
-=== TEST 13: health asks the disk for the root folder
+=== TEST 13: a disk that takes the bytes "later" (202): the file looked for until it is there
+--- init
+::yadisk('/_emu/accept?ms=700', 'POST');
+my ($st, $j) = ::upload('/api/work_orders/39/files', 'big.txt', 'text/plain', "big file\n");
+::yadisk('/_emu/accept?ms=0', 'POST');
+Test::More::is($st, 201, '201');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-39 39/$j->{files}[0]{id}-big.txt"}, 'on the disk');
+my @calls = grep { !/^PUT \/v1\/disk\/resources\?/ } @{ ::calls() };
+Test::More::is($calls[1], 'PUT /upload-target 202', 'the bytes: 202');
+Test::More::ok((grep { / 404 \+auth$/ } @calls) && $calls[-1] =~ /^GET .*fields=size%2Csha256 200 \+auth$/,
+               'looked for, not there yet, then there');
+
+
+
+=== TEST 14: the folder deleted as the bytes come: made again, the file in it
+--- init
+::yadisk('/_emu/rmonput?path=' . ::e('disk:/CRM/Work Orders/WO-39 39'), 'POST');
+my ($st, $j) = ::upload('/api/work_orders/39/files', 'late.txt', 'text/plain', "late\n");
+Test::More::is($st, 201, '201, not 409');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-39 39/$j->{files}[0]{id}-late.txt"}, 'in the folder made again');
+::calls();
+
+
+
+=== TEST 15: addresses the disk gives that are none: 503, no header made of them, nothing stored
+--- init
+::yadisk('/_emu/href?kind=upload&value=' . ::e("http://127.0.0.1:1/x\r\nX-Evil: 1"), 'POST');
+my ($st, $j) = ::upload('/api/work_orders/40/files', 'a.txt', 'text/plain', "a\n");
+::yadisk('/_emu/href?kind=upload', 'POST');
+Test::More::is($st, 503, 'an upload address with CRLF: 503');
+Test::More::is(::file_rows(40), 0, 'no row');
+($st, $j) = ::api('GET', '/api/work_orders/39/files');
+::yadisk('/_emu/href?kind=download&value=' . ::e("https://evil.example/x\r\nSet-Cookie: a=b"), 'POST');
+my (undef, undef, $r) = ::api('GET', $j->{files}[0]{download_url});
+::yadisk('/_emu/href?kind=download', 'POST');
+Test::More::is($r->{status}, 503, 'a download address with CRLF: 503');
+Test::More::ok(!$r->{headers}{'set-cookie'} && !$r->{headers}{location}, 'no header of it');
+::calls();
+
+
+
+=== TEST 16: a long name is cut for the disk (255 characters a name), its extension kept
+--- init
+my ($st, $j) = ::upload('/api/work_orders/39/files', ('a' x 240) . '.txt', 'text/plain', "long\n");
+Test::More::is($st, 201, '201');
+my ($name) = grep { m{WO-39 39/$j->{files}[0]{id}-} } keys %{ ::yadisk_tree() };
+$name =~ s{.*/}{};
+Test::More::is(length $name, 237, '237 characters: the id, "-", 200 of the name');
+Test::More::like($name, qr/a\.txt$/, 'the extension kept');
+Test::More::is($j->{files}[0]{file_name}, ('a' x 240) . '.txt', 'the file keeps its name');
+::calls();
+
+
+
+=== TEST 17: a route that makes an unsafe key: 500 in JSON, logged, nothing stored
+--- init
+my ($st, $j) = ::upload('/api2/work_orders/49/files', 'a.txt', 'text/plain', "a\n", 'X-Dir' => '..');
+Test::More::is("$st $j->{error}{code}", '500 internal_error', '500 in JSON');
+Test::More::is(::file_rows(49), 0, 'no row');
+::calls();
+--- error_log
+attachments_route made an unsafe key "x/../
+
+
+
+=== TEST 18: record names are an organization's: another one's record of the same id is named by its id
+--- init
+my ($st, $j) = ::api('POST', '/api/work_orders/31/files', ::multipart(['file', 'g.txt', 'text/plain', "g\n"]),
+    'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7', 'X-User' => 'gowner', 'X-Org' => 'globex');
+Test::More::is($st, 201, 'globex: 201');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-31 31/$j->{files}[0]{id}-g.txt"}, 'not in acme\'s named folder');
+::calls();
+
+
+
+=== TEST 19: health asks the disk for the root folder
 --- request
 GET /health
 --- error_code: 200
@@ -346,7 +428,7 @@ GET /health
 
 
 
-=== TEST 14: resumable uploads end on the disk too; direct uploads are refused
+=== TEST 20: resumable uploads end on the disk too; direct uploads are refused
 --- init
 my %tus = ('Tus-Resumable' => '1.0.0');
 my ($st, $j, $r) = ::api('POST', '/api/work_orders/31/uploads', undef, %tus,
@@ -368,7 +450,7 @@ Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409')
 
 
 
-=== TEST 15: with the wrong token: health 503, an upload 503 and nothing stored
+=== TEST 21: with the wrong token: health 503, an upload 503 and nothing stored
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- request
@@ -379,7 +461,7 @@ GET /health
 
 
 
-=== TEST 16: (checks of TEST 15) the disk said 401 to every call
+=== TEST 22: (checks of TEST 21) the disk said 401 to every call
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- init
@@ -391,13 +473,13 @@ Test::More::ok(@calls && !(grep { !/ 401$/ } @calls), 'every call 401');
 
 
 
-=== TEST 17: the active storage switched to local
+=== TEST 23: the active storage switched to local
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 
 
 
-=== TEST 18: after the switch, new files are local, and the disk's are still served
+=== TEST 24: after the switch, new files are local, and the disk's are still served
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 --- init
@@ -412,7 +494,7 @@ Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, 
 
 
 
-=== TEST 19: a yandex_disk storage needs its token, and as the active one, both locations
+=== TEST 25: a yandex_disk storage needs its token, and as the active one, both locations
 --- http_config eval
 $::Http =~ s/token_file=\S+/proxy=\/_yadisk\//r
 --- must_die
@@ -421,7 +503,7 @@ yandex_disk storage "office" needs "token_file="
 
 
 
-=== TEST 20: active without upload=
+=== TEST 26: active without upload=
 --- http_config eval
 $::Http =~ s/ upload=\S+//r
 --- must_die

@@ -25,7 +25,11 @@
 // line each), "tree" (every resource), "fail?status=&count=&match=&retry=",
 // "async?on=" (deletes answer 202 and finish at the next look),
 // "lie?on=" (the uploader keeps one byte changed), "rm?path=" (a person
-// deletes a resource), "ttl?seconds=" (of download hrefs).
+// deletes a resource), "rmonput?path=" (the same, as the bytes arrive),
+// "accept?ms=" (the uploader answers 202 and keeps the file that much
+// later, as the disk does with what it still moves), "href?kind=upload|
+// download&value=" (another address given), "ttl?seconds=" (of download
+// hrefs).
 //
 // node yadisk.mjs <port> <token>
 
@@ -45,6 +49,9 @@ let fail = null;                 // { status, count, match, retry }
 let asyncDeletes = false;
 let lie = false;
 let downloadTtl = 60;
+let acceptMs = 0;                // the uploader answers 202, stores later
+let rmOnPut = null;              // a person deletes it as the bytes come
+const hrefs = {};                // kind -> an address to give instead
 
 // "disk:/a/b", "/a/b" and "app:/a/b" are "disk:/a/b"; the root is "disk:"
 function norm(p) {
@@ -189,7 +196,8 @@ async function api(req, res, url) {
         }
         const id = crypto.randomBytes(16).toString('hex');
         uploads.set(id, { path: p, overwrite, expires: Date.now() + 30 * 60 * 1000 });
-        return answer(res, 200, { operation_id: id, ...link(`${base}/upload-target/${id}?a=1&b=%2F`, 'PUT') });
+        return answer(res, 200, { operation_id: id,
+                                  ...link(hrefs.upload || `${base}/upload-target/${id}?a=1&b=%2F`, 'PUT') });
     }
 
     case 'GET /v1/disk/resources/download': {
@@ -197,7 +205,8 @@ async function api(req, res, url) {
         if (!r || r.type !== 'file') return error(res, 404, 'DiskNotFoundError', 'Resource not found.');
         const id = crypto.randomBytes(16).toString('hex');
         downloads.set(id, { path: p, expires: Date.now() + downloadTtl * 1000 });
-        return answer(res, 200, link(`${base}/download/${id}?filename=${encodeURIComponent(p.slice(p.lastIndexOf('/') + 1))}&disposition=attachment`));
+        return answer(res, 200, link(hrefs.download
+            || `${base}/download/${id}?filename=${encodeURIComponent(p.slice(p.lastIndexOf('/') + 1))}&disposition=attachment`));
     }
 
     case 'DELETE /v1/disk/resources': {
@@ -232,6 +241,7 @@ async function uploader(req, res, id) {
         return error(res, 411, 'LengthRequired', 'Content-Length is required');
     }
     u.used = true;
+    if (rmOnPut) { remove(rmOnPut); rmOnPut = null; }
     let data = await body(req);
     if (data.length !== Number(req.headers['content-length'])) {
         return error(res, 400, 'BadRequest', 'body shorter than Content-Length');
@@ -245,6 +255,12 @@ async function uploader(req, res, id) {
     if (lie && data.length) {
         data = Buffer.from(data);
         data[0] ^= 0xff;
+    }
+    if (acceptMs) {
+        setTimeout(() => tree.set(u.path, { type: 'file', data, created: new Date() }), acceptMs);
+        res.writeHead(202);
+        res.end();
+        return 202;
     }
     tree.set(u.path, { type: 'file', data, created: new Date() });
     res.writeHead(201);
@@ -302,6 +318,15 @@ function control(req, res, url) {
     case '/_emu/lie':
         lie = q.get('on') === '1';
         return answer(res, 200, { lie });
+    case '/_emu/accept':
+        acceptMs = Number(q.get('ms') || 0);
+        return answer(res, 200, { acceptMs });
+    case '/_emu/rmonput':
+        rmOnPut = norm(q.get('path'));
+        return answer(res, 200, { rmOnPut });
+    case '/_emu/href':
+        if (q.get('value')) hrefs[q.get('kind')] = q.get('value'); else delete hrefs[q.get('kind')];
+        return answer(res, 200, hrefs);
     case '/_emu/ttl':
         downloadTtl = Number(q.get('seconds'));
         return answer(res, 200, { downloadTtl });
@@ -317,6 +342,8 @@ function control(req, res, url) {
         fail = null;
         asyncDeletes = lie = false;
         downloadTtl = 60;
+        acceptMs = 0;
+        rmOnPut = null;
         return answer(res, 200, {});
     default:
         return error(res, 404, 'NotFound', 'no such control');

@@ -55,7 +55,7 @@ sub reset_db () {
 sub restore_authorize () {
     local $ENV{PGOPTIONS} = '-c client_min_messages=warning';
     psql('DROP FUNCTION IF EXISTS attachments.authorize(text, text, text, text, text)');
-    psql('DROP FUNCTION IF EXISTS attachments.record_label(text, text)');
+    psql('DROP FUNCTION IF EXISTS attachments.record_label(text, text, text)');
     system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', conninfo(), '-o',
            '/dev/null', '-f', "$top/conf/schema.sql") == 0
         or die "cannot reload conf/schema.sql\n";
