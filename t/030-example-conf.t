@@ -8,6 +8,7 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
+use JSON::PP;
 
 my $top = $ENV{TEST_NGINX_TOP} or plan skip_all => 'run through make test';
 my $run = tempdir('attachments-run.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -82,13 +83,22 @@ is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
     mkdir "$t/$_" for qw(conf conf/keys logs);
     open my $in, '<', "$top/conf/drive-example.conf" or die $!;
     my $example = do { local $/; <$in> };
-    $example =~ s/cloud-api\.yandex\.net/127.0.0.1/g;
+    $example =~ s/(cloud-api\.yandex\.net|www\.googleapis\.com|oauth2\.googleapis\.com)/127.0.0.1/g;
     open my $out, '>', "$t/conf/drive-example.conf" or die $!;
     print $out $example;
     close $out;
     open my $k, '>', "$t/conf/keys/yadisk.token" or die $!;
     print $k "y0_AgAAAAAexampleTokenForTheDiskOwner\n";
     close $k;
+    system("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048"
+           . " -out $t/sa.key 2>/dev/null") == 0 or die "openssl failed\n";
+    open my $pem, '<', "$t/sa.key" or die $!;
+    open my $sa, '>', "$t/conf/keys/drive-sa.json" or die $!;
+    print $sa JSON::PP->new->encode({ type => 'service_account',
+        client_email => 'nginx@example.iam.gserviceaccount.com',
+        private_key => do { local $/; <$pem> },
+        token_uri => 'https://127.0.0.1/token' });
+    close $sa;
     open my $c, '>', "$t/conf/nginx.conf" or die $!;
     print $c "load_module $ENV{TEST_NGINX_LOAD_MODULES};\n"
            . "error_log $t/logs/error.log; pid $t/logs/nginx.pid;\n"
