@@ -35,9 +35,6 @@
 #include "ngx_http_attachments_folders.h"
 
 
-/* the longest record name a folder takes, in bytes */
-#define NGX_HTTP_ATTACHMENTS_RECORD_MAX  120
-
 /* the longest file name after "<uuid>-" on a drive: 218 of 255 */
 #define NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX  200
 
@@ -266,19 +263,15 @@ ngx_http_attachments_route_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /*
  * $attachments_record_name: what attachments.record_label() named the
- * record, made one folder name: no "/", "\", control character or what
- * the drives' clients refuse (":*?\"<>|"), no "%" (keys have none),
- * no leading or trailing blank
- * or dot, at most 120 bytes (whole UTF-8 characters); the record's id when
- * nothing is left
+ * record, made one folder name (ngx_http_attachments_folder_name()); the
+ * record's id when nothing is left
  */
 
 static ngx_int_t
 ngx_http_attachments_record_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                      *p, *src, *last;
-    size_t                       len;
+    u_char                      *p;
     ngx_http_attachments_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_module);
@@ -288,46 +281,18 @@ ngx_http_attachments_record_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    src = ctx->record.data;
-    last = src + ctx->record.len;
-
-    while (src < last && (*src == ' ' || *src == '.')) {
-        src++;
+    p = ngx_pnalloc(r->pool, NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX);
+    if (p == NULL) {
+        return NGX_ERROR;
     }
 
-    while (last > src && (last[-1] == ' ' || last[-1] == '.')) {
-        last--;
-    }
+    v->len = ngx_http_attachments_folder_name(p, ctx->record.data,
+                                              ctx->record.len);
+    v->data = p;
 
-    len = ngx_min((size_t) (last - src), NGX_HTTP_ATTACHMENTS_RECORD_MAX);
-
-    /* never half a character */
-    while (len && src + len < last && (src[len] & 0xc0) == 0x80) {
-        len--;
-    }
-
-    while (len && (src[len - 1] == ' ' || src[len - 1] == '.')) {
-        len--;
-    }
-
-    if (len == 0 || !ngx_http_attachments_utf8_valid(src, len)) {
+    if (v->len == 0) {
         v->data = ctx->route.entity_id.data;
         v->len = ctx->route.entity_id.len;
-
-    } else {
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        v->data = p;
-        v->len = len;
-
-        for (last = src + len; src < last; src++) {
-            *p++ = (*src < 0x20 || *src == 0x7f
-                    || ngx_strchr("/\\:*?\"<>|%", *src) != NULL)
-                   ? '_' : *src;
-        }
     }
 
     v->valid = 1;

@@ -663,3 +663,53 @@ ngx_http_attachments_meta_parse(json_t *body, ngx_http_attachments_meta_t *meta)
 
     return NULL;
 }
+
+
+/*
+ * A name (a record's, from the application) made one folder name of a
+ * drive into dst (NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX bytes): no "/", "\",
+ * control character or what the drives' clients refuse (":*?\"<>|"), no
+ * "%" (keys have none): "_" for each; no leading or trailing blank or dot;
+ * at most 120 bytes of whole UTF-8 characters.  0: nothing left, or not
+ * UTF-8.
+ */
+
+size_t
+ngx_http_attachments_folder_name(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *p, *last;
+    size_t   n;
+
+    last = src + len;
+
+    while (src < last && (*src == ' ' || *src == '.')) {
+        src++;
+    }
+
+    while (last > src && (last[-1] == ' ' || last[-1] == '.')) {
+        last--;
+    }
+
+    n = ngx_min((size_t) (last - src), NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX);
+
+    /* never half a character */
+    while (n && src + n < last && (src[n] & 0xc0) == 0x80) {
+        n--;
+    }
+
+    while (n && (src[n - 1] == ' ' || src[n - 1] == '.')) {
+        n--;
+    }
+
+    if (n == 0 || !ngx_http_attachments_utf8_valid(src, n)) {
+        return 0;
+    }
+
+    for (p = dst, last = src + n; src < last; src++) {
+        *p++ = (*src < 0x20 || *src == 0x7f
+                || ngx_strchr("/\\:*?\"<>|%", *src) != NULL)
+               ? '_' : *src;
+    }
+
+    return n;
+}

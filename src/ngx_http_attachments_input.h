@@ -21,6 +21,9 @@
 #include <jansson.h>
 
 
+/* the longest folder name made of a record's name, in bytes */
+#define NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX  120
+
 #define NGX_HTTP_ATTACHMENTS_ROUTE_FILES     1   /* {type}/{id}/files */
 #define NGX_HTTP_ATTACHMENTS_ROUTE_FILE      2   /* .../files/{file_id} */
 #define NGX_HTTP_ATTACHMENTS_ROUTE_CONTENT   3   /* .../{file_id}/content */
@@ -77,6 +80,7 @@ ngx_uint_t ngx_http_attachments_uuid_valid(u_char *p, size_t len);
 ngx_uint_t ngx_http_attachments_utf8_valid(u_char *p, size_t len);
 
 size_t ngx_http_attachments_key_part(u_char *dst, u_char *src, size_t len);
+size_t ngx_http_attachments_folder_name(u_char *dst, u_char *src, size_t len);
 size_t ngx_http_attachments_filename(u_char *dst, u_char *src, size_t len,
     ngx_uint_t mode);
 size_t ngx_http_attachments_file_ext(u_char *dst, u_char *name, size_t len);

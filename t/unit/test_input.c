@@ -396,9 +396,67 @@ test_key_part(void)
 }
 
 
+static size_t
+folder(const char *name, u_char *out)
+{
+    return ngx_http_attachments_folder_name(out, (u_char *) name,
+                                            strlen(name));
+}
+
+
+static void
+test_folder_name(void)
+{
+    size_t  n, i;
+    u_char  out[NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX];
+    char    longname[300];
+
+    n = folder("Acme / Boiler: repair", out);
+    ok(n == 21 && ngx_strncmp(out, "Acme _ Boiler_ repair", 21) == 0,
+       "a slash and a colon become _");
+
+    n = folder(" ..Q3 report.. ", out);
+    ok(n == 9 && ngx_strncmp(out, "Q3 report", 9) == 0,
+       "leading and trailing blanks and dots go");
+
+    ok(folder("..", out) == 0 && folder(" . ", out) == 0
+       && folder("", out) == 0, "nothing left: 0, the id is used");
+
+    n = folder("a\\b*c?d\"e<f>g|h%i\tj\x7f", out);
+    ok(n == 20 && ngx_strncmp(out, "a_b_c_d_e_f_g_h_i_j_", 20) == 0,
+       "backslash, * ? \" < > | %, controls become _");
+
+    ok(folder("caf\xc3", out) == 0, "not UTF-8: 0");
+
+    n = folder("\xd0\x97\xd0\xb0\xd0\xba\xd0\xb0\xd0\xb7 42", out);
+    ok(n == 13 && ngx_strncmp(out, "\xd0\x97\xd0\xb0\xd0\xba\xd0\xb0\xd0\xb7 42", 13)
+       == 0, "UTF-8 letters stay");
+
+    /* 119 ASCII bytes then a two-byte letter: cut before it, not in it */
+    memset(longname, 'x', 119);
+    memcpy(longname + 119, "\xd0\x97tail", 7);
+    longname[126] = '\0';
+    n = folder(longname, out);
+    ok(n == 119, "cut at 120 bytes, never in a character");
+
+    for (i = 0; i < 299; i++) {
+        longname[i] = 'y';
+    }
+
+    longname[299] = '\0';
+    ok(folder(longname, out) == NGX_HTTP_ATTACHMENTS_FOLDER_NAME_MAX,
+       "at most 120 bytes");
+
+    n = folder("a.b/../c", out);
+    ok(n == 8 && ngx_strncmp(out, "a.b_.._c", 8) == 0,
+       "one segment, never a path");
+}
+
+
 int
 main(void)
 {
+    test_folder_name();
     test_routes();
     test_ids();
     test_utf8();
