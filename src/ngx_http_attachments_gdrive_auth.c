@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "ngx_http_attachments_sign.h"
 #include "ngx_http_attachments_sigv4.h"
 #include "ngx_http_attachments_json_text.h"
 #include "ngx_http_attachments_storage.h"
@@ -58,8 +59,6 @@ static uint32_t ngx_http_attachments_gdrive_account(
     ngx_http_attachments_gdrive_t *gd);
 static ngx_int_t ngx_http_attachments_gdrive_jwt(
     ngx_http_attachments_gdrive_t *gd, ngx_pool_t *pool, ngx_str_t *jwt);
-static ngx_int_t ngx_http_attachments_gdrive_base64url(ngx_pool_t *pool,
-    u_char *p, size_t len, ngx_str_t *out);
 
 
 static ngx_str_t  ngx_http_attachments_gdrive_default_uri =
@@ -440,37 +439,35 @@ ngx_http_attachments_gdrive_token_body(ngx_http_attachments_gdrive_t *gd,
 
 /*
  * The assertion: {"alg":"RS256","typ":"JWT","kid"} and the claims
- * {"iss","scope","aud","iat","exp"} for an hour, each base64url, signed
- * with the account's key (RSASSA-PKCS1-v1_5 with SHA-256)
+ * {"iss","scope","aud","iat","exp"} for an hour, signed with the account's
+ * key (ngx_http_attachments_jwt())
  */
 
 static ngx_int_t
 ngx_http_attachments_gdrive_jwt(ngx_http_attachments_gdrive_t *gd,
     ngx_pool_t *pool, ngx_str_t *jwt)
 {
-    u_char      *p, *json, *sig;
-    size_t       len, siglen;
-    time_t       now;
-    ngx_int_t    rc;
-    ngx_str_t    header, claims, signature, src;
-    EVP_MD_CTX  *md;
+    u_char     *p;
+    time_t      now;
+    ngx_str_t   header, claims;
 
     static u_char  scope[] =
         "\",\"scope\":\"" NGX_HTTP_ATTACHMENTS_GDRIVE_SCOPE "\",\"aud\":\"";
 
     now = ngx_time();
 
-    len = sizeof("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"\"}")
-          + sizeof("{\"iss\":\"\",\"iat\":,\"exp\":}") + sizeof(scope)
-          + 6 * (gd->key_id.len + gd->email.len + gd->aud.len)
-          + 2 * NGX_TIME_T_LEN;
-
-    json = ngx_pnalloc(pool, len);
-    if (json == NULL) {
+    header.data = ngx_pnalloc(pool, sizeof("{\"alg\":\"RS256\",\"typ\":\"JWT\","
+                                           "\"kid\":\"\"}")
+                                    + 6 * gd->key_id.len);
+    claims.data = ngx_pnalloc(pool, sizeof("{\"iss\":\"\",\"iat\":,\"exp\":}")
+                                    + sizeof(scope)
+                                    + 6 * (gd->email.len + gd->aud.len)
+                                    + 2 * NGX_TIME_T_LEN);
+    if (header.data == NULL || claims.data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(json, "{\"alg\":\"RS256\",\"typ\":\"JWT\"", 26);
+    p = ngx_cpymem(header.data, "{\"alg\":\"RS256\",\"typ\":\"JWT\"", 26);
 
     if (gd->key_id.len) {
         p = ngx_cpymem(p, ",\"kid\":\"", 8);
@@ -480,85 +477,30 @@ ngx_http_attachments_gdrive_jwt(ngx_http_attachments_gdrive_t *gd,
     }
 
     *p++ = '}';
+    header.len = p - header.data;
 
-    if (ngx_http_attachments_gdrive_base64url(pool, json, p - json, &header)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(json, "{\"iss\":\"", 8);
+    p = ngx_cpymem(claims.data, "{\"iss\":\"", 8);
     p += ngx_http_attachments_json_escape(p, gd->email.data, gd->email.len);
     p = ngx_cpymem(p, scope, sizeof(scope) - 1);
     p += ngx_http_attachments_json_escape(p, gd->aud.data, gd->aud.len);
     p = ngx_sprintf(p, "\",\"iat\":%T,\"exp\":%T}", now, now + 3600);
+    claims.len = p - claims.data;
 
-    if (ngx_http_attachments_gdrive_base64url(pool, json, p - json, &claims)
-        != NGX_OK)
-    {
+    jwt->data = ngx_pnalloc(pool, ngx_http_attachments_jwt_len(header.len,
+                                                               claims.len,
+                                                               gd->key));
+    if (jwt->data == NULL) {
         return NGX_ERROR;
     }
 
-    /* "header.claims", signed, then ".signature" */
+    jwt->len = ngx_http_attachments_jwt(jwt->data, gd->key, &header, &claims);
 
-    len = header.len + 1 + claims.len;
-    siglen = EVP_PKEY_size(gd->key);
-
-    jwt->data = ngx_pnalloc(pool, len + 1 + ngx_base64_encoded_length(siglen));
-    sig = ngx_pnalloc(pool, siglen);
-    md = EVP_MD_CTX_new();
-
-    if (jwt->data == NULL || sig == NULL || md == NULL) {
-        EVP_MD_CTX_free(md);
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(jwt->data, header.data, header.len);
-    *p++ = '.';
-    p = ngx_cpymem(p, claims.data, claims.len);
-
-    rc = (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, gd->key) == 1
-          && EVP_DigestSign(md, sig, &siglen, jwt->data, len) == 1)
-         ? NGX_OK : NGX_ERROR;
-
-    EVP_MD_CTX_free(md);
-
-    if (rc != NGX_OK) {
+    if (jwt->len == 0) {
         ngx_log_error(NGX_LOG_ERR, pool->log, 0,
                       "attachments: signing the assertion of \"%V\" failed",
                       &gd->email);
         return NGX_ERROR;
     }
-
-    *p++ = '.';
-
-    src.data = sig;
-    src.len = siglen;
-    signature.data = p;
-
-    ngx_encode_base64url(&signature, &src);
-
-    jwt->len = p + signature.len - jwt->data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_attachments_gdrive_base64url(ngx_pool_t *pool, u_char *p,
-    size_t len, ngx_str_t *out)
-{
-    ngx_str_t  src;
-
-    out->data = ngx_pnalloc(pool, ngx_base64_encoded_length(len));
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    src.data = p;
-    src.len = len;
-
-    ngx_encode_base64url(out, &src);
 
     return NGX_OK;
 }

@@ -695,3 +695,91 @@ ngx_http_attachments_url(u_char *dst, ngx_str_t *prefix, ngx_str_t *key,
 
     return prefix->len + k + 1 + ngx_http_attachments_query(dst, g, sig);
 }
+
+
+/* base64url without padding (RFC 4648, section 5) of len bytes: its length */
+
+size_t
+ngx_http_attachments_base64url(u_char *dst, u_char *src, size_t len)
+{
+    u_char    *d;
+    uint32_t   v;
+
+    d = dst;
+
+    for ( /* void */ ; len >= 3; len -= 3, src += 3) {
+        v = (src[0] << 16) | (src[1] << 8) | src[2];
+        *d++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
+        *d++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
+        *d++ = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
+        *d++ = ngx_http_attachments_b64url[v & 0x3f];
+    }
+
+    if (len) {
+        v = (src[0] << 16) | (len == 2 ? src[1] << 8 : 0);
+        *d++ = ngx_http_attachments_b64url[(v >> 18) & 0x3f];
+        *d++ = ngx_http_attachments_b64url[(v >> 12) & 0x3f];
+
+        if (len == 2) {
+            *d++ = ngx_http_attachments_b64url[(v >> 6) & 0x3f];
+        }
+    }
+
+    return d - dst;
+}
+
+
+/* the room ngx_http_attachments_jwt() needs */
+
+size_t
+ngx_http_attachments_jwt_len(size_t header, size_t claims, EVP_PKEY *key)
+{
+    return (header + 2) / 3 * 4 + 1 + (claims + 2) / 3 * 4 + 1
+           + (EVP_PKEY_size(key) + 2) / 3 * 4;
+}
+
+
+/*
+ * A JSON Web Token signed with RS256 (RFC 7515, 7518): the header and the
+ * claims (JSON text) base64url, then the RSASSA-PKCS1-v1_5 SHA-256
+ * signature of both, base64url, joined by "."; its length, 0 when the key
+ * could not sign
+ */
+
+size_t
+ngx_http_attachments_jwt(u_char *dst, EVP_PKEY *key, ngx_str_t *header,
+    ngx_str_t *claims)
+{
+    u_char      *p;
+    size_t       len, siglen;
+    EVP_MD_CTX  *md;
+    u_char       sig[1024];
+
+    p = dst + ngx_http_attachments_base64url(dst, header->data, header->len);
+    *p++ = '.';
+    p += ngx_http_attachments_base64url(p, claims->data, claims->len);
+
+    len = p - dst;
+    siglen = sizeof(sig);
+
+    if ((size_t) EVP_PKEY_size(key) > sizeof(sig)) {
+        return 0;
+    }
+
+    md = EVP_MD_CTX_new();
+
+    if (md == NULL
+        || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1
+        || EVP_DigestSign(md, sig, &siglen, dst, len) != 1)
+    {
+        EVP_MD_CTX_free(md);
+        return 0;
+    }
+
+    EVP_MD_CTX_free(md);
+
+    *p++ = '.';
+    p += ngx_http_attachments_base64url(p, sig, siglen);
+
+    return p - dst;
+}

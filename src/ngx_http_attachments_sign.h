@@ -120,6 +120,11 @@ size_t ngx_http_attachments_query(u_char *dst, ngx_http_attachments_grant_t *g,
     u_char *sig);
 size_t ngx_http_attachments_url_max(ngx_str_t *prefix, ngx_str_t *key,
     ngx_http_attachments_grant_t *g);
+size_t ngx_http_attachments_base64url(u_char *dst, u_char *src, size_t len);
+size_t ngx_http_attachments_jwt_len(size_t header, size_t claims,
+    EVP_PKEY *key);
+size_t ngx_http_attachments_jwt(u_char *dst, EVP_PKEY *key, ngx_str_t *header,
+    ngx_str_t *claims);
 size_t ngx_http_attachments_url(u_char *dst, ngx_str_t *prefix,
     ngx_str_t *key, ngx_http_attachments_grant_t *g, u_char *sig);
 

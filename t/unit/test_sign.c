@@ -438,9 +438,111 @@ test_parse_query(void)
 }
 
 
+/* base64url back to bytes (the test's own decoder): length, or -1 */
+
+static ssize_t
+unbase64url(u_char *dst, u_char *src, size_t len)
+{
+    size_t       i, n;
+    uint32_t     v;
+    const char  *a, *c;
+
+    a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    n = 0;
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        c = strchr(a, src[i]);
+        if (c == NULL || src[i] == '\0') {
+            return -1;
+        }
+
+        v = (v << 6) | (c - a);
+
+        if (i % 4 == 3) {
+            dst[n++] = v >> 16;
+            dst[n++] = v >> 8;
+            dst[n++] = v;
+            v = 0;
+        }
+    }
+
+    if (len % 4 == 2) {
+        dst[n++] = v >> 4;
+
+    } else if (len % 4 == 3) {
+        dst[n++] = v >> 10;
+        dst[n++] = v >> 2;
+    }
+
+    return n;
+}
+
+
+static void
+test_jwt(void)
+{
+    u_char      *jwt, *dot1, *dot2, out[512], sig[512];
+    size_t       n, room;
+    ssize_t      m, s;
+    EVP_PKEY    *key;
+    EVP_MD_CTX  *md;
+    ngx_str_t    header = ngx_string("{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
+    ngx_str_t    claims = ngx_string("{\"iss\":\"a@b\",\"exp\":1}");
+
+    ok(ngx_http_attachments_base64url(out, (u_char *) "f", 1) == 2
+       && ngx_strncmp(out, "Zg", 2) == 0
+       && ngx_http_attachments_base64url(out, (u_char *) "fo", 2) == 3
+       && ngx_strncmp(out, "Zm8", 3) == 0
+       && ngx_http_attachments_base64url(out, (u_char *) "foo", 3) == 4
+       && ngx_strncmp(out, "Zm9v", 4) == 0
+       && ngx_http_attachments_base64url(out, (u_char *) "\xfb\xff", 2) == 3
+       && ngx_strncmp(out, "-_8", 3) == 0,
+       "base64url: RFC 4648 vectors, no padding, - and _");
+
+    key = EVP_RSA_gen(2048);
+    ok(key != NULL, "an RSA key");
+
+    room = ngx_http_attachments_jwt_len(header.len, claims.len, key);
+    jwt = malloc(room);
+    n = ngx_http_attachments_jwt(jwt, key, &header, &claims);
+    ok(n > 0 && n <= room, "a JWT within the room said");
+
+    dot1 = memchr(jwt, '.', n);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', jwt + n - dot1 - 1) : NULL;
+    ok(dot1 && dot2, "three parts");
+
+    m = unbase64url(out, jwt, dot1 - jwt);
+    ok(m == (ssize_t) header.len && memcmp(out, header.data, m) == 0,
+       "the header, as given");
+
+    m = unbase64url(out, dot1 + 1, dot2 - dot1 - 1);
+    ok(m == (ssize_t) claims.len && memcmp(out, claims.data, m) == 0,
+       "the claims, as given");
+
+    s = unbase64url(sig, dot2 + 1, jwt + n - dot2 - 1);
+    md = EVP_MD_CTX_new();
+    ok(s == 256
+       && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1
+       && EVP_DigestVerify(md, sig, s, jwt, dot2 - jwt) == 1,
+       "RS256: the signature verifies with the public key");
+
+    jwt[dot1 - jwt + 2] ^= 1;
+    EVP_MD_CTX_reset(md);
+    ok(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1
+       && EVP_DigestVerify(md, sig, s, jwt, dot2 - jwt) != 1,
+       "and not once the claims changed");
+
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    free(jwt);
+}
+
+
 int
 main(void)
 {
+    test_jwt();
     test_key_safe();
     test_key_id();
     test_escape();
