@@ -35,7 +35,8 @@ typedef struct {
     void                                   *data;
     ngx_peer_connection_t                   pc;
     ngx_buf_t                              *out;
-    ngx_str_t                              *answer;  /* room, or NULL */
+    ngx_str_t                              *answer;  /* or NULL */
+    size_t                                  room;    /* answer's */
     u_char                                 *in;
     size_t                                  nin;
     size_t                                  size;
@@ -53,6 +54,8 @@ static void ngx_http_attachments_client_done(ngx_http_attachments_client_t *cl,
 static ngx_int_t ngx_http_attachments_client_test_connect(
     ngx_http_attachments_client_t *cl);
 static ngx_uint_t ngx_http_attachments_client_status(
+    ngx_http_attachments_client_t *cl);
+static ngx_uint_t ngx_http_attachments_client_whole(
     ngx_http_attachments_client_t *cl);
 static ngx_uint_t ngx_http_attachments_client_answered(
     ngx_http_attachments_client_t *cl);
@@ -233,6 +236,12 @@ ngx_http_attachments_client_send(ngx_pool_t *pool, ngx_log_t *log,
     cl->in = ngx_pnalloc(pool, cl->size);
     if (cl->in == NULL) {
         return NGX_ERROR;
+    }
+
+    if (answer) {
+        /* its room, and nothing in it until the answer is */
+        cl->room = answer->len;
+        answer->len = 0;
     }
 
     cl->pc.sockaddr = peer->addr->sockaddr;
@@ -434,6 +443,13 @@ ngx_http_attachments_client_io(ngx_http_attachments_client_t *cl)
 
         cl->nin += n;
 
+        if (cl->answer && ngx_http_attachments_client_whole(cl)) {
+            /* all that Content-Length or the last chunk says is in */
+            ngx_http_attachments_client_done(cl,
+                                    ngx_http_attachments_client_answered(cl));
+            return;
+        }
+
         if (cl->answer == NULL) {
             /* "HTTP/1.1 204 No Content": the status is all that is wanted */
 
@@ -487,6 +503,53 @@ ngx_http_attachments_client_status(ngx_http_attachments_client_t *cl)
 
 
 /*
+ * Whether the answer is all in before the connection ends (a server may
+ * keep it open): its Content-Length of body, or its last chunk
+ */
+
+static ngx_uint_t
+ngx_http_attachments_client_whole(ngx_http_attachments_client_t *cl)
+{
+    u_char  *p, *last, *body;
+    off_t    length;
+
+    last = cl->in + cl->nin;
+    p = ngx_strlcasestrn(cl->in, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    body = p + 4;
+
+    if (ngx_strlcasestrn(cl->in, body, (u_char *) "transfer-encoding: chunked",
+                         sizeof("transfer-encoding: chunked") - 2)
+        != NULL)
+    {
+        return (last - body >= 5
+                && ngx_strlcasestrn(body, last, (u_char *) "\r\n0\r\n\r\n",
+                                    7 - 1) != NULL)
+               || (last - body == 5 && ngx_strncmp(body, "0\r\n\r\n", 5) == 0);
+    }
+
+    p = ngx_strlcasestrn(cl->in, body, (u_char *) "\r\ncontent-length:",
+                         sizeof("\r\ncontent-length:") - 2);
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    for (p += sizeof("\r\ncontent-length:") - 1; *p == ' '; p++) {
+        /* void */
+    }
+
+    length = ngx_atoof(p, ngx_strlchr(p, body, '\r') - p);
+
+    return length >= 0 && last - body >= length;
+}
+
+
+/*
  * The whole answer is in: its status, and its body (the chunks joined when
  * it came in chunks) into cl->answer, as much as there is room for
  */
@@ -509,7 +572,7 @@ ngx_http_attachments_client_answered(ngx_http_attachments_client_t *cl)
 
     body = p + 4;
     dst = cl->answer->data;
-    end = dst + cl->answer->len;
+    end = dst + cl->room;
 
     if (ngx_strlcasestrn(cl->in, body, (u_char *) "transfer-encoding: chunked",
                          sizeof("transfer-encoding: chunked") - 2)

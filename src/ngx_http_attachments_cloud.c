@@ -241,7 +241,7 @@ ngx_http_attachments_cloud_client(ngx_http_attachments_cloud_t *cloud,
     }
 
     /* the answer's body into op->head when it has room for it */
-    op->head.len = op->head_size;
+    op->head.len = op->head.data ? op->head_size : 0;
 
     rc = ngx_http_attachments_client_send(op->pool, op->log, &cloud->peer, b,
                                           op->head.data ? &op->head : NULL,

@@ -33,6 +33,7 @@
 #include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_local.h"
+#include "ngx_http_attachments_proxy.h"
 #include "ngx_http_attachments_cloud.h"
 #include "ngx_http_attachments_gdrive_auth.h"
 #include "ngx_http_attachments_gdrive_api.h"
@@ -473,7 +474,9 @@ ngx_http_attachments_gdrive_next(ngx_http_request_t *r,
 
         if (ngx_http_attachments_op_done(&cr->step)) {
             if (ngx_http_attachments_cloud_answer(cr, "id", &op->parent)
-                != NGX_OK)
+                != NGX_OK
+                || !ngx_http_attachments_entity_id_valid(op->parent.data,
+                                                         op->parent.len))
             {
                 status = NGX_HTTP_BAD_GATEWAY;
                 break;
@@ -631,14 +634,13 @@ ngx_http_attachments_gdrive_served(ngx_http_request_t *r,
         goto done;
     }
 
-    /* proxy= with the token, the client's Range and If-Range as they are */
+    /* proxy= with the token, and of the client's headers Range and If-Range */
 
     uri.len = gd->cloud.proxy.len + sizeof("drive/v3/files/") - 1
               + run->id.len;
     uri.data = ngx_pnalloc(r->pool, uri.len);
-    h = ngx_list_push(&r->headers_in.headers);
 
-    if (uri.data == NULL || h == NULL
+    if (uri.data == NULL
         || ngx_http_attachments_disposition_value(r->pool, &run->filename,
                                                   &value)
            != NGX_OK)
@@ -653,37 +655,25 @@ ngx_http_attachments_gdrive_served(ngx_http_request_t *r,
 
     ngx_str_set(&args, "alt=media&supportsAllDrives=true");
 
-    if (r->headers_in.authorization) {
-        /* the client's own is not Google's business */
-        r->headers_in.authorization->hash = 0;
-    }
-
-    ngx_str_set(&h->key, "Authorization");
-    h->lowcase_key = (u_char *) "authorization";
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-    h->value = run->auth;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    r->headers_in.authorization = h;
-
     h = ngx_http_attachments_add_header(r, "Content-Disposition", NULL);
-    if (h == NULL) {
+    if (h == NULL
+        || ngx_http_attachments_add_header(r, "X-Content-Type-Options",
+                                           "nosniff")
+           == NULL)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         goto done;
     }
 
     h->value = value;
 
-    if (ngx_http_attachments_add_header(r, "X-Content-Type-Options",
-                                        "nosniff")
-        == NULL)
+    if (ngx_http_attachments_proxy_stream(r, &uri, &args, &run->auth)
+        != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         goto done;
     }
 
-    (void) ngx_http_internal_redirect(r, &uri, &args);
     ngx_http_finalize_request(r, NGX_DONE);
 
 done:

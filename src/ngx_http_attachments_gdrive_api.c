@@ -319,7 +319,7 @@ static ngx_int_t
 ngx_http_attachments_gdrive_session(ngx_http_attachments_gdrive_run_t *run,
     ngx_str_t *path, ngx_str_t *args)
 {
-    u_char                         *p, *last;
+    u_char                         *p, *q, *last;
     ngx_str_t                      *s;
     ngx_http_attachments_gdrive_t  *gd;
 
@@ -347,6 +347,15 @@ ngx_http_attachments_gdrive_session(ngx_http_attachments_gdrive_run_t *run,
                       "attachments: google_drive gave an upload session "
                       "elsewhere than its endpoint: \"%V\"", s);
         return NGX_ERROR;
+    }
+
+    for (q = p; q < last; q++) {
+        if (*q <= ' ' || *q >= 0x7f) {
+            ngx_log_error(NGX_LOG_ERR, run->run.step.log, 0,
+                          "attachments: google_drive gave an upload session "
+                          "that is no URL");
+            return NGX_ERROR;
+        }
     }
 
     path->data = p;

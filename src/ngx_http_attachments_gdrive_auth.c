@@ -515,6 +515,7 @@ ngx_int_t
 ngx_http_attachments_gdrive_token_answer(ngx_http_attachments_gdrive_t *gd,
     ngx_http_attachments_cloud_run_t *run, ngx_str_t *auth)
 {
+    u_char                               *p;
     json_t                               *json;
     time_t                                expires;
     ngx_str_t                             token;
@@ -527,6 +528,14 @@ ngx_http_attachments_gdrive_token_answer(ngx_http_attachments_gdrive_t *gd,
         || token.len == 0 || token.len > NGX_HTTP_ATTACHMENTS_GDRIVE_TOKEN_MAX)
     {
         return NGX_ERROR;
+    }
+
+    /* it goes into a header: nothing that could end one */
+
+    for (p = token.data; p < token.data + token.len; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            return NGX_ERROR;
+        }
     }
 
     json = json_loadb((char *) run->step.head.data, run->step.head.len, 0,

@@ -11,7 +11,10 @@
  * out, the body a file sent from disk.  The request sleeps until the
  * store answered (op->status) or could not be reached (502, 504).  What a
  * GET answers never reaches the client: a body filter takes it into the
- * operation (its first bytes, its hash) as it arrives.
+ * operation (its first bytes, its hash) as it arrives.  Also a client's
+ * download a kind streams from its store by internal redirect to the same
+ * location: only the headers a download needs go either way, and a
+ * refusal of the store is answered in JSON.
  */
 
 
@@ -20,8 +23,17 @@
 #include <ngx_http.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_attachments_json.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_proxy.h"
+
+
+#define NGX_HTTP_ATTACHMENTS_STREAM_404                                       \
+    "{\"error\":{\"code\":\"not_found\","                                   \
+    "\"message\":\"the file is not in its storage\"}}\n"
+#define NGX_HTTP_ATTACHMENTS_STREAM_503                                       \
+    "{\"error\":{\"code\":\"unavailable\","                                 \
+    "\"message\":\"the storage is unavailable, retry later\"}}\n"
 
 
 static ngx_int_t ngx_http_attachments_proxy_header(ngx_http_request_t *r,
@@ -30,6 +42,8 @@ static ngx_int_t ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_proxy_sent(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_attachments_proxy_header_filter(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_proxy_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_attachments_proxy_take(
@@ -38,18 +52,238 @@ static ngx_int_t ngx_http_attachments_proxy_take_file(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op, ngx_buf_t *b);
 
 
-static ngx_http_output_body_filter_pt  ngx_http_next_body_filter;
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-/* the body filter that keeps GET answers from the client */
+/* a streamed download: under way; refused by the store, answered in JSON */
+#define NGX_HTTP_ATTACHMENTS_STREAM         1
+#define NGX_HTTP_ATTACHMENTS_STREAM_FAILED  2
+#define NGX_HTTP_ATTACHMENTS_STREAM_SENT    3
+
+
+/*
+ * The body filter that keeps GET answers from the client, and the filters
+ * of downloads streamed from a store
+ */
 
 ngx_int_t
 ngx_http_attachments_proxy_init(ngx_conf_t *cf)
 {
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_attachments_proxy_header_filter;
+
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_attachments_proxy_filter;
 
     return NGX_OK;
+}
+
+
+/*
+ * A client's download streamed from the store: redirected to uri (a
+ * proxy= location) with only the client's Range and If-Range and auth as
+ * Authorization, so that none of its cookies or credentials reach the
+ * store.  The caller finalizes r with NGX_DONE.
+ */
+
+ngx_int_t
+ngx_http_attachments_proxy_stream(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_str_t *args, ngx_str_t *auth)
+{
+    ngx_uint_t        i;
+    ngx_list_t        headers;
+    ngx_keyval_t      kv;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (ngx_list_init(&headers, r->pool, 4, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == 5
+             && ngx_strncasecmp(h[i].key.data, (u_char *) "Range", 5) == 0)
+            || (h[i].key.len == 8
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "If-Range", 8)
+                   == 0))
+        {
+            kv.key = h[i].key;
+            kv.value = h[i].value;
+
+            if (ngx_http_attachments_proxy_header(r, &headers, &kv) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    ngx_str_set(&kv.key, "Authorization");
+    kv.value = *auth;
+
+    if (ngx_http_attachments_proxy_header(r, &headers, &kv) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->headers_in.headers = headers;
+    r->headers_in.authorization = NULL;
+
+    (void) ngx_http_internal_redirect(r, uri, args);
+
+    /* the redirect cleared the contexts: the mark comes after */
+    return ngx_http_attachments_storage_mark(r, NGX_HTTP_ATTACHMENTS_STREAM);
+}
+
+
+/*
+ * A streamed download's answer: the store's headers but those a download
+ * has (no cookie, no challenge of the store's); a refusal of the store is
+ * answered in JSON (404 when the file is not there, 503 otherwise), its
+ * body never sent
+ */
+
+static ngx_int_t
+ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, keep;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *kept;
+
+    static ngx_str_t  kinds[] = {
+        ngx_string("Content-Disposition"),
+        ngx_string("X-Content-Type-Options"),
+        ngx_string("Content-Length"),
+        ngx_string("Content-Range"),
+        ngx_string("Accept-Ranges"),
+        ngx_string("Last-Modified"),
+        ngx_string("ETag"),
+        ngx_string("Cache-Control"),
+        ngx_null_string
+    };
+
+    if (r != r->main
+        || ngx_http_attachments_storage_marked(r)
+           != NGX_HTTP_ATTACHMENTS_STREAM)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ngx_list_init(&headers, r->pool, 8, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (keep = 0; h[i].hash && kinds[keep].len; keep++) {
+            if (h[i].key.len == kinds[keep].len
+                && ngx_strncasecmp(h[i].key.data, kinds[keep].data,
+                                   kinds[keep].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (h[i].hash && kinds[keep].len) {
+            kept = ngx_list_push(&headers);
+            if (kept == NULL) {
+                return NGX_ERROR;
+            }
+
+            *kept = h[i];
+        }
+    }
+
+    r->headers_out.headers = headers;
+    r->headers_out.location = NULL;
+    r->headers_out.www_authenticate = NULL;
+    r->headers_out.refresh = NULL;
+
+    switch (r->headers_out.status) {
+
+    case NGX_HTTP_OK:
+    case NGX_HTTP_PARTIAL_CONTENT:
+    case NGX_HTTP_NOT_MODIFIED:
+    case NGX_HTTP_PRECONDITION_FAILED:
+    case NGX_HTTP_RANGE_NOT_SATISFIABLE:
+        return ngx_http_next_header_filter(r);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "attachments: the store answered a download %ui",
+                  r->headers_out.status);
+
+    if (ngx_http_attachments_storage_mark(r,
+                                          NGX_HTTP_ATTACHMENTS_STREAM_FAILED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the store's own page never reaches the client */
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+    r->headers_out.content_range = NULL;
+    r->headers_out.status_line.len = 0;
+    r->headers_out.headers.part.nelts = 0;
+    r->headers_out.headers.last = &r->headers_out.headers.part;
+
+    if (r->headers_out.status == NGX_HTTP_NOT_FOUND
+        || r->headers_out.status == 410)
+    {
+        r->headers_out.status = NGX_HTTP_NOT_FOUND;
+        r->headers_out.content_length_n =
+            sizeof(NGX_HTTP_ATTACHMENTS_STREAM_404) - 1;
+
+    } else {
+        r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        r->headers_out.content_length_n =
+            sizeof(NGX_HTTP_ATTACHMENTS_STREAM_503) - 1;
+
+        if (ngx_http_attachments_add_header(r, "Retry-After", "2") == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.charset.len = 0;
+
+    return ngx_http_next_header_filter(r);
 }
 
 
@@ -341,8 +575,52 @@ static ngx_int_t
 ngx_http_attachments_proxy_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_buf_t                          *b;
-    ngx_chain_t                        *cl;
+    ngx_chain_t                        *cl, out;
     ngx_http_attachments_storage_op_t  *op;
+
+    if (r == r->main
+        && ngx_http_attachments_storage_marked(r)
+           >= NGX_HTTP_ATTACHMENTS_STREAM_FAILED)
+    {
+        /* a refused download: the store's body goes, the JSON once */
+
+        for (cl = in; cl; cl = cl->next) {
+            cl->buf->pos = cl->buf->last;
+            cl->buf->file_pos = cl->buf->file_last;
+        }
+
+        if (ngx_http_attachments_storage_marked(r)
+            == NGX_HTTP_ATTACHMENTS_STREAM_SENT)
+        {
+            return NGX_OK;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL
+            || ngx_http_attachments_storage_mark(r,
+                                           NGX_HTTP_ATTACHMENTS_STREAM_SENT)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (r->headers_out.status == NGX_HTTP_NOT_FOUND) {
+            b->pos = (u_char *) NGX_HTTP_ATTACHMENTS_STREAM_404;
+            b->last = b->pos + sizeof(NGX_HTTP_ATTACHMENTS_STREAM_404) - 1;
+
+        } else {
+            b->pos = (u_char *) NGX_HTTP_ATTACHMENTS_STREAM_503;
+            b->last = b->pos + sizeof(NGX_HTTP_ATTACHMENTS_STREAM_503) - 1;
+        }
+
+        b->memory = 1;
+        b->last_buf = 1;
+
+        out.buf = b;
+        out.next = NULL;
+
+        return ngx_http_next_body_filter(r, &out);
+    }
 
     if (r == r->main || r->post_subrequest == NULL
         || r->post_subrequest->handler != ngx_http_attachments_proxy_sent)

@@ -22,6 +22,8 @@
 
 
 ngx_int_t ngx_http_attachments_proxy_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_attachments_proxy_stream(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_str_t *args, ngx_str_t *auth);
 ngx_int_t ngx_http_attachments_proxy_send(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op, ngx_str_t *uri, ngx_str_t *args,
     ngx_str_t *method, ngx_keyval_t *headers, ngx_uint_t n);

@@ -31,6 +31,7 @@
 
 typedef struct {
     ngx_http_attachments_storage_op_t  *op;     /* under way */
+    ngx_uint_t                          mark;   /* a streamed download's */
 } ngx_http_attachments_storage_ctx_t;
 
 
@@ -424,6 +425,45 @@ ngx_http_attachments_storage_wait(ngx_http_request_t *r,
     op->uncertain = 0;
     ctx->op = op;
     r->write_event_handler = ngx_http_attachments_storage_wake;
+}
+
+
+/*
+ * A request's mark (a download a kind streams from its store, and how it
+ * goes: ngx_http_attachments_proxy_stream()), kept in this module's
+ * context, which an internal redirect clears: marked after it
+ */
+
+ngx_int_t
+ngx_http_attachments_storage_mark(ngx_http_request_t *r, ngx_uint_t mark)
+{
+    ngx_http_attachments_storage_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_storage_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_attachments_storage_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_attachments_storage_module);
+    }
+
+    ctx->mark = mark;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_attachments_storage_marked(ngx_http_request_t *r)
+{
+    ngx_http_attachments_storage_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attachments_storage_module);
+
+    return ctx ? ctx->mark : 0;
 }
 
 

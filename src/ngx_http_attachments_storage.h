@@ -216,6 +216,9 @@ ngx_int_t ngx_http_attachments_storage_folder(ngx_http_request_t *r,
 
 void ngx_http_attachments_storage_wait(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
+ngx_int_t ngx_http_attachments_storage_mark(ngx_http_request_t *r,
+    ngx_uint_t mark);
+ngx_uint_t ngx_http_attachments_storage_marked(ngx_http_request_t *r);
 void ngx_http_attachments_storage_done(ngx_http_request_t *r,
     ngx_http_attachments_storage_op_t *op);
 

@@ -28,7 +28,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 93;
+plan tests => 107;
 
 our $Tmp = tempdir('attachments-gdrive.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -222,7 +222,43 @@ Test::More::is_deeply(::calls(), ['GET find 200 +auth', 'GET media 200 +auth',
 
 
 
-=== TEST 5: a token the drive refuses is renewed once, and the upload goes on
+=== TEST 5: a download carries none of the client's headers but Range; a refusal of Drive is JSON
+--- init
+::warm();
+my ($st, $j) = ::api('GET', '/api/work_orders/41/files');
+my ($pdf) = grep { $_->{file_name} eq 'report.pdf' } @{ $j->{files} };
+my (undef, undef, $r) = ::api('GET', $pdf->{download_url}, undef,
+    Authorization => 'Basic dXNlcjpwYXNz', Cookie => 'session=SECRET', Range => 'bytes=0-3');
+Test::More::is("$r->{status} $r->{content}", '206 %PDF', 'the client\'s Authorization did not get in the way');
+my ($media) = grep { $_->{url} =~ /alt=media/ } @{ ::gdrive_log() }[-1];
+Test::More::like($media->{auth}, qr/^Bearer ya29\./, 'the token went');
+Test::More::is($media->{cookie}, '', 'no cookie went');
+Test::More::is(join(',', sort grep { !/^(Host|Connection|Range|Authorization)$/i } split /,/, $media->{headers}), '',
+               'nothing else of the client\'s');
+::gdrive('/_emu/fail?status=403&count=1&match=/drive/v3/files/', 'POST');
+(undef, undef, $r) = ::api('GET', $pdf->{download_url});
+Test::More::is($r->{status}, 503, 'Drive refusing the bytes: 503');
+Test::More::is(eval { JSON::PP->new->decode($r->{content})->{error}{code} }, 'unavailable', 'in JSON, not Drive\'s');
+Test::More::ok(!$r->{headers}{'set-cookie'} && !$r->{headers}{'www-authenticate'}, 'none of Drive\'s headers');
+::calls();
+
+
+
+=== TEST 6: a token with a line break in it is refused, not kept, nothing stored
+--- init
+::gdrive('/_emu/revoke', 'POST');
+::gdrive('/_emu/badtoken?on=1', 'POST');
+my ($st) = ::upload('/api/work_orders/47/files', 'a.txt', 'text/plain', "a\n");
+::gdrive('/_emu/badtoken?on=0', 'POST');
+Test::More::is($st, 503, '503');
+Test::More::is(::file_rows(47), 0, 'no row');
+my @calls = @{ ::calls() };
+Test::More::ok((grep { $_ eq 'POST token 200' } @calls) && !(grep { /session|bytes/ } @calls),
+               'the token asked for, nothing sent with it');
+
+
+
+=== TEST 7: a token the drive refuses is renewed once, and the upload goes on
 --- init
 ::warm();
 ::gdrive('/_emu/revoke', 'POST');
@@ -233,7 +269,7 @@ Test::More::is_deeply(::calls(), ['POST session 401 +auth', 'POST token 200', 'P
 
 
 
-=== TEST 6: a folder a person deleted is found gone and made again
+=== TEST 8: a folder a person deleted is found gone and made again
 --- init
 ::warm();
 my $t = ::gdrive_tree();
@@ -247,7 +283,7 @@ Test::More::is_deeply(::calls(), ['POST session 404 +auth', 'GET find 200 +auth'
 
 
 
-=== TEST 7: two uploads at once into a new record: one folder, made once
+=== TEST 9: two uploads at once into a new record: one folder, made once
 --- init
 my @pids;
 for my $n (1, 2, 3) {
@@ -268,7 +304,7 @@ Test::More::is(scalar(grep { $_ eq 'POST folder 200 +auth' } @{ ::calls() }), 1,
 
 
 
-=== TEST 8: the drive answering 429 or 500: 503 with Retry-After, nothing stored
+=== TEST 10: the drive answering 429 or 500: 503 with Retry-After, nothing stored
 --- init
 for my $case (['429', '/upload/'], ['500', '/upload/']) {
     ::gdrive("/_emu/fail?status=$case->[0]&count=1&match=$case->[1]", 'POST');
@@ -283,7 +319,7 @@ Test::More::is(::stored_files("$::Tmp/.tmp"), '', 'no temporary file');
 
 
 
-=== TEST 9: a drive that keeps other bytes: 503, and its file found and deleted
+=== TEST 11: a drive that keeps other bytes: 503, and its file found and deleted
 --- init
 ::warm();
 ::gdrive('/_emu/lie?on=1', 'POST');
@@ -297,7 +333,7 @@ Test::More::is_deeply([@calls[-2, -1]], ['GET find 200 +auth', 'DELETE file 204 
 
 
 
-=== TEST 10: publishing and direct uploads are refused
+=== TEST 12: publishing and direct uploads are refused
 --- init
 my ($st, $j) = ::api('GET', '/api/work_orders/41/files');
 ($st, $j) = ::api('POST', "/api/work_orders/41/files/$j->{files}[0]{id}/publish");
@@ -309,7 +345,7 @@ Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409')
 
 
 
-=== TEST 11: the collector deletes a drive's file, and asks for a token itself when it must
+=== TEST 13: the collector deletes a drive's file, and asks for a token itself when it must
 --- init
 my ($st, $j) = ::api('GET', '/api/work_orders/41/files');
 my ($notes) = grep { $_->{file_name} eq 'again.txt' } @{ $j->{files} };
@@ -324,7 +360,7 @@ Test::More::is_deeply(::calls(), ['GET find 401 +auth', 'POST token 200', 'GET f
 
 
 
-=== TEST 12: a resumable upload ends on the drive
+=== TEST 14: a resumable upload ends on the drive
 --- init
 my %tus = ('Tus-Resumable' => '1.0.0');
 my ($st, $j, $r) = ::api('POST', '/api/work_orders/41/uploads', undef, %tus,
@@ -343,7 +379,7 @@ Test::More::is(::gdrive_tree()->{"/Work Orders/WO-41 41/$id-tus.txt"}{sha256Chec
 
 
 
-=== TEST 13: health asks for the root folder
+=== TEST 15: health asks for the root folder
 --- request
 GET /health
 --- error_code: 200
@@ -352,13 +388,13 @@ GET /health
 
 
 
-=== TEST 14: an OAuth client with a refresh token
+=== TEST 16: an OAuth client with a refresh token
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage team;/r
 
 
 
-=== TEST 15: (the client's) uploads and downloads with tokens by refresh
+=== TEST 17: (the client's) uploads and downloads with tokens by refresh
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage team;/r
 --- init
@@ -372,7 +408,7 @@ Test::More::is((::calls())->[0], 'POST token 200', 'a token by the refresh token
 
 
 
-=== TEST 16: another account's key: no token, health 503
+=== TEST 18: another account's key: no token, health 503
 --- http_config eval
 $::Http =~ s/sa\.json/other.json/r
 --- request
@@ -383,7 +419,7 @@ GET /health
 
 
 
-=== TEST 17: (checks of TEST 16) the assertion was refused, nothing stored
+=== TEST 19: (checks of TEST 18) the assertion was refused, nothing stored
 --- http_config eval
 $::Http =~ s/sa\.json/other.json/r
 --- init
@@ -397,7 +433,7 @@ got no token: 400
 
 
 
-=== TEST 18: a google_drive storage needs credentials
+=== TEST 20: a google_drive storage needs credentials
 --- http_config eval
 $::Http =~ s/credentials=\S+//r
 --- must_die
@@ -406,7 +442,7 @@ google_drive storage "office" needs either "credentials=" or "client_id=", "clie
 
 
 
-=== TEST 19: credentials that are no service account's
+=== TEST 21: credentials that are no service account's
 --- http_config eval
 $::Http =~ s/credentials=\S+/credentials=\$TEST_NGINX_GDTMP\/refresh.token/r
 --- must_die

@@ -33,7 +33,7 @@
 // For the suites, without a token, /_emu/...: "log", "tree", "fail?status=
 // &count=&match=", "revoke" (every token refused from now on), "lie?on=",
 // "rm?id=" (a person deletes a file or folder), "ttl?seconds=" (of tokens),
-// "reset".
+// "badtoken?on=" (tokens with a line break in them), "reset".
 //
 // node gdrive.mjs <port> <public key PEM file> <client_email> <client_id>
 //     <client_secret> <refresh_token>
@@ -57,6 +57,7 @@ let fail = null;
 let lie = false;
 let ttl = 3600;
 let seq = 0;
+let badToken = false;
 
 function newId() {
     return 'F' + crypto.randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x') + (++seq);
@@ -175,7 +176,7 @@ async function token(req, res) {
     } else {
         return answer(res, 400, { error: 'unsupported_grant_type' });
     }
-    const t = 'ya29.' + crypto.randomBytes(24).toString('base64url');
+    const t = badToken ? 'ya29.x\r\nX-Injected: yes' : 'ya29.' + crypto.randomBytes(24).toString('base64url');
     tokens.set(t, Date.now() + ttl * 1000);
     return answer(res, 200, { access_token: t, expires_in: ttl, token_type: 'Bearer' });
 }
@@ -305,6 +306,9 @@ function control(req, res, url) {
     case '/_emu/lie':
         lie = q.get('on') === '1';
         return answer(res, 200, { lie });
+    case '/_emu/badtoken':
+        badToken = q.get('on') === '1';
+        return answer(res, 200, { badToken });
     case '/_emu/ttl':
         ttl = Number(q.get('seconds'));
         return answer(res, 200, { ttl });
@@ -340,5 +344,6 @@ http.createServer(async (req, res) => {
         status = gerror(res, 500, 'backendError', String(e));
     }
     log.push({ method: req.method, url: req.url, auth: req.headers.authorization || '',
-               range: req.headers.range || '', status });
+               range: req.headers.range || '', cookie: req.headers.cookie || '',
+               headers: req.rawHeaders.filter((h, i) => i % 2 === 0).join(','), status });
 }).listen(Number(port), '127.0.0.1');
