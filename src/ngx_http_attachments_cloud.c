@@ -437,15 +437,18 @@ ngx_http_attachments_cloud_waited(ngx_event_t *ev)
 {
     ngx_http_attachments_cloud_run_t  *run = ev->data;
 
+    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = run->request;
+    c = r->connection;
 
     if (run->again(r, run) != NGX_AGAIN) {
+        /* r may be gone after this */
         ngx_http_attachments_cloud_end(r, run);
     }
 
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -775,6 +775,11 @@ static void
 ngx_http_attachments_folder_end(ngx_http_request_t *r,
     ngx_http_attachments_folder_t *f, ngx_uint_t status)
 {
+    ngx_connection_t  *c;
+
+    /* the handler may finalize r */
+    c = r->connection;
+
     f->handler(r, f->up, status);
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }

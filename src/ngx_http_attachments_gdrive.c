@@ -615,9 +615,12 @@ ngx_http_attachments_gdrive_served(ngx_http_request_t *r,
     u_char                             *p;
     ngx_str_t                           uri, args, value;
     ngx_table_elt_t                    *h;
+    ngx_connection_t                   *c;
     ngx_http_attachments_gdrive_t      *gd;
     ngx_http_attachments_gdrive_run_t  *run;
 
+    /* r may be gone once finalized */
+    c = r->connection;
     run = (ngx_http_attachments_gdrive_run_t *) cr;
     gd = cr->op->storage->data;
 
@@ -678,5 +681,5 @@ ngx_http_attachments_gdrive_served(ngx_http_request_t *r,
 
 done:
 
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }

@@ -810,9 +810,12 @@ static void
 ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *run)
 {
-    ngx_int_t         rc;
-    ngx_str_t         href;
-    ngx_table_elt_t  *h;
+    ngx_int_t          rc;
+    ngx_str_t          href;
+    ngx_table_elt_t   *h;
+    ngx_connection_t  *c;
+
+    c = r->connection;
 
     if (run->op->status == NGX_HTTP_NOT_FOUND) {
         rc = ngx_http_attachments_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -840,5 +843,5 @@ ngx_http_attachments_yadisk_served(ngx_http_request_t *r,
     }
 
     ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
