@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 143;
+plan tests => 157;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -419,7 +419,24 @@ Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-31 31/$j->{files}[0]{
 
 
 
-=== TEST 19: health asks the disk for the root folder
+=== TEST 19: the disk's links expire; the signed URL of nginx asks for a fresh one each time
+--- init
+::yadisk('/_emu/ttl?seconds=1', 'POST');
+my ($st, $j) = ::api('GET', '/api/work_orders/39/files');
+my (undef, undef, $r) = ::api('GET', $j->{files}[0]{download_url});
+my $first = $r->{headers}{location};
+sleep 2;
+my $h = Attachments::HTTP->new;
+Test::More::is($h->get($first)->{status}, 410, 'the disk\'s link, expired: 410 from the disk');
+(undef, undef, $r) = ::api('GET', $j->{files}[0]{download_url});
+Test::More::isnt($r->{headers}{location}, $first, 'the same signed URL: another link');
+Test::More::is($h->get($r->{headers}{location})->{status}, 200, 'which works');
+::yadisk('/_emu/ttl?seconds=60', 'POST');
+::calls();
+
+
+
+=== TEST 20: health asks the disk for the root folder
 --- request
 GET /health
 --- error_code: 200
@@ -428,7 +445,7 @@ GET /health
 
 
 
-=== TEST 20: resumable uploads end on the disk too; direct uploads are refused
+=== TEST 21: resumable uploads end on the disk too; direct uploads are refused
 --- init
 my %tus = ('Tus-Resumable' => '1.0.0');
 my ($st, $j, $r) = ::api('POST', '/api/work_orders/31/uploads', undef, %tus,
@@ -450,7 +467,7 @@ Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409')
 
 
 
-=== TEST 21: with the wrong token: health 503, an upload 503 and nothing stored
+=== TEST 22: with the wrong token: health 503, an upload 503 and nothing stored
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- request
@@ -461,7 +478,7 @@ GET /health
 
 
 
-=== TEST 22: (checks of TEST 21) the disk said 401 to every call
+=== TEST 23: (checks of TEST 22) the disk said 401 to every call
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- init
@@ -473,13 +490,13 @@ Test::More::ok(@calls && !(grep { !/ 401$/ } @calls), 'every call 401');
 
 
 
-=== TEST 23: the active storage switched to local
+=== TEST 24: the active storage switched to local
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 
 
 
-=== TEST 24: after the switch, new files are local, and the disk's are still served
+=== TEST 25: after the switch, new files are local, and the disk's are still served
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 --- init
@@ -494,7 +511,26 @@ Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, 
 
 
 
-=== TEST 25: a yandex_disk storage needs its token, and as the active one, both locations
+=== TEST 26: the disk unreachable
+--- config eval
+$::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
+
+
+
+=== TEST 27: (checks of TEST 26) an upload: 503 in JSON, nothing stored
+--- config eval
+$::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
+--- init
+my ($st, $j, $r) = ::upload('/api/work_orders/48/files', 'a.txt', 'text/plain', "a\n");
+Test::More::is("$st $j->{error}{code}", '503 unavailable', '503 in JSON');
+Test::More::ok($r->{headers}{'retry-after'}, 'with Retry-After');
+Test::More::is(::file_rows(48), 0, 'no row');
+Test::More::is(::stored_files("$::Tmp/.tmp"), '', 'no temporary file');
+Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE folder_id = ''"), 0, 'no claim left');
+
+
+
+=== TEST 28: a yandex_disk storage needs its token, and as the active one, both locations
 --- http_config eval
 $::Http =~ s/token_file=\S+/proxy=\/_yadisk\//r
 --- must_die
@@ -503,7 +539,7 @@ yandex_disk storage "office" needs "token_file="
 
 
 
-=== TEST 26: active without upload=
+=== TEST 29: active without upload=
 --- http_config eval
 $::Http =~ s/ upload=\S+//r
 --- must_die

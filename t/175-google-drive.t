@@ -17,6 +17,7 @@ use Attachments::DB;
 use Attachments::API;
 use Attachments::Upload;
 use Attachments::Drive;
+use Attachments::S3;
 use Attachments::HTTP;
 use File::Temp qw(tempdir);
 use JSON::PP;
@@ -28,13 +29,14 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 107;
+plan tests => 125;
 
 our $Tmp = tempdir('attachments-gdrive.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 $ENV{TEST_NGINX_GDTMP} = $Tmp;
 $ENV{TEST_NGINX_STORE} = $Store;
 start_gdrive($Tmp);
+start_s3rver();
 
 # another account's key: its assertions do not verify
 system("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $Tmp/other.key 2>/dev/null") == 0 or die;
@@ -63,6 +65,10 @@ our $Http = <<'_EOC_';
         token_uri=http://127.0.0.1:$TEST_NGINX_GDRIVE_PORT/token
         endpoint=http://127.0.0.1:$TEST_NGINX_GDRIVE_PORT
         proxy=/_gdrive/ token=/_gtoken/ temp=$TEST_NGINX_GDTMP;
+    attachments_storage bucket s3
+        endpoint=http://127.0.0.1:$TEST_NGINX_S3_PORT region=us-east-1
+        bucket=files access_key=S3RVER secret_env=S3_SECRET
+        proxy=/_s3/ temp=$TEST_NGINX_GDTMP;
     attachments_active_storage office;
     attachments_route work_orders "Work Orders/WO-$attachments_entity_id $attachments_record_name";
     attachments_gc_interval 200ms;
@@ -79,6 +85,11 @@ our $Config = $StoreLocation . $ApiLocation . <<'_EOC_';
     location /_gtoken/ {
         internal;
         proxy_pass http://127.0.0.1:$TEST_NGINX_GDRIVE_PORT/;
+    }
+
+    location /_s3/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_S3_PORT/;
     }
 
     location /dl/ {
@@ -379,22 +390,75 @@ Test::More::is(::gdrive_tree()->{"/Work Orders/WO-41 41/$id-tus.txt"}{sha256Chec
 
 
 
-=== TEST 15: health asks for the root folder
+=== TEST 15: a new version goes into the same folder on the drive
+--- init
+::warm();
+my ($st, $j) = ::api('GET', '/api/work_orders/41/files');
+my ($f) = grep { $_->{file_name} eq 'photo.png' } @{ $j->{files} };
+($st, $j) = ::upload("/api/work_orders/41/files/$f->{id}/versions", 'photo.png', 'image/png', $::PNG);
+Test::More::is("$st $j->{files}[0]{doc_version}", '201 1', 'a new version: 201');
+Test::More::ok(::gdrive_tree()->{"/Work Orders/WO-41 41/$j->{files}[0]{id}-photo.png"}, 'in the record\'s folder');
+my (undef, undef, $r) = ::api('GET', $j->{files}[0]{download_url});
+Test::More::is("$r->{status} $r->{content}", "200 $::PNG", 'downloaded');
+::calls();
+
+
+
+=== TEST 16: the active storage switched to s3
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage bucket;/r
+
+
+
+=== TEST 17: (the switch to s3) new files go to the bucket; the drive's and the local ones are still served
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage bucket;/r
+--- init
+::add_file(id => ::uuid(9), storage => 'main', eid => '41', name => 'old.txt',
+           ext => 'txt', size => 4, key => 'org_acme/work_orders/41/old.txt',
+           sha256 => Digest::SHA::sha256_hex("old\n"));
+mkdir "$::Store/org_acme"; mkdir "$::Store/org_acme/work_orders"; mkdir "$::Store/org_acme/work_orders/41";
+open my $fh, '>', "$::Store/org_acme/work_orders/41/old.txt" or die $!;
+print $fh "old\n"; close $fh;
+my ($st, $j) = ::upload('/api/work_orders/41/files', 'bucket.txt', 'text/plain', "in the bucket\n");
+Test::More::is($st, 201, 'an upload: 201');
+Test::More::is(::psql("SELECT storage FROM attachments.files WHERE id = '$j->{files}[0]{id}'"), 'bucket', 'into the bucket');
+Test::More::is(Attachments::HTTP->new->get($j->{files}[0]{download_url})->{content}, "in the bucket\n", 'its presigned URL works');
+($st, $j) = ::api('GET', '/api/work_orders/41/files?limit=100');
+my %by = map { $_->{file_name} => $_ } @{ $j->{files} };
+my (undef, undef, $r) = ::api('GET', $by{'tus.txt'}{download_url});
+Test::More::is("$r->{status} $r->{content}", "200 tus bytes\n!", 'the drive\'s file still served');
+(undef, undef, $r) = ::api('GET', "/api/work_orders/41/files/$by{'old.txt'}{id}/content");
+Test::More::is("$r->{status} $r->{content}", "200 old\n", 'and the local one');
+
+
+
+=== TEST 18: back to the drive: the bucket's file still served
+--- init
+my ($st, $j) = ::api('GET', '/api/work_orders/41/files?limit=100');
+my %by = map { $_->{file_name} => $_ } @{ $j->{files} };
+Test::More::is(Attachments::HTTP->new->get($by{'bucket.txt'}{download_url})->{content}, "in the bucket\n", 'the bucket\'s file');
+($st, $j) = ::upload('/api/work_orders/41/files', 'back.txt', 'text/plain', "back\n");
+Test::More::is(::psql("SELECT storage FROM attachments.files WHERE id = '$j->{files}[0]{id}'"), 'office', 'new files: the drive again');
+
+
+
+=== TEST 19: health asks for the root folder
 --- request
 GET /health
 --- error_code: 200
 --- response_body
-{"status":"ok","database":"ok","storages":{"main":"ok","office":"ok","team":"ok"}}
+{"status":"ok","database":"ok","storages":{"main":"ok","office":"ok","team":"ok","bucket":"ok"}}
 
 
 
-=== TEST 16: an OAuth client with a refresh token
+=== TEST 20: an OAuth client with a refresh token
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage team;/r
 
 
 
-=== TEST 17: (the client's) uploads and downloads with tokens by refresh
+=== TEST 21: (the client's) uploads and downloads with tokens by refresh
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage team;/r
 --- init
@@ -408,18 +472,18 @@ Test::More::is((::calls())->[0], 'POST token 200', 'a token by the refresh token
 
 
 
-=== TEST 18: another account's key: no token, health 503
+=== TEST 22: another account's key: no token, health 503
 --- http_config eval
 $::Http =~ s/sa\.json/other.json/r
 --- request
 GET /health
 --- error_code: 503
 --- response_body
-{"status":"unavailable","database":"ok","storages":{"main":"ok","office":"unavailable","team":"ok"}}
+{"status":"unavailable","database":"ok","storages":{"main":"ok","office":"unavailable","team":"ok","bucket":"ok"}}
 
 
 
-=== TEST 19: (checks of TEST 18) the assertion was refused, nothing stored
+=== TEST 23: (checks of TEST 22) the assertion was refused, nothing stored
 --- http_config eval
 $::Http =~ s/sa\.json/other.json/r
 --- init
@@ -433,7 +497,7 @@ got no token: 400
 
 
 
-=== TEST 20: a google_drive storage needs credentials
+=== TEST 24: a google_drive storage needs credentials
 --- http_config eval
 $::Http =~ s/credentials=\S+//r
 --- must_die
@@ -442,7 +506,7 @@ google_drive storage "office" needs either "credentials=" or "client_id=", "clie
 
 
 
-=== TEST 21: credentials that are no service account's
+=== TEST 25: credentials that are no service account's
 --- http_config eval
 $::Http =~ s/credentials=\S+/credentials=\$TEST_NGINX_GDTMP\/refresh.token/r
 --- must_die
