@@ -363,14 +363,15 @@ ngx_http_attachments_folder_key(ngx_http_request_t *r,
     ext = 0;
 
     if (name.len > NGX_HTTP_ATTACHMENTS_DRIVE_NAME_MAX) {
-        for (ext = 0; ext < 16 && ext < name.len; ext++) {
-            if (name.data[name.len - 1 - ext] == '.') {
-                ext++;
+        /* an extension of at most 32 characters, its dot included */
+
+        for (ext = 1; ext <= 32 && ext < name.len; ext++) {
+            if (name.data[name.len - ext] == '.') {
                 break;
             }
         }
 
-        if (ext == 16 || ext == name.len) {
+        if (ext > 32 || ext == name.len) {
             ext = 0;
         }
     }
@@ -779,6 +780,13 @@ ngx_http_attachments_folder_end(ngx_http_request_t *r,
 
     /* the handler may finalize r */
     c = r->connection;
+
+    if (status) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "attachments: the folder \"%V\" of storage \"%V\" "
+                      "could not be had: %ui", &f->path,
+                      &f->up->storage->name, status);
+    }
 
     f->handler(r, f->up, status);
     ngx_http_run_posted_requests(c);

@@ -350,7 +350,9 @@ ngx_http_attachments_gdrive_session(ngx_http_attachments_gdrive_run_t *run,
     }
 
     for (q = p; q < last; q++) {
-        if (*q <= ' ' || *q >= 0x7f) {
+        if (*q <= ' ' || *q >= 0x7f || *q == '#'
+            || (*q == '/' && q + 1 < last && q[1] == '.'))
+        {
             ngx_log_error(NGX_LOG_ERR, run->run.step.log, 0,
                           "attachments: google_drive gave an upload session "
                           "that is no URL");

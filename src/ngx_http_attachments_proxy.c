@@ -31,6 +31,9 @@
 #define NGX_HTTP_ATTACHMENTS_STREAM_404                                       \
     "{\"error\":{\"code\":\"not_found\","                                   \
     "\"message\":\"the file is not in its storage\"}}\n"
+#define NGX_HTTP_ATTACHMENTS_STREAM_416                                       \
+    "{\"error\":{\"code\":\"range_not_satisfiable\","                       \
+    "\"message\":\"the range or the condition does not fit the file\"}}\n"
 #define NGX_HTTP_ATTACHMENTS_STREAM_503                                       \
     "{\"error\":{\"code\":\"unavailable\","                                 \
     "\"message\":\"the storage is unavailable, retry later\"}}\n"
@@ -161,7 +164,7 @@ ngx_http_attachments_proxy_stream(ngx_http_request_t *r, ngx_str_t *uri,
 static ngx_int_t
 ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
 {
-    ngx_uint_t        i, keep;
+    ngx_uint_t        i, keep, level;
     ngx_list_t        headers;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *kept;
@@ -230,17 +233,21 @@ ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
     r->headers_out.www_authenticate = NULL;
     r->headers_out.refresh = NULL;
 
+    r->headers_out.status_line.len = 0;
+
     switch (r->headers_out.status) {
 
     case NGX_HTTP_OK:
     case NGX_HTTP_PARTIAL_CONTENT:
     case NGX_HTTP_NOT_MODIFIED:
-    case NGX_HTTP_PRECONDITION_FAILED:
-    case NGX_HTTP_RANGE_NOT_SATISFIABLE:
         return ngx_http_next_header_filter(r);
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    level = (r->headers_out.status == NGX_HTTP_RANGE_NOT_SATISFIABLE
+             || r->headers_out.status == NGX_HTTP_PRECONDITION_FAILED)
+            ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+    ngx_log_error(level, r->connection->log, 0,
                   "attachments: the store answered a download %ui",
                   r->headers_out.status);
 
@@ -268,6 +275,13 @@ ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
         r->headers_out.status = NGX_HTTP_NOT_FOUND;
         r->headers_out.content_length_n =
             sizeof(NGX_HTTP_ATTACHMENTS_STREAM_404) - 1;
+
+    } else if (r->headers_out.status == NGX_HTTP_RANGE_NOT_SATISFIABLE
+               || r->headers_out.status == NGX_HTTP_PRECONDITION_FAILED)
+    {
+        /* the client's own range or condition: its status, our body */
+        r->headers_out.content_length_n =
+            sizeof(NGX_HTTP_ATTACHMENTS_STREAM_416) - 1;
 
     } else {
         r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -607,6 +621,10 @@ ngx_http_attachments_proxy_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (r->headers_out.status == NGX_HTTP_NOT_FOUND) {
             b->pos = (u_char *) NGX_HTTP_ATTACHMENTS_STREAM_404;
             b->last = b->pos + sizeof(NGX_HTTP_ATTACHMENTS_STREAM_404) - 1;
+
+        } else if (r->headers_out.status != NGX_HTTP_SERVICE_UNAVAILABLE) {
+            b->pos = (u_char *) NGX_HTTP_ATTACHMENTS_STREAM_416;
+            b->last = b->pos + sizeof(NGX_HTTP_ATTACHMENTS_STREAM_416) - 1;
 
         } else {
             b->pos = (u_char *) NGX_HTTP_ATTACHMENTS_STREAM_503;

@@ -708,7 +708,8 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_tus_abandon = {
  * if made; claim: its id, or '' and whether the claim is this request's;
  * made: the id of the folder made under the claim ($10); release: the
  * claim given up; forget: the folder, every folder under it and every
- * folder above it, once the drive says it is not there
+ * folder above it, once the drive says it is not there (but the claims of
+ * those being made again)
  */
 
 ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_lookup = {
@@ -766,7 +767,7 @@ ngx_http_attachments_pg_stmt_t  ngx_http_attachments_sql_folder_forget = {
     37, "attachments_folder_forget",
 
     "DELETE FROM attachments.folder_cache"
-    " WHERE storage = $8"
+    " WHERE storage = $8 AND folder_id <> ''"
     "   AND (path = $9 OR left(path, length($9) + 1) = $9 || '/'"
     "        OR left($9, length(path) + 1) = path || '/')",
 

@@ -38,7 +38,7 @@
 #define NGX_HTTP_ATTACHMENTS_YADISK_ANSWER      4096
 
 /* a file taken "later" (202) is looked for so many times, 0.5 s apart */
-#define NGX_HTTP_ATTACHMENTS_YADISK_LOOKS       40
+#define NGX_HTTP_ATTACHMENTS_YADISK_LOOKS       120
 
 
 /* a yandex_disk storage's own: storage->data */
@@ -680,7 +680,7 @@ ngx_http_attachments_yadisk_href(ngx_http_attachments_cloud_run_t *cr,
     yd = cr->op->storage->data;
 
     for (p = href->data; p < href->data + href->len; p++) {
-        if (*p <= ' ' || *p >= 0x7f) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '#') {
             break;
         }
     }

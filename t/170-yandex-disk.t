@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 157;
+plan tests => 164;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -394,6 +394,9 @@ $name =~ s{.*/}{};
 Test::More::is(length $name, 237, '237 characters: the id, "-", 200 of the name');
 Test::More::like($name, qr/a\.txt$/, 'the extension kept');
 Test::More::is($j->{files}[0]{file_name}, ('a' x 240) . '.txt', 'the file keeps its name');
+($st, $j) = ::upload('/api/work_orders/39/files', ('x' x 230) . '.abcdefghijklmnop', 'text/plain', "long\n");
+($name) = grep { m{WO-39 39/$j->{files}[0]{id}-} } keys %{ ::yadisk_tree() };
+Test::More::like($name, qr/x\.abcdefghijklmnop$/, 'a long extension kept too');
 ::calls();
 
 
@@ -419,7 +422,31 @@ Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-31 31/$j->{files}[0]{
 
 
 
-=== TEST 19: the disk's links expire; the signed URL of nginx asks for a fresh one each time
+=== TEST 19: a parent folder deleted, then uploads at once into its records: each folder made again, every upload 201
+--- init
+my ($st) = ::upload('/api/leads/61/files', 'w.txt', 'text/plain', "w\n");
+Test::More::is($st, 201, 'a first upload: 201');
+::yadisk('/_emu/rm?path=' . ::e('disk:/CRM/Other'), 'POST');
+my @pids;
+for my $n (1 .. 6) {
+    my $pid = fork // die;
+    if ($pid == 0) {
+        my ($st) = ::upload('/api/leads/' . (60 + $n % 2) . '/files', "c$n.txt", 'text/plain', "part $n\n");
+        POSIX::_exit($st == 201 ? 0 : 1);
+    }
+    push @pids, $pid;
+}
+my $ok = 0;
+for (@pids) { waitpid($_, 0); $ok++ if $? == 0 }
+Test::More::is($ok, 6, 'six 201s');
+Test::More::is(scalar(grep { m{^disk:/CRM/Other/leads/6[01]/[0-9a-f-]{36}-c\d\.txt$} } keys %{ ::yadisk_tree() }), 6,
+               'the six files on the disk');
+Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE folder_id = ''"), 0, 'no claim left');
+::calls();
+
+
+
+=== TEST 20: the disk's links expire; the signed URL of nginx asks for a fresh one each time
 --- init
 ::yadisk('/_emu/ttl?seconds=1', 'POST');
 my ($st, $j) = ::api('GET', '/api/work_orders/39/files');
@@ -436,7 +463,7 @@ Test::More::is($h->get($r->{headers}{location})->{status}, 200, 'which works');
 
 
 
-=== TEST 20: health asks the disk for the root folder
+=== TEST 21: health asks the disk for the root folder
 --- request
 GET /health
 --- error_code: 200
@@ -445,7 +472,7 @@ GET /health
 
 
 
-=== TEST 21: resumable uploads end on the disk too; direct uploads are refused
+=== TEST 22: resumable uploads end on the disk too; direct uploads are refused
 --- init
 my %tus = ('Tus-Resumable' => '1.0.0');
 my ($st, $j, $r) = ::api('POST', '/api/work_orders/31/uploads', undef, %tus,
@@ -467,7 +494,7 @@ Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409')
 
 
 
-=== TEST 22: with the wrong token: health 503, an upload 503 and nothing stored
+=== TEST 23: with the wrong token: health 503, an upload 503 and nothing stored
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- request
@@ -478,7 +505,7 @@ GET /health
 
 
 
-=== TEST 23: (checks of TEST 22) the disk said 401 to every call
+=== TEST 24: (checks of TEST 23) the disk said 401 to every call
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- init
@@ -490,13 +517,13 @@ Test::More::ok(@calls && !(grep { !/ 401$/ } @calls), 'every call 401');
 
 
 
-=== TEST 24: the active storage switched to local
+=== TEST 25: the active storage switched to local
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 
 
 
-=== TEST 25: after the switch, new files are local, and the disk's are still served
+=== TEST 26: after the switch, new files are local, and the disk's are still served
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 --- init
@@ -511,13 +538,13 @@ Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, 
 
 
 
-=== TEST 26: the disk unreachable
+=== TEST 27: the disk unreachable
 --- config eval
 $::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
 
 
 
-=== TEST 27: (checks of TEST 26) an upload: 503 in JSON, nothing stored
+=== TEST 28: (checks of TEST 27) an upload: 503 in JSON, nothing stored
 --- config eval
 $::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
 --- init
@@ -530,7 +557,7 @@ Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE folde
 
 
 
-=== TEST 28: a yandex_disk storage needs its token, and as the active one, both locations
+=== TEST 29: a yandex_disk storage needs its token, and as the active one, both locations
 --- http_config eval
 $::Http =~ s/token_file=\S+/proxy=\/_yadisk\//r
 --- must_die
@@ -539,7 +566,7 @@ yandex_disk storage "office" needs "token_file="
 
 
 
-=== TEST 29: active without upload=
+=== TEST 30: active without upload=
 --- http_config eval
 $::Http =~ s/ upload=\S+//r
 --- must_die

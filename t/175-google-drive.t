@@ -29,7 +29,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 125;
+plan tests => 127;
 
 our $Tmp = tempdir('attachments-gdrive.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -246,6 +246,9 @@ Test::More::like($media->{auth}, qr/^Bearer ya29\./, 'the token went');
 Test::More::is($media->{cookie}, '', 'no cookie went');
 Test::More::is(join(',', sort grep { !/^(Host|Connection|Range|Authorization)$/i } split /,/, $media->{headers}), '',
                'nothing else of the client\'s');
+(undef, undef, $r) = ::api('GET', $pdf->{download_url}, undef, Range => 'bytes=5000-6000');
+Test::More::is($r->{status}, 416, 'a range past the end: 416');
+Test::More::is(eval { JSON::PP->new->decode($r->{content})->{error}{code} }, 'range_not_satisfiable', 'in JSON');
 ::gdrive('/_emu/fail?status=403&count=1&match=/drive/v3/files/', 'POST');
 (undef, undef, $r) = ::api('GET', $pdf->{download_url});
 Test::More::is($r->{status}, 503, 'Drive refusing the bytes: 503');
