@@ -84,9 +84,9 @@ is(`curl -s '$url'`, "Hello from ngx_http_attachments_module\n",
     open my $in, '<', "$top/conf/drive-example.conf" or die $!;
     my $example = do { local $/; <$in> };
     $example =~ s/(cloud-api\.yandex\.net|www\.googleapis\.com|oauth2\.googleapis\.com)/127.0.0.1/g;
-    open my $out, '>', "$t/conf/drive-example.conf" or die $!;
-    print $out $example;
-    close $out;
+    open my $copy, '>', "$t/conf/drive-example.conf" or die $!;
+    print $copy $example;
+    close $copy;
     open my $k, '>', "$t/conf/keys/yadisk.token" or die $!;
     print $k "y0_AgAAAAAexampleTokenForTheDiskOwner\n";
     close $k;
