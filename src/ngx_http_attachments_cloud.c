@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "ngx_http_attachments_sigv4.h"
+#include "ngx_http_attachments_conf.h"
 #include "ngx_http_attachments_client.h"
 #include "ngx_http_attachments_storage.h"
 #include "ngx_http_attachments_proxy.h"
@@ -45,6 +46,63 @@ static void ngx_http_attachments_cloud_end(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *run);
 static void ngx_http_attachments_cloud_waited(ngx_event_t *ev);
 static void ngx_http_attachments_cloud_cleanup(void *data);
+
+
+/*
+ * The parameters every cloud kind takes: endpoint=, ca=, proxy=, temp= and,
+ * for a kind that sends to addresses its store gives, upload=.  NGX_OK:
+ * arg was one; NGX_DECLINED: it is the kind's own; NGX_ERROR: logged.
+ */
+
+ngx_int_t
+ngx_http_attachments_cloud_param(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage,
+    ngx_http_attachments_cloud_t *cloud, ngx_str_t *arg, ngx_uint_t upload,
+    ngx_str_t *endpoint, ngx_str_t *ca)
+{
+    ngx_str_t  v, *prefix;
+
+    prefix = NULL;
+
+    if (ngx_http_attachments_conf_param(arg, "endpoint", &v)) {
+        *endpoint = v;
+
+    } else if (ngx_http_attachments_conf_param(arg, "ca", &v)) {
+        *ca = v;
+
+    } else if (ngx_http_attachments_conf_param(arg, "proxy", &v)) {
+        prefix = &cloud->proxy;
+
+    } else if (upload && ngx_http_attachments_conf_param(arg, "upload", &v)) {
+        prefix = &cloud->upload;
+
+    } else if (ngx_http_attachments_conf_param(arg, "temp", &v)) {
+        /* where uploads wait for the store, as "<temp>/.tmp/<uuid>" */
+        storage->root = v;
+
+        if (v.len && ngx_conf_full_name(cf->cycle, &storage->root, 0)
+                     == NGX_OK)
+        {
+            return NGX_OK;
+        }
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    if (prefix) {
+        return ngx_http_attachments_conf_prefix(cf, arg, "location prefix",
+                                                prefix);
+    }
+
+    if (v.len) {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"", arg);
+
+    return NGX_ERROR;
+}
 
 
 /*

@@ -73,6 +73,10 @@ struct ngx_http_attachments_cloud_run_s {
 };
 
 
+ngx_int_t ngx_http_attachments_cloud_param(ngx_conf_t *cf,
+    ngx_http_attachments_storage_t *storage,
+    ngx_http_attachments_cloud_t *cloud, ngx_str_t *arg, ngx_uint_t upload,
+    ngx_str_t *endpoint, ngx_str_t *ca);
 ngx_int_t ngx_http_attachments_cloud_endpoint(ngx_conf_t *cf,
     ngx_http_attachments_cloud_t *cloud,
     ngx_http_attachments_storage_t *storage, ngx_str_t *endpoint,

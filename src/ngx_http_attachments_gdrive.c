@@ -99,8 +99,9 @@ static char *
 ngx_http_attachments_gdrive_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
+    ngx_int_t                       rc;
     ngx_str_t                       v, endpoint, ca, credentials, token_uri;
-    ngx_str_t                       secret, refresh, *loc;
+    ngx_str_t                       secret, refresh;
     ngx_uint_t                      i;
     ngx_http_attachments_gdrive_t  *gd;
 
@@ -120,17 +121,31 @@ ngx_http_attachments_gdrive_conf(ngx_conf_t *cf,
     ngx_str_null(&refresh);
 
     for (i = 3; i < n; i++) {
-        loc = NULL;
 
-        if (ngx_http_attachments_conf_param(&value[i], "endpoint", &v)) {
-            endpoint = v;
+        rc = ngx_http_attachments_cloud_param(cf, storage, &gd->cloud,
+                                              &value[i], 0, &endpoint, &ca);
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "ca", &v)) {
-            ca = v;
+        if (rc == NGX_OK) {
+            continue;
+        }
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "credentials",
-                                                   &v))
-        {
+        if (ngx_http_attachments_conf_param(&value[i], "token", &v)) {
+            /* the token endpoint's location */
+            if (ngx_http_attachments_conf_prefix(cf, &value[i],
+                                                 "location prefix",
+                                                 &gd->oauth.proxy)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_attachments_conf_param(&value[i], "credentials", &v)) {
             credentials = v;
 
         } else if (ngx_http_attachments_conf_param(&value[i], "client_id",
@@ -161,41 +176,12 @@ ngx_http_attachments_gdrive_conf(ngx_conf_t *cf,
 
             gd->folder = v;
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "proxy", &v)) {
-            loc = &gd->cloud.proxy;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "upload", &v)) {
-            loc = &gd->cloud.upload;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "token", &v)) {
-            loc = &gd->oauth.proxy;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "temp",
-                                                   &storage->root))
-        {
-            if (storage->root.len == 0
-                || ngx_conf_full_name(cf->cycle, &storage->root, 0)
-                   != NGX_OK)
-            {
-                goto invalid;
-            }
-
-            continue;
-
         } else {
             goto invalid;
         }
 
         if (v.len == 0) {
             goto invalid;
-        }
-
-        if (loc
-            && ngx_http_attachments_conf_prefix(cf, &value[i],
-                                                "location prefix", loc)
-               != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
         }
     }
 

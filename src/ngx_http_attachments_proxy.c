@@ -45,6 +45,8 @@ static ngx_int_t ngx_http_attachments_proxy_body(ngx_http_request_t *sr,
     ngx_http_attachments_storage_op_t *op);
 static ngx_int_t ngx_http_attachments_proxy_sent(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_attachments_proxy_keep(ngx_pool_t *pool,
+    ngx_list_t *from, ngx_str_t *names, ngx_list_t *to);
 static ngx_int_t ngx_http_attachments_proxy_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_attachments_proxy_filter(ngx_http_request_t *r,
@@ -94,47 +96,20 @@ ngx_int_t
 ngx_http_attachments_proxy_stream(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_str_t *args, ngx_str_t *auth)
 {
-    ngx_uint_t        i;
-    ngx_list_t        headers;
-    ngx_keyval_t      kv;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_list_t    headers;
+    ngx_keyval_t  kv;
 
-    if (ngx_list_init(&headers, r->pool, 4, sizeof(ngx_table_elt_t))
+    static ngx_str_t  kinds[] = {
+        ngx_string("Range"),
+        ngx_string("If-Range"),
+        ngx_null_string
+    };
+
+    if (ngx_http_attachments_proxy_keep(r->pool, &r->headers_in.headers,
+                                        kinds, &headers)
         != NGX_OK)
     {
         return NGX_ERROR;
-    }
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if ((h[i].key.len == 5
-             && ngx_strncasecmp(h[i].key.data, (u_char *) "Range", 5) == 0)
-            || (h[i].key.len == 8
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "If-Range", 8)
-                   == 0))
-        {
-            kv.key = h[i].key;
-            kv.value = h[i].value;
-
-            if (ngx_http_attachments_proxy_header(r, &headers, &kv) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
     }
 
     ngx_str_set(&kv.key, "Authorization");
@@ -154,6 +129,55 @@ ngx_http_attachments_proxy_stream(ngx_http_request_t *r, ngx_str_t *uri,
 }
 
 
+/* into to: the headers of from named in names (up to an empty name) */
+
+static ngx_int_t
+ngx_http_attachments_proxy_keep(ngx_pool_t *pool, ngx_list_t *from,
+    ngx_str_t *names, ngx_list_t *to)
+{
+    ngx_uint_t        i, k;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *kept;
+
+    if (ngx_list_init(to, pool, 8, sizeof(ngx_table_elt_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    part = &from->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (k = 0; h[i].hash && names[k].len; k++) {
+            if (h[i].key.len == names[k].len
+                && ngx_strncasecmp(h[i].key.data, names[k].data,
+                                   names[k].len) == 0)
+            {
+                kept = ngx_list_push(to);
+                if (kept == NULL) {
+                    return NGX_ERROR;
+                }
+
+                *kept = h[i];
+                break;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * A streamed download's answer: the store's headers but those a download
  * has (no cookie, no challenge of the store's); a refusal of the store is
@@ -164,10 +188,8 @@ ngx_http_attachments_proxy_stream(ngx_http_request_t *r, ngx_str_t *uri,
 static ngx_int_t
 ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
 {
-    ngx_uint_t        i, keep, level;
-    ngx_list_t        headers;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *kept;
+    ngx_uint_t   level;
+    ngx_list_t   headers;
 
     static ngx_str_t  kinds[] = {
         ngx_string("Content-Disposition"),
@@ -188,44 +210,11 @@ ngx_http_attachments_proxy_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    if (ngx_list_init(&headers, r->pool, 8, sizeof(ngx_table_elt_t))
+    if (ngx_http_attachments_proxy_keep(r->pool, &r->headers_out.headers,
+                                        kinds, &headers)
         != NGX_OK)
     {
         return NGX_ERROR;
-    }
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        for (keep = 0; h[i].hash && kinds[keep].len; keep++) {
-            if (h[i].key.len == kinds[keep].len
-                && ngx_strncasecmp(h[i].key.data, kinds[keep].data,
-                                   kinds[keep].len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (h[i].hash && kinds[keep].len) {
-            kept = ngx_list_push(&headers);
-            if (kept == NULL) {
-                return NGX_ERROR;
-            }
-
-            *kept = h[i];
-        }
     }
 
     r->headers_out.headers = headers;

@@ -97,6 +97,7 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
     ngx_str_t                   v, endpoint, ca, *dst;
+    ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_http_attachments_s3_t  *s3;
 
@@ -113,10 +114,17 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
 
     for (i = 3; i < n; i++) {
 
-        if (ngx_http_attachments_conf_param(&value[i], "endpoint", &v)) {
-            dst = &endpoint;
+        rc = ngx_http_attachments_cloud_param(cf, storage, &s3->cloud,
+                                              &value[i], 0, &endpoint, &ca);
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "region", &v)) {
+        if (rc == NGX_OK) {
+            continue;
+        }
+
+        if (ngx_http_attachments_conf_param(&value[i], "region", &v)) {
             dst = &s3->sigv4.region;
 
         } else if (ngx_http_attachments_conf_param(&value[i], "bucket", &v)) {
@@ -127,9 +135,6 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         {
             dst = &s3->sigv4.access_key;
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "ca", &v)) {
-            dst = &ca;
-
         } else if (ngx_http_attachments_conf_param(&value[i], "secret_file",
                                                    &v)
                    || ngx_http_attachments_conf_param(&value[i],
@@ -137,31 +142,6 @@ ngx_http_attachments_s3_conf(ngx_conf_t *cf,
         {
             if (ngx_http_attachments_s3_secret(cf, s3, &value[i]) != NGX_OK) {
                 return NGX_CONF_ERROR;
-            }
-
-            continue;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "proxy", &v)) {
-            if (ngx_http_attachments_conf_prefix(cf, &value[i],
-                                                 "location prefix",
-                                                 &s3->cloud.proxy)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "temp",
-                                                   &storage->root))
-        {
-            /* where uploads wait for their PUT, as "<temp>/.tmp/<uuid>" */
-
-            if (storage->root.len == 0
-                || ngx_conf_full_name(cf->cycle, &storage->root, 0)
-                   != NGX_OK)
-            {
-                goto invalid;
             }
 
             continue;

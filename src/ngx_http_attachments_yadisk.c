@@ -139,6 +139,8 @@ static char *
 ngx_http_attachments_yadisk_conf(ngx_conf_t *cf,
     ngx_http_attachments_storage_t *storage, ngx_str_t *value, ngx_uint_t n)
 {
+    u_char                         *colon;
+    ngx_int_t                       rc;
     ngx_str_t                       v, endpoint, ca, token;
     ngx_uint_t                      i;
     ngx_http_attachments_yadisk_t  *yd;
@@ -157,15 +159,17 @@ ngx_http_attachments_yadisk_conf(ngx_conf_t *cf,
 
     for (i = 3; i < n; i++) {
 
-        if (ngx_http_attachments_conf_param(&value[i], "endpoint", &v)) {
-            endpoint = v;
+        rc = ngx_http_attachments_cloud_param(cf, storage, &yd->cloud,
+                                              &value[i], 1, &endpoint, &ca);
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "ca", &v)) {
-            ca = v;
+        if (rc == NGX_OK) {
+            continue;
+        }
 
-        } else if (ngx_http_attachments_conf_param(&value[i], "token_file",
-                                                   &v))
-        {
+        if (ngx_http_attachments_conf_param(&value[i], "token_file", &v)) {
             token = v;
 
         } else if (ngx_http_attachments_conf_param(&value[i], "root", &v)) {
@@ -177,50 +181,18 @@ ngx_http_attachments_yadisk_conf(ngx_conf_t *cf,
                 v.len--;
             }
 
-            if (ngx_strlchr(v.data, v.data + v.len, ':') == NULL
-                || !ngx_http_attachments_key_safe(
-                        ngx_strlchr(v.data, v.data + v.len, ':') + 2,
-                        v.data + v.len
-                        - ngx_strlchr(v.data, v.data + v.len, ':') - 2))
+            colon = ngx_strlchr(v.data, v.data + v.len, ':');
+
+            if (colon == NULL || colon + 1 == v.data + v.len
+                || colon[1] != '/'
+                || (colon + 2 < v.data + v.len
+                    && !ngx_http_attachments_key_safe(colon + 2,
+                                                v.data + v.len - colon - 2)))
             {
                 goto invalid;
             }
 
             yd->root = v;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "proxy", &v)) {
-            if (ngx_http_attachments_conf_prefix(cf, &value[i],
-                                                 "location prefix",
-                                                 &yd->cloud.proxy)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "upload", &v)) {
-            if (ngx_http_attachments_conf_prefix(cf, &value[i],
-                                                 "location prefix",
-                                                 &yd->cloud.upload)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-
-        } else if (ngx_http_attachments_conf_param(&value[i], "temp",
-                                                   &storage->root))
-        {
-            if (storage->root.len == 0
-                || ngx_conf_full_name(cf->cycle, &storage->root, 0)
-                   != NGX_OK)
-            {
-                goto invalid;
-            }
-
-            continue;
 
         } else {
             goto invalid;

@@ -110,24 +110,9 @@ psql(q{CREATE OR REPLACE FUNCTION attachments.record_label(p_org text, p_entity_
                      WHEN p_entity_type = 'work_orders' AND p_entity_id = '32' THEN '..' END
        $$});
 
-our $Url = "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}";
 our $Folder31 = 'disk:/CRM/Work Orders/WO-31 Acme _ Boiler_ repair 100_';
 
-sub api {
-    my ($method, $path, $body, %h) = @_;
-    my $r = Attachments::HTTP->new(timeout => 30, max_redirect => 0)->request(
-        $method, "$Url$path",
-        { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', %h },
-          defined $body ? (content => $body) : () });
-    my $json = eval { JSON::PP->new->decode($r->{content}) };
-    return ($r->{status}, $json, $r);
-}
 
-sub upload {
-    my ($path, $name, $type, $bytes, %h) = @_;
-    return api('POST', $path, multipart(['file', $name, $type, $bytes]),
-               'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7', %h);
-}
 
 # the emulator's calls since the last mark, as "METHOD path?query" lines
 # with "+auth" when they carried the token
@@ -141,7 +126,6 @@ sub calls {
             @$log[$from .. $#$log]];
 }
 
-sub file_rows { psql("SELECT count(*) FROM attachments.files WHERE entity_id = '$_[0]'") }
 sub disk_files { my $t = yadisk_tree(); [sort grep { $t->{$_}{type} eq 'file' } keys %$t] }
 sub e { my $s = shift; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge; $s }
 

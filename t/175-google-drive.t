@@ -121,21 +121,7 @@ seed_people();
 
 our $Url = "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}";
 
-sub api {
-    my ($method, $path, $body, %h) = @_;
-    my $r = Attachments::HTTP->new(timeout => 30, max_redirect => 0)->request(
-        $method, "$Url$path",
-        { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', %h },
-          defined $body ? (content => $body) : () });
-    my $json = eval { JSON::PP->new->decode($r->{content}) };
-    return ($r->{status}, $json, $r);
-}
 
-sub upload {
-    my ($path, $name, $type, $bytes) = @_;
-    return api('POST', $path, multipart(['file', $name, $type, $bytes]),
-               'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7');
-}
 
 # the emulator's calls since the last mark, as "METHOD what status [+auth]"
 sub calls {
@@ -162,7 +148,6 @@ sub warm {
     calls();
 }
 
-sub file_rows { psql("SELECT count(*) FROM attachments.files WHERE entity_id = '$_[0]'") }
 sub on_drive { my $t = gdrive_tree(); [sort grep { $_[0] ? index($_, $_[0]) == 0 : 1 } keys %$t] }
 
 run_tests();

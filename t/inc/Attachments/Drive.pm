@@ -21,9 +21,12 @@ use POSIX ();
 use Time::HiRes qw(sleep);
 use Attachments::HTTP;
 use Attachments::S3 qw(free_port);
+use Attachments::Upload qw(multipart);
+use Attachments::DB qw(psql);
 
 our @EXPORT = qw(start_yadisk yadisk yadisk_log yadisk_tree
-                 start_gdrive gdrive gdrive_log gdrive_tree);
+                 start_gdrive gdrive gdrive_log gdrive_tree
+                 api upload file_rows);
 
 my @pids;
 
@@ -132,5 +135,30 @@ sub gdrive_log () { calls($ENV{TEST_NGINX_GDRIVE_PORT}) }
 
 # every file by its path of names: { "/Work Orders/x" => {id, size, ...} }
 sub gdrive_tree () { gdrive('/_emu/tree')->[1] }
+
+# the API of the nginx under test, as owner1 of acme unless headers say
+# otherwise: (status, the JSON answer, the whole answer)
+sub api {
+    my ($method, $path, $body, %h) = @_;
+    my $r = Attachments::HTTP->new(timeout => 30, max_redirect => 0)->request(
+        $method, "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}$path",
+        { headers => { 'X-User' => 'owner1', 'X-Org' => 'acme', %h },
+          defined $body ? (content => $body) : () });
+    my $json = eval { JSON::PP->new->decode($r->{content}) };
+    return ($r->{status}, $json, $r);
+}
+
+# one file uploaded (multipart) to a files URL
+sub upload {
+    my ($path, $name, $type, $bytes, %h) = @_;
+    return api('POST', $path, multipart(['file', $name, $type, $bytes]),
+               'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7',
+               %h);
+}
+
+# the rows of files of a record, by its id
+sub file_rows ($) {
+    return psql("SELECT count(*) FROM attachments.files WHERE entity_id = '$_[0]'");
+}
 
 1;
