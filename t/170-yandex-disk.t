@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 164;
+plan tests => 170;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -342,7 +342,22 @@ Test::More::ok((grep { / 404 \+auth$/ } @calls) && $calls[-1] =~ /^GET .*fields=
 
 
 
-=== TEST 14: the folder deleted as the bytes come: made again, the file in it
+=== TEST 14: the collector runs (every 200 ms, grace 0) while an upload waits on the disk: the upload's file stays
+--- init
+::yadisk('/_emu/accept?ms=2500', 'POST');
+my ($st, $j) = ::upload('/api/work_orders/39/files', 'slow.txt', 'text/plain', "slow file\n");
+::yadisk('/_emu/accept?ms=0', 'POST');
+Test::More::is($st, 201, '201 after the wait');
+sleep 1;
+my $id = $j->{files}[0]{id};
+Test::More::is(::psql("SELECT state || ' ' || (purged_at IS NULL)::text FROM attachments.files WHERE id = '$id'"), 'ready true',
+               'its row ready, not reaped');
+Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-39 39/$id-slow.txt"}, 'its file on the disk');
+Test::More::ok(!(grep { /^DELETE / } @{ ::calls() }), 'nothing deleted on the disk');
+
+
+
+=== TEST 15: the folder deleted as the bytes come: made again, the file in it
 --- init
 ::yadisk('/_emu/rmonput?path=' . ::e('disk:/CRM/Work Orders/WO-39 39'), 'POST');
 my ($st, $j) = ::upload('/api/work_orders/39/files', 'late.txt', 'text/plain', "late\n");
@@ -352,7 +367,7 @@ Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-39 39/$j->{files}[0]{
 
 
 
-=== TEST 15: addresses the disk gives that are none: 503, no header made of them, nothing stored
+=== TEST 16: addresses the disk gives that are none: 503, no header made of them, nothing stored
 --- init
 ::yadisk('/_emu/href?kind=upload&value=' . ::e("http://127.0.0.1:1/x\r\nX-Evil: 1"), 'POST');
 my ($st, $j) = ::upload('/api/work_orders/40/files', 'a.txt', 'text/plain', "a\n");
@@ -369,7 +384,7 @@ Test::More::ok(!$r->{headers}{'set-cookie'} && !$r->{headers}{location}, 'no hea
 
 
 
-=== TEST 16: a long name is cut for the disk (255 characters a name), its extension kept
+=== TEST 17: a long name is cut for the disk (255 characters a name), its extension kept
 --- init
 my ($st, $j) = ::upload('/api/work_orders/39/files', ('a' x 240) . '.txt', 'text/plain', "long\n");
 Test::More::is($st, 201, '201');
@@ -385,7 +400,7 @@ Test::More::like($name, qr/x\.abcdefghijklmnop$/, 'a long extension kept too');
 
 
 
-=== TEST 17: a route that makes an unsafe key: 500 in JSON, logged, nothing stored
+=== TEST 18: a route that makes an unsafe key: 500 in JSON, logged, nothing stored
 --- init
 my ($st, $j) = ::upload('/api2/work_orders/49/files', 'a.txt', 'text/plain', "a\n", 'X-Dir' => '..');
 Test::More::is("$st $j->{error}{code}", '500 internal_error', '500 in JSON');
@@ -396,7 +411,7 @@ attachments_route made an unsafe key "x/../
 
 
 
-=== TEST 18: record names are an organization's: another one's record of the same id is named by its id
+=== TEST 19: record names are an organization's: another one's record of the same id is named by its id
 --- init
 my ($st, $j) = ::api('POST', '/api/work_orders/31/files', ::multipart(['file', 'g.txt', 'text/plain', "g\n"]),
     'Content-Type' => 'multipart/form-data; boundary=XbOuNdArY7', 'X-User' => 'gowner', 'X-Org' => 'globex');
@@ -406,7 +421,7 @@ Test::More::ok(::yadisk_tree()->{"disk:/CRM/Work Orders/WO-31 31/$j->{files}[0]{
 
 
 
-=== TEST 19: a parent folder deleted, then uploads at once into its records: each folder made again, every upload 201
+=== TEST 20: a parent folder deleted, then uploads at once into its records: each folder made again, every upload 201
 --- init
 my ($st) = ::upload('/api/leads/61/files', 'w.txt', 'text/plain', "w\n");
 Test::More::is($st, 201, 'a first upload: 201');
@@ -430,7 +445,7 @@ Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE folde
 
 
 
-=== TEST 20: the disk's links expire; the signed URL of nginx asks for a fresh one each time
+=== TEST 21: the disk's links expire; the signed URL of nginx asks for a fresh one each time
 --- init
 ::yadisk('/_emu/ttl?seconds=1', 'POST');
 my ($st, $j) = ::api('GET', '/api/work_orders/39/files');
@@ -447,7 +462,7 @@ Test::More::is($h->get($r->{headers}{location})->{status}, 200, 'which works');
 
 
 
-=== TEST 21: health asks the disk for the root folder
+=== TEST 22: health asks the disk for the root folder
 --- request
 GET /health
 --- error_code: 200
@@ -456,7 +471,7 @@ GET /health
 
 
 
-=== TEST 22: resumable uploads end on the disk too; direct uploads are refused
+=== TEST 23: resumable uploads end on the disk too; direct uploads are refused
 --- init
 my %tus = ('Tus-Resumable' => '1.0.0');
 my ($st, $j, $r) = ::api('POST', '/api/work_orders/31/uploads', undef, %tus,
@@ -478,7 +493,7 @@ Test::More::is("$st $j->{error}{code}", '409 direct_unavailable', 'direct: 409')
 
 
 
-=== TEST 23: with the wrong token: health 503, an upload 503 and nothing stored
+=== TEST 24: with the wrong token: health 503, an upload 503 and nothing stored
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- request
@@ -489,7 +504,7 @@ GET /health
 
 
 
-=== TEST 24: (checks of TEST 23) the disk said 401 to every call
+=== TEST 25: (checks of TEST 24) the disk said 401 to every call
 --- http_config eval
 $::Http =~ s/token_file=\S+\/token/token_file=\$TEST_NGINX_YDTMP\/bad.token/r
 --- init
@@ -501,13 +516,13 @@ Test::More::ok(@calls && !(grep { !/ 401$/ } @calls), 'every call 401');
 
 
 
-=== TEST 25: the active storage switched to local
+=== TEST 26: the active storage switched to local
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 
 
 
-=== TEST 26: after the switch, new files are local, and the disk's are still served
+=== TEST 27: after the switch, new files are local, and the disk's are still served
 --- http_config eval
 $::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
 --- init
@@ -522,13 +537,13 @@ Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, 
 
 
 
-=== TEST 27: the disk unreachable
+=== TEST 28: the disk unreachable
 --- config eval
 $::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
 
 
 
-=== TEST 28: (checks of TEST 27) an upload: 503 in JSON, nothing stored
+=== TEST 29: (checks of TEST 28) an upload: 503 in JSON, nothing stored
 --- config eval
 $::Config =~ s/proxy_pass http:\/\/127\.0\.0\.1:\$TEST_NGINX_YADISK_PORT\//proxy_pass http:\/\/127.0.0.1:1\//r
 --- init
@@ -541,7 +556,7 @@ Test::More::is(::psql("SELECT count(*) FROM attachments.folder_cache WHERE folde
 
 
 
-=== TEST 29: a yandex_disk storage needs its token, and as the active one, both locations
+=== TEST 30: a yandex_disk storage needs its token, and as the active one, both locations
 --- http_config eval
 $::Http =~ s/token_file=\S+/proxy=\/_yadisk\//r
 --- must_die
@@ -550,7 +565,7 @@ yandex_disk storage "office" needs "token_file="
 
 
 
-=== TEST 30: active without upload=
+=== TEST 31: active without upload=
 --- http_config eval
 $::Http =~ s/ upload=\S+//r
 --- must_die
