@@ -58,6 +58,7 @@ typedef struct {
     ngx_str_t                                level;    /* path's first... */
     ngx_str_t                                parent;   /* level's parent */
     ngx_uint_t                               waits;    /* for another maker */
+    unsigned                                 again:1;  /* from the top */
     ngx_event_t                              wait;
     ngx_http_attachments_folder_handler_pt   handler;
 } ngx_http_attachments_folder_t;
@@ -698,6 +699,11 @@ ngx_http_attachments_folder_made(ngx_http_request_t *r,
     if (!ngx_http_attachments_op_done(op) || op->parent.len == 0) {
         /* the claim goes, for the next upload to make it */
 
+        if (op->gone && !f->blob->refolder) {
+            f->blob->refolder = 1;
+            f->again = 1;
+        }
+
         if (ngx_http_attachments_folder_run(r, f,
                                     &ngx_http_attachments_sql_folder_release,
                                     &f->level, NULL,
@@ -748,8 +754,30 @@ ngx_http_attachments_folder_released(ngx_http_attachments_pg_query_t *q)
 {
     ngx_http_attachments_folder_t  *f = q->data;
 
-    ngx_http_attachments_folder_end(f->up->request, f,
-                                    NGX_HTTP_SERVICE_UNAVAILABLE);
+    ngx_http_request_t  *r;
+
+    r = f->up->request;
+
+    if (q->rc == NGX_OK && f->again) {
+        /*
+         * a folder above was cached but is gone: the path forgotten and
+         * had again from the top, once
+         */
+        f->again = 0;
+        f->level.len = 0;
+        ngx_str_null(&f->parent);
+
+        if (ngx_http_attachments_folder_run(r, f,
+                                        &ngx_http_attachments_sql_folder_forget,
+                                        &f->path, NULL,
+                                        ngx_http_attachments_folder_forgotten)
+            == NGX_AGAIN)
+        {
+            return;
+        }
+    }
+
+    ngx_http_attachments_folder_end(r, f, NGX_HTTP_SERVICE_UNAVAILABLE);
 }
 
 

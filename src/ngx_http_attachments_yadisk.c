@@ -86,6 +86,8 @@ static ngx_int_t ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     ngx_http_attachments_yadisk_run_t *run);
 static ngx_int_t ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *cr);
+static ngx_uint_t ngx_http_attachments_yadisk_no_path(
+    ngx_http_attachments_cloud_run_t *cr);
 static ngx_uint_t ngx_http_attachments_yadisk_href(
     ngx_http_attachments_cloud_run_t *cr, ngx_str_t *href);
 static ngx_int_t ngx_http_attachments_yadisk_look(ngx_http_request_t *r,
@@ -462,6 +464,7 @@ ngx_http_attachments_yadisk_send(ngx_http_request_t *r,
     /* what the step's answer says beyond its status is read from JSON */
 
     if ((run->run.stage == NGX_HTTP_ATTACHMENTS_YD_HREF
+         || run->run.stage == NGX_HTTP_ATTACHMENTS_YD_FOLDER
          || run->run.stage == NGX_HTTP_ATTACHMENTS_YD_CHECK
          || run->run.stage == NGX_HTTP_ATTACHMENTS_YD_DOWNLOAD)
         && ngx_http_attachments_cloud_answer_room(pool, step,
@@ -506,7 +509,6 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
     ngx_http_attachments_cloud_run_t *cr)
 {
     ngx_uint_t                          status;
-    ngx_str_t                           error;
     ngx_http_attachments_storage_op_t  *op;
     ngx_http_attachments_yadisk_run_t  *run;
 
@@ -517,6 +519,15 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
     switch (cr->stage) {
 
     case NGX_HTTP_ATTACHMENTS_YD_FOLDER:
+        if (status == NGX_HTTP_CONFLICT
+            && ngx_http_attachments_yadisk_no_path(cr))
+        {
+            /* a folder above went (a cached one): the caller starts over */
+            op->gone = 1;
+            status = NGX_HTTP_NOT_FOUND;
+            break;
+        }
+
         /* 409: that folder is there already (or was made meanwhile) */
         if (ngx_http_attachments_op_done(&cr->step)
             || status == NGX_HTTP_CONFLICT)
@@ -534,12 +545,7 @@ ngx_http_attachments_yadisk_next(ngx_http_request_t *r,
 
     case NGX_HTTP_ATTACHMENTS_YD_HREF:
         if (status == NGX_HTTP_CONFLICT) {
-            if (ngx_http_attachments_cloud_answer(cr, "error", &error)
-                == NGX_OK
-                && error.len == sizeof("DiskPathDoesntExistsError") - 1
-                && ngx_strncmp(error.data, "DiskPathDoesntExistsError",
-                               error.len) == 0)
-            {
+            if (ngx_http_attachments_yadisk_no_path(cr)) {
                 /* the folder went: the caller makes it again */
                 op->gone = 1;
                 status = NGX_HTTP_NOT_FOUND;
@@ -670,6 +676,20 @@ ngx_http_attachments_yadisk_href(ngx_http_attachments_cloud_run_t *cr,
                   "\"%*s\"", (size_t) ngx_min(href->len, 200), href->data);
 
     return 0;
+}
+
+
+/* the disk's 409 says a folder of the path is not there */
+
+static ngx_uint_t
+ngx_http_attachments_yadisk_no_path(ngx_http_attachments_cloud_run_t *cr)
+{
+    ngx_str_t  error;
+
+    return ngx_http_attachments_cloud_answer(cr, "error", &error) == NGX_OK
+           && error.len == sizeof("DiskPathDoesntExistsError") - 1
+           && ngx_strncmp(error.data, "DiskPathDoesntExistsError", error.len)
+              == 0;
 }
 
 
