@@ -88,9 +88,10 @@ sub curl {
         push @cmd, '--data-binary', "\@$tmp/in";
     }
     # as t/lib's: an answer curl 7.88 dropped on nginx's NO_ERROR reset
-    # after an early answer is asked for once more
+    # after an early answer is asked for again
     my $rc;
-    for my $try (1 .. 2) {
+    for my $try (1 .. 8) {
+        select undef, undef, undef, 0.05 * $try if $try > 1;
         unlink "$tmp/head", "$tmp/body";
         system(@cmd, $url);
         $rc = $? >> 8;

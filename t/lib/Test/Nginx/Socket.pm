@@ -375,10 +375,12 @@ sub send_curl ($$) {
 
     # nginx resets a stream it answered before its body was all sent
     # (NO_ERROR, RFC 9113 8.1); curl 7.88 may then drop the answer and exit
-    # with 92.  The request was not carried out (nginx read no body of it):
-    # it is sent once more.
+    # with 92 (curl/curl#22984), on a busy machine one time in two.  The
+    # request was not carried out (nginx read no body of it): it is sent
+    # again, a few times.
     my ($resp, $rc);
-    for my $try (1 .. 2) {
+    for my $try (1 .. 8) {
+        select undef, undef, undef, 0.05 * $try if $try > 1;
         open my $in, '-|', @cmd or return (undef, "cannot run curl: $!");
         binmode $in;
         $resp = do { local $/; <$in> };
