@@ -33,7 +33,8 @@
 // For the suites, without a token, /_emu/...: "log", "tree", "fail?status=
 // &count=&match=", "revoke" (every token refused from now on), "lie?on=",
 // "rm?id=" (a person deletes a file or folder), "ttl?seconds=" (of tokens),
-// "badtoken?on=" (tokens with a line break in them), "reset".
+// "badtoken?on=" (tokens with a line break in them), "hold?ms=" (the
+// bytes kept at once, their answer that much later), "reset".
 //
 // node gdrive.mjs <port> <public key PEM file> <client_email> <client_id>
 //     <client_secret> <refresh_token>
@@ -58,6 +59,7 @@ let lie = false;
 let ttl = 3600;
 let seq = 0;
 let badToken = false;
+let holdMs = 0;
 
 function newId() {
     return 'F' + crypto.randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x') + (++seq);
@@ -273,6 +275,7 @@ async function drive(req, res, url) {
         const f = { id: newId(), name: s.meta.name, mimeType: s.meta.mimeType || 'application/octet-stream',
                     parents: [s.parent], data };
         files.set(f.id, f);
+        if (holdMs) await new Promise((done) => setTimeout(done, holdMs));
         return answer(res, 200, resource(f, s.fields));
     }
 
@@ -309,6 +312,9 @@ function control(req, res, url) {
     case '/_emu/badtoken':
         badToken = q.get('on') === '1';
         return answer(res, 200, { badToken });
+    case '/_emu/hold':
+        holdMs = Number(q.get('ms') || 0);
+        return answer(res, 200, { holdMs });
     case '/_emu/ttl':
         ttl = Number(q.get('seconds'));
         return answer(res, 200, { ttl });
@@ -318,7 +324,7 @@ function control(req, res, url) {
         return answer(res, 200, {});
     case '/_emu/reset':
         for (const k of [...files.keys()]) if (k !== 'root') files.delete(k);
-        log.length = 0; fail = null; lie = false; ttl = 3600;
+        log.length = 0; fail = null; lie = false; ttl = 3600; holdMs = 0;
         return answer(res, 200, {});
     default:
         return answer(res, 404, {});

@@ -27,7 +27,9 @@
 // "lie?on=" (the uploader keeps one byte changed), "rm?path=" (a person
 // deletes a resource), "rmonput?path=" (the same, as the bytes arrive),
 // "accept?ms=" (the uploader answers 202 and keeps the file that much
-// later, as the disk does with what it still moves), "href?kind=upload|
+// later, as the disk does with what it still moves), "hold?ms=" (the
+// uploader keeps the file at once and answers that much later, as when
+// its answer is slow to come back), "href?kind=upload|
 // download&value=" (another address given), "ttl?seconds=" (of download
 // hrefs).
 //
@@ -50,6 +52,7 @@ let asyncDeletes = false;
 let lie = false;
 let downloadTtl = 60;
 let acceptMs = 0;                // the uploader answers 202, stores later
+let holdMs = 0;                  // the uploader stores, answers later
 let rmOnPut = null;              // a person deletes it as the bytes come
 const hrefs = {};                // kind -> an address to give instead
 
@@ -263,6 +266,7 @@ async function uploader(req, res, id) {
         return 202;
     }
     tree.set(u.path, { type: 'file', data, created: new Date() });
+    if (holdMs) await new Promise((done) => setTimeout(done, holdMs));
     res.writeHead(201);
     res.end();
     return 201;
@@ -321,6 +325,9 @@ function control(req, res, url) {
     case '/_emu/accept':
         acceptMs = Number(q.get('ms') || 0);
         return answer(res, 200, { acceptMs });
+    case '/_emu/hold':
+        holdMs = Number(q.get('ms') || 0);
+        return answer(res, 200, { holdMs });
     case '/_emu/rmonput':
         rmOnPut = norm(q.get('path'));
         return answer(res, 200, { rmOnPut });
@@ -342,7 +349,7 @@ function control(req, res, url) {
         fail = null;
         asyncDeletes = lie = false;
         downloadTtl = 60;
-        acceptMs = 0;
+        acceptMs = holdMs = 0;
         rmOnPut = null;
         return answer(res, 200, {});
     default:
