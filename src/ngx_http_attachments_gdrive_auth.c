@@ -560,10 +560,17 @@ ngx_http_attachments_gdrive_token_answer(ngx_http_attachments_gdrive_t *gd,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    /* valid last: a worker killed meanwhile leaves no half a token valid */
+
+    t->expires = 0;
+    ngx_memory_barrier();
+
     t->account = ngx_http_attachments_gdrive_account(gd);
-    t->expires = (expires > 120) ? ngx_time() + expires - 60 : ngx_time();
     t->len = token.len;
     ngx_memcpy(t->token, token.data, token.len);
+
+    ngx_memory_barrier();
+    t->expires = (expires > 120) ? ngx_time() + expires - 60 : ngx_time();
 
     ngx_shmtx_unlock(&shpool->mutex);
 

@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 170;
+plan tests => 179;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -534,6 +534,46 @@ my ($pdf) = grep { $_->{file_name} eq 'report.pdf' } @{ $j->{files} };
 Test::More::diag(JSON::PP->new->encode($j)) unless $pdf->{download_url};
 my (undef, undef, $r) = ::api('GET', $pdf->{download_url});
 Test::More::is(Attachments::HTTP->new->get($r->{headers}{location})->{content}, $::PDF, 'the disk\'s file still served');
+
+
+
+=== TEST 27a: attachments-fsck lists the disk: each row's file, a file of the module's without a row, other bytes; not the people's files
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage main;/r
+--- init
+my @storages = ("main=local:$::Store",
+                "office=yandex_disk:token_file=$::Tmp/token,root=disk:/CRM,"
+                . "endpoint=http://127.0.0.1:$ENV{TEST_NGINX_YADISK_PORT},temp=$::Tmp");
+# the files a person deleted with their folders (TESTs 5, 15, 20) are
+# missing; what the emulator holds says which
+my $missing = sub {
+    my $tree = ::yadisk_tree();
+    join '', sort map { my ($id, $key) = split /\|/; $tree->{"disk:/CRM/$key"} ? () : "missing office $key: row $id\n" }
+        split /\n/, ::psql("SELECT id, storage_key FROM attachments.files WHERE storage = 'office'"
+                           . " AND state = 'ready' AND purged_at IS NULL");
+};
+my $sorted = sub { join '', sort split /^/, shift };
+Test::More::ok($missing->() ne '', 'some files were deleted on the disk by a person');
+Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'every other row has its file on the disk, and back');
+my $put = sub {
+    my ($path, $bytes) = @_;
+    my $h = Attachments::HTTP->new;
+    my $r = $h->get("http://127.0.0.1:$ENV{TEST_NGINX_YADISK_PORT}/v1/disk/resources/upload?path="
+                    . ::e($path) . '&overwrite=true', { headers => { Authorization => "OAuth $::Token" } });
+    $h->request('PUT', JSON::PP->new->decode($r->{content})->{href}, { content => $bytes })->{status};
+};
+my $key = ::psql("SELECT storage_key FROM attachments.files WHERE storage = 'office'"
+                 . " AND file_name = 'report.pdf' AND purged_at IS NULL LIMIT 1");
+my $stray = 'Work Orders/WO-31 Acme _ Boiler_ repair 100_/00000000-0000-4000-8000-00000000cafe-stray.txt';
+Test::More::is(join(' ', $put->("disk:/CRM/$stray", 'stray'), $put->('disk:/CRM/notes.txt', 'a person\'s'),
+                    $put->("disk:/CRM/$key", 'X' . substr($::PDF, 1))), '201 201 201', 'three files put on the disk');
+my $out = ::fsck(\@storages);
+Test::More::like($out, qr{^orphan office \Q$stray\E$}m, 'a file of the module\'s without a row: an orphan');
+Test::More::like($out, qr{^size office \Q$key\E: SHA-256 [0-9a-f]{64}, row}m, 'other bytes of the same size: found by their SHA-256');
+Test::More::is(scalar(grep { !/^missing / } split /^/, $out), 2, 'and nothing else: the people\'s file is theirs');
+$put->("disk:/CRM/$key", $::PDF);
+::yadisk('/_emu/rm?path=' . ::e("disk:/CRM/$stray"), 'POST');
+Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'put back: those findings only');
 
 
 

@@ -7,7 +7,9 @@
 //
 //   every /v1/disk call needs "Authorization: OAuth <token>" (401
 //   UnauthorizedError otherwise);
-//   GET    /v1/disk/resources?path=&fields=        a resource, or 404
+//   GET    /v1/disk/resources?path=&fields=        a resource, or 404; a
+//          folder's with its items in _embedded (by name, &limit= (20)
+//          from &offset=, and the total)
 //   PUT    /v1/disk/resources?path=                 a folder: 201; 409
 //          DiskPathPointsToExistentDirectoryError, or DiskPathDoesntExists-
 //          Error when its parent is not there
@@ -169,6 +171,13 @@ async function api(req, res, url) {
         const r = tree.get(p);
         if (!r) return error(res, 404, 'DiskNotFoundError', 'Resource not found.');
         const out = resource(p, url.searchParams.get('fields'));
+        if (r.type === 'dir' && !url.searchParams.get('fields')) {
+            const limit = Number(url.searchParams.get('limit') || 20);
+            const offset = Number(url.searchParams.get('offset') || 0);
+            const items = [...tree.keys()].filter((k) => k !== p && parent(k) === p).sort();
+            out._embedded = { path: display(p), sort: 'name', limit, offset, total: items.length,
+                              items: items.slice(offset, offset + limit).map((k) => resource(k)) };
+        }
         // a background delete ends after the first look at it
         if (r.deleting) remove(p);
         return answer(res, 200, out);
