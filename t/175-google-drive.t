@@ -29,7 +29,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 127;
+plan tests => 133;
 
 our $Tmp = tempdir('attachments-gdrive.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -457,6 +457,48 @@ Test::More::ok(::gdrive_tree()->{"/org_acme/leads/9/$j->{files}[0]{id}-lead.txt"
 my (undef, undef, $r) = ::api('GET', $j->{files}[0]{download_url});
 Test::More::is("$r->{status} $r->{content}", "200 lead\n", 'downloaded through /dlt/');
 Test::More::is((::calls())->[0], 'POST token 200', 'a token by the refresh token (the emulator checks the client too)');
+
+
+
+=== TEST 21a: attachments-fsck lists the drive (tokens of its own): each row's file, a file of the module's without a row; not the people's files
+--- http_config eval
+$::Http =~ s/attachments_active_storage office;/attachments_active_storage team;/r
+--- init
+my $drive = "endpoint=http://127.0.0.1:$ENV{TEST_NGINX_GDRIVE_PORT},temp=$::Tmp";
+my @storages = ("main=local:$::Store", "office=google_drive:credentials=$::Tmp/sa.json,$drive",
+                "team=google_drive:client_id=client-1.apps.googleusercontent.com,"
+                . "client_secret_file=$::Tmp/client.secret,refresh_token_file=$::Tmp/refresh.token,"
+                . "token_uri=http://127.0.0.1:$ENV{TEST_NGINX_GDRIVE_PORT}/token,$drive");
+# the files a person deleted with their folder (TEST 8) are missing; what
+# the emulator holds says which
+my $missing = sub {
+    my $tree = ::gdrive_tree();
+    join '', sort map { my ($id, $st, $key) = split /\|/; $tree->{"/$key"} ? () : "missing $st $key: row $id\n" }
+        split /\n/, ::psql("SELECT id, storage, storage_key FROM attachments.files WHERE storage IN ('office', 'team')"
+                           . " AND state = 'ready' AND purged_at IS NULL");
+};
+my $sorted = sub { join '', sort split /^/, shift };
+Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'every other row has its file on the drive, and back');
+my $h = Attachments::HTTP->new;
+my $token = JSON::PP->new->decode($h->post_form("http://127.0.0.1:$ENV{TEST_NGINX_GDRIVE_PORT}/token",
+    { grant_type => 'refresh_token', client_id => 'client-1.apps.googleusercontent.com',
+      client_secret => 'GOCSPX-emulated-secret', refresh_token => '1//0emulated-refresh-token' })->{content})->{access_token};
+my $put = sub {
+    my ($name, $parent) = @_;
+    my $r = $h->post("http://127.0.0.1:$ENV{TEST_NGINX_GDRIVE_PORT}/upload/drive/v3/files?uploadType=resumable",
+        { headers => { Authorization => "Bearer $token", 'Content-Type' => 'application/json',
+                       'X-Upload-Content-Length' => 5 },
+          content => JSON::PP->new->encode({ name => $name, parents => [$parent] }) });
+    $h->request('PUT', $r->{headers}{location}, { headers => { Authorization => "Bearer $token" },
+                                                  content => 'stray' })->{status};
+};
+my $folder = ::gdrive_tree()->{'/Work Orders'}{id};
+my $stray = '00000000-0000-4000-8000-00000000cafe-stray.txt';
+Test::More::is(join(' ', $put->($stray, $folder), $put->('notes.txt', $folder)), '200 200', 'two files put on the drive');
+Test::More::is($sorted->(::fsck(\@storages)), $sorted->($missing->() . "orphan office Work Orders/$stray\norphan team Work Orders/$stray\n"),
+               'a file of the module\'s without a row: an orphan (of both storages of the drive); the people\'s file is theirs');
+::gdrive('/_emu/rm?id=' . ::gdrive_tree()->{"/Work Orders/$stray"}{id}, 'POST');
+Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'removed: those findings only');
 
 
 

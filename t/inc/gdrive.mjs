@@ -16,7 +16,8 @@
 //       or 400 invalid_grant / invalid_client.
 //   /drive/v3 and /upload/drive/v3 need "Authorization: Bearer <token>"
 //       of a token given and not expired (401 UNAUTHENTICATED otherwise).
-//   GET    /drive/v3/files?q=&fields=      files.list, q of the forms
+//   GET    /drive/v3/files?q=&fields=      files.list (pageSize= (100, at
+//          most 1000), pageToken=, nextPageToken), q of the forms
 //                                          "name = '...'", "'id' in parents",
 //                                          "mimeType = '...'",
 //                                          "trashed = false", joined by and
@@ -90,7 +91,7 @@ function body(req) {
 
 function resource(f, fields) {
     const out = { kind: 'drive#file', id: f.id, name: f.name, mimeType: f.mimeType,
-                  parents: f.parents };
+                  parents: f.parents, createdTime: f.createdTime };
     if (f.data) {
         out.size = String(f.data.length);
         out.sha256Checksum = crypto.createHash('sha256').update(f.data).digest('hex');
@@ -102,9 +103,9 @@ function resource(f, fields) {
     return keep;
 }
 
-// files(id,size,sha256Checksum) -> [id, size, sha256Checksum]
+// [nextPageToken,]files(id,size,sha256Checksum) -> "id,size,sha256Checksum"
 function listFields(fields) {
-    const m = /^files\(([^)]*)\)$/.exec(fields || '');
+    const m = /^(?:nextPageToken,)?files\(([^)]*)\)$/.exec(fields || '');
     return m ? m[1] : null;
 }
 
@@ -198,17 +199,24 @@ async function drive(req, res, url) {
         const match = matcher(q.get('q') || 'trashed = false');
         if (!match) return gerror(res, 400, 'invalid', 'Invalid Value');
         const fields = listFields(q.get('fields'));
-        const found = [...files.values()].filter((f) => f.id !== 'root' && match(f))
-            .slice(0, Number(q.get('pageSize') || 100));
-        return answer(res, 200, { kind: 'drive#fileList', incompleteSearch: false,
-                                  files: found.map((f) => resource(f, fields)) });
+        const size = Math.min(Number(q.get('pageSize') || 100), 1000);
+        const from = Number(q.get('pageToken') ? Buffer.from(q.get('pageToken'), 'base64url') : 0);
+        const all = [...files.values()].filter((f) => f.id !== 'root' && match(f));
+        const found = all.slice(from, from + size);
+        const out = { kind: 'drive#fileList', incompleteSearch: false,
+                      files: found.map((f) => resource(f, fields)) };
+        if (from + size < all.length) {
+            out.nextPageToken = Buffer.from(String(from + size)).toString('base64url');
+        }
+        return answer(res, 200, out);
     }
 
     if (url.pathname === '/drive/v3/files' && req.method === 'POST') {
         const meta = JSON.parse((await body(req)).toString() || '{}');
         const parent = (meta.parents || ['root'])[0];
         if (!files.has(parent)) return gerror(res, 404, 'notFound', `File not found: ${parent}.`);
-        const f = { id: newId(), name: meta.name, mimeType: meta.mimeType || 'application/octet-stream',
+        const f = { id: newId(), createdTime: new Date().toISOString(), name: meta.name,
+                    mimeType: meta.mimeType || 'application/octet-stream',
                     parents: [parent] };
         files.set(f.id, f);
         return answer(res, 200, resource(f, q.get('fields')));
@@ -272,7 +280,8 @@ async function drive(req, res, url) {
         sessions.delete(q.get('upload_id'));
         if (!files.has(s.parent)) return gerror(res, 404, 'notFound', `File not found: ${s.parent}.`);
         if (lie && data.length) { data = Buffer.from(data); data[0] ^= 0xff; }
-        const f = { id: newId(), name: s.meta.name, mimeType: s.meta.mimeType || 'application/octet-stream',
+        const f = { id: newId(), createdTime: new Date().toISOString(), name: s.meta.name,
+                    mimeType: s.meta.mimeType || 'application/octet-stream',
                     parents: [s.parent], data };
         files.set(f.id, f);
         if (holdMs) await new Promise((done) => setTimeout(done, holdMs));
