@@ -109,5 +109,13 @@ $out = `$ENV{TEST_NGINX_TOP}/tools/attachments-fsck -c $conf/nginx.conf --grace 
 is($? >> 8, 2, 'a drive that cannot be listed: exit status 2');
 like($out, qr{^attachments-fsck: .*\Q$conf\E/nowhere\.json}m, 'the error names what failed');
 
+# a token file of two lines is refused without showing what it holds
+open $c, '>', "$conf/yadisk.token" or die $!;
+print $c "y0_current\n# old: y0_SECRET\n";
+close $c;
+$out = `$ENV{TEST_NGINX_TOP}/tools/attachments-fsck --db '$ENV{TEST_NGINX_PG_CONNINFO}' --storage office=yandex_disk:token_file=$conf/yadisk.token 2>&1`;
+is($? >> 8, 2, 'a token file of two lines: exit status 2');
+unlike($out, qr/y0_/, 'and no token in the message');
+
 reset_db();
 done_testing();

@@ -30,7 +30,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 179;
+plan tests => 180;
 
 our $Token = 'y0_AgAAAAB-emulated-token';
 start_yadisk($Token);
@@ -574,6 +574,9 @@ Test::More::is(scalar(grep { !/^missing / } split /^/, $out), 2, 'and nothing el
 $put->("disk:/CRM/$key", $::PDF);
 ::yadisk('/_emu/rm?path=' . ::e("disk:/CRM/$stray"), 'POST');
 Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'put back: those findings only');
+(my $typo = $storages[1]) =~ s/root=disk:\/CRM/root=disk:\/CMR/;
+Test::More::like(::fsck([$typo]), qr/^attachments-fsck failed/,
+                 'a root that is not there while rows are in it: an error, not missing files');
 
 
 

@@ -29,7 +29,7 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
 repeat_each(1);
 no_shuffle();
-plan tests => 133;
+plan tests => 136;
 
 our $Tmp = tempdir('attachments-gdrive.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our $Store = tempdir('attachments-store.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -499,6 +499,13 @@ Test::More::is($sorted->(::fsck(\@storages)), $sorted->($missing->() . "orphan o
                'a file of the module\'s without a row: an orphan (of both storages of the drive); the people\'s file is theirs');
 ::gdrive('/_emu/rm?id=' . ::gdrive_tree()->{"/Work Orders/$stray"}{id}, 'POST');
 Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'removed: those findings only');
+# a name no file of the module's has (a line break; Drive allows it) is
+# never a line of the output: it could forge one
+my $forged = "00000000-0000-4000-8000-00000000beef-x.txt\norphan office Work Orders/forged.txt";
+Test::More::is($put->($forged, $folder), 200, 'a file named with a line break');
+Test::More::is($sorted->(::fsck(\@storages)), $missing->(), 'is not listed, and forges no finding');
+Test::More::like(::fsck(["office=google_drive:credentials=$::Tmp/sa.json,folder=nowhere,$drive"]),
+                 qr/^attachments-fsck failed/, 'a folder= that is not there: an error, not missing files');
 
 
 
