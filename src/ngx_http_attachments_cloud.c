@@ -80,11 +80,12 @@ ngx_http_attachments_cloud_param(ngx_conf_t *cf,
         /* where uploads wait for the store, as "<temp>/.tmp/<uuid>" */
         storage->root = v;
 
-        if (v.len && ngx_conf_full_name(cf->cycle, &storage->root, 0)
-                     == NGX_OK)
-        {
-            return NGX_OK;
+        if (v.len == 0) {
+            goto invalid;
         }
+
+        return (ngx_conf_full_name(cf->cycle, &storage->root, 0) == NGX_OK)
+               ? NGX_OK : NGX_ERROR;
 
     } else {
         return NGX_DECLINED;
@@ -98,6 +99,8 @@ ngx_http_attachments_cloud_param(ngx_conf_t *cf,
     if (v.len) {
         return NGX_OK;
     }
+
+invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"", arg);
 

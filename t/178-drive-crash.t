@@ -128,24 +128,30 @@ sub left {
         join '/', map { $_->{used_bytes} } @{ (api('GET', '/api/usage'))[1] }{qw(organization user)};
 }
 
+# an upload to record $id killed as the drive (its emulator's control
+# call, its files' paths) holds back its answer; then all that is left
+sub crash {
+    my ($control, $files, $id) = @_;
+    $control->('/_emu/hold?ms=6000', 'POST');
+    my $pid = upload_async($id);
+    Test::More::ok(wait_until(sub { @{ $files->() } == 1 }), 'the file is on the drive, its answer held back');
+    Test::More::is(psql("SELECT state FROM attachments.files WHERE entity_id = '$id'"), 'pending', 'its row is pending');
+    Test::More::is(kill_worker(), 1, 'the worker is killed');
+    Test::More::unlike(async_status($pid), qr/^2/, 'the client has no 2xx');
+    $control->('/_emu/hold?ms=0', 'POST');
+    Test::More::is(lease_over($id), 'pending', 'the row stays while its lease lasts');
+    Test::More::ok(wait_until(sub { left($id) eq '0 no-temporary 0/0' }), 'no row, no temporary, no usage')
+        or Test::More::diag(left($id));
+    Test::More::is_deeply($files->(), [], 'nor the file on the drive');
+}
+
 run_tests();
 
 __DATA__
 
 === TEST 1: yandex_disk: the worker killed as the disk holds its answer; the collector deletes the file and the row
 --- init
-::yadisk('/_emu/hold?ms=6000', 'POST');
-my $pid = ::upload_async(61);
-my $file = sub { my $t = ::yadisk_tree(); [grep { m{^disk:/CRM/Work Orders/WO-61 61/[0-9a-f-]{36}-crash\.txt$} } keys %$t] };
-Test::More::ok(::wait_until(sub { @{ $file->() } == 1 }), 'the file is on the disk, its answer held back');
-Test::More::is(::psql("SELECT state FROM attachments.files WHERE entity_id = '61'"), 'pending', 'its row is pending');
-Test::More::is(::kill_worker(), 1, 'the worker is killed');
-Test::More::unlike(::async_status($pid), qr/^2/, 'the client has no 2xx');
-::yadisk('/_emu/hold?ms=0', 'POST');
-Test::More::is(::lease_over(61), 'pending', 'the row stays while its lease lasts');
-Test::More::ok(::wait_until(sub { ::left(61) eq '0 no-temporary 0/0' }), 'no row, no temporary, no usage')
-    or Test::More::diag(::left(61));
-Test::More::is_deeply($file->(), [], 'nor the file on the disk');
+::crash(\&::yadisk, sub { my $t = ::yadisk_tree(); [grep { m{^disk:/CRM/Work Orders/WO-61 61/[0-9a-f-]{36}-crash\.txt$} } keys %$t] }, 61);
 Test::More::ok((grep { $_->{method} eq 'DELETE' && $_->{url} =~ /WO-61.*permanently=true/ && $_->{status} == 204 } @{ ::yadisk_log() }),
                'deleted permanently by the collector');
 
@@ -155,15 +161,4 @@ Test::More::ok((grep { $_->{method} eq 'DELETE' && $_->{url} =~ /WO-61.*permanen
 --- http_config eval
 $::Http =~ s/active_storage disk/active_storage drive/r
 --- init
-::gdrive('/_emu/hold?ms=6000', 'POST');
-my $pid = ::upload_async(62);
-my $file = sub { my $t = ::gdrive_tree(); [grep { m{^/Work Orders/WO-62 62/[0-9a-f-]{36}-crash\.txt$} } keys %$t] };
-Test::More::ok(::wait_until(sub { @{ $file->() } == 1 }), 'the file is on Drive, its answer held back');
-Test::More::is(::psql("SELECT state FROM attachments.files WHERE entity_id = '62'"), 'pending', 'its row is pending');
-Test::More::is(::kill_worker(), 1, 'the worker is killed');
-Test::More::unlike(::async_status($pid), qr/^2/, 'the client has no 2xx');
-::gdrive('/_emu/hold?ms=0', 'POST');
-Test::More::is(::lease_over(62), 'pending', 'the row stays while its lease lasts');
-Test::More::ok(::wait_until(sub { ::left(62) eq '0 no-temporary 0/0' }), 'no row, no temporary, no usage')
-    or Test::More::diag(::left(62));
-Test::More::is_deeply($file->(), [], 'nor the file on Drive');
+::crash(\&::gdrive, sub { my $t = ::gdrive_tree(); [grep { m{^/Work Orders/WO-62 62/[0-9a-f-]{36}-crash\.txt$} } keys %$t] }, 62);
